@@ -1,0 +1,167 @@
+"""FT001: unsynchronised read-modify-write of a ``global`` or ``nonlocal`` name."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+import libcst.matchers as m
+
+from ftmigrate.analysis import FileContext, calls_unknown_code, iter_function_nodes
+from ftmigrate.locking import MODULE, Domain, Guard
+from ftmigrate.rules import Example, Rule, Site
+
+_ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.BinaryOperation())
+
+
+def _operands(expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """Operands of a chain like ``x + a - b`` (left-nested), plus the right-hand ones."""
+    while isinstance(expr, cst.BinaryOperation):
+        yield expr.right
+        expr = expr.left
+    yield expr
+
+
+def rmw_name(node: cst.CSTNode) -> str | None:
+    """The name ``node`` reads, modifies and writes back: ``x += 1`` or ``x = x + 1``."""
+    if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+        return node.target.value
+    if m.matches(node, _ASSIGN_BINOP):
+        name = node.targets[0].target.value
+        if any(m.matches(op, m.Name(name)) for op in _operands(node.value)):
+            return name
+    return None
+
+
+def _returns_of(ctx: FileContext, stmt: cst.CSTNode, name: str) -> tuple[cst.CSTNode, ...]:
+    """``return count`` right after ``count += 1``: returning the value read under the lock
+    is what makes a counter usable as an id generator, so it joins the critical section."""
+    block = ctx.parent(stmt)
+    if not isinstance(block, cst.IndentedBlock):
+        return ()
+    index = next(i for i, s in enumerate(block.body) if s is stmt)
+    following = block.body[index + 1] if index + 1 < len(block.body) else None
+    if m.matches(following, m.SimpleStatementLine(body=[m.Return(value=m.MatchIfTrue(lambda v: v is not None))])):
+        if m.findall(following, m.Name(name)):
+            return (following,)
+    return ()
+
+
+class GlobalReadModifyWrite(Rule):
+    """
+    ## What it does
+    Finds read-modify-writes of module or closure state from inside a function: a name
+    declared `global` or `nonlocal` that is the target of an augmented assignment
+    (`counter += 1`, `total -= n`, `flags |= bit`) or of `x = x <op> ...`.
+
+    ## Why is this bad under free-threading?
+    `counter += 1` is three steps: load, add, store. Without the GIL two threads run them
+    at the same time, both load 50 and both store 51: an update is lost. On free-threaded
+    CPython 3.13t, four threads doing 100,000 increments each end far below 400,000.
+
+    ## Example
+    ```python
+    counter = 0
+
+    def increment():
+        global counter
+        counter += 1
+    ```
+
+    ## Use instead
+    ```python
+    import threading
+
+    counter = 0
+    _counter_lock = threading.Lock()
+
+    def increment():
+        global counter
+        with _counter_lock:
+            counter += 1
+    ```
+
+    ## Fix safety
+    The fix adds one module-level lock per variable (a closure-level lock for `nonlocal`),
+    right after the variable's own assignment, and wraps only the statement (consecutive
+    statements on the same variable share one `with`), never the loop around it. A
+    `return counter` right after the update joins the critical section, so each caller
+    gets the value its own update produced. Variables updated in the same function share
+    one lock (`_hits_misses_lock`), so no function ever takes two inserted locks. Code
+    already under a lock is left alone, and a lock that already guards the variable
+    elsewhere is reused. If the statement calls a function (`total += compute()`), the
+    lock is an `RLock`, so a call that re-enters the same code on the same thread still
+    works instead of deadlocking; the call now runs while the lock is held, which
+    serialises it. A statement that `await`s or `yield`s is not fixed (a thread lock must
+    not be held across a suspension).
+    """
+
+    code = "FT001"
+    name = "global-read-modify-write"
+    summary = "`global`/`nonlocal` read-modify-write without a lock"
+    tokens = ("global", "nonlocal")
+
+    VALID = [
+        "counter = 0\ncounter += 1\n",
+        "def f():\n    counter = 0\n    counter += 1\n",
+        "import threading\ncounter = 0\nlock = threading.Lock()\n\ndef f():\n    global counter\n    with lock:\n        counter += 1\n",
+        "def f():\n    global config\n    config = load()\n",
+        "counter = 0\n\ndef f():\n    global counter\n    counter += 1  # ftmigrate: ignore[FT001]\n",
+    ]
+    INVALID = [
+        Example(
+            "counter = 0\n\ndef f():\n    global counter\n    counter += 1\n",
+            "import threading\n\ncounter = 0\n_counter_lock = threading.Lock()\n\n"
+            "def f():\n    global counter\n    with _counter_lock:\n        counter += 1\n",
+        ),
+        Example(
+            "def make():\n    n = 0\n    def inc():\n        nonlocal n\n        n = n + 1\n        return n\n    return inc\n",
+            "import threading\n\ndef make():\n    n = 0\n    _n_lock = threading.Lock()\n    def inc():\n        nonlocal n\n"
+            "        with _n_lock:\n            n = n + 1\n            return n\n    return inc\n",
+        ),
+    ]
+
+    def check(self, ctx: FileContext) -> Iterator[Site]:
+        for func in m.findall(ctx.module, m.FunctionDef()):
+            globals_ = ctx.declared(func, cst.Global)
+            nonlocals = ctx.declared(func, cst.Nonlocal)
+            if not globals_ and not nonlocals:
+                continue
+            for node in iter_function_nodes(func):
+                name = rmw_name(node)
+                if name is None or name not in globals_ | nonlocals:
+                    continue
+                if name in globals_:
+                    domain, where = MODULE, "module"
+                else:
+                    owner = self._closure_owner(ctx, func, name)
+                    if owner is None:
+                        continue
+                    domain, where = Domain("closure", owner), "closure"
+                stmt = ctx.statement_of(node)
+                guard = Guard(
+                    stmt=stmt,
+                    state=name,
+                    domain=domain,
+                    function=func,
+                    reentrant=calls_unknown_code(node),
+                    followers=_returns_of(ctx, stmt, name),
+                )
+                yield self.site(
+                    node,
+                    f"`{name}` ({where} state) is read, modified and written without a lock; "
+                    "concurrent threads lose updates",
+                    fix=guard,
+                    guarded_by=ctx.guard_of(node),
+                )
+
+    @staticmethod
+    def _closure_owner(ctx: FileContext, func: cst.FunctionDef, name: str) -> cst.FunctionDef | None:
+        """The enclosing function whose local ``name`` a ``nonlocal`` refers to."""
+        for ancestor in ctx.ancestors(func):
+            if isinstance(ancestor, cst.FunctionDef) and name not in ctx.declared(ancestor, cst.Nonlocal):
+                if name in ctx.local_bindings(ancestor) or any(
+                    p.name.value == name for p in ancestor.params.params
+                ):
+                    return ancestor
+        return None

@@ -1,0 +1,3 @@
+from ftmigrate.cli import main
+
+main()

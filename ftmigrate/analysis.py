@@ -1,0 +1,450 @@
+"""What every rule needs to know about a module: scopes, positions, and existing locking.
+
+``FileContext`` wraps one parsed module with LibCST metadata and answers the questions the
+rules share: where does this statement run, is it already under a lock (and which), which
+locks does a function hold, how is ``threading`` imported, which names are taken.
+
+What counts as a lock (documented in the README, "What counts as a lock"):
+- a name or attribute bound anywhere in the module to ``threading.Lock/RLock/Condition/
+  Semaphore/BoundedSemaphore()`` (or ``multiprocessing``'s, or ``_thread.allocate_lock()``);
+- a name or attribute *named* like a lock (a word ``lock``, ``rlock``, ``mutex``, ``mtx``,
+  ``sem``, ``semaphore``, ``cond``, ``condition``, ``cv``, or a word ending in ``lock`` such
+  as ``_instancelock``), which covers locks imported from other modules;
+- used as ``with L:``; between ``L.acquire()`` and ``L.release()``; in the ``try`` body of a
+  ``try/finally`` whose ``finally`` calls ``L.release()``; or a whole function decorated with
+  ``@synchronized``-style helpers (a decorator named with ``synchronized``/``locked``/``lock``).
+``with threading.Lock():`` creates a fresh lock on every call and so guards nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
+
+LOCK_FACTORIES = frozenset({"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock"})
+LOCK_MODULES = frozenset({"threading", "multiprocessing", "_thread"})
+_LOCK_WORDS = frozenset({"lock", "locks", "rlock", "mutex", "mtx", "sem", "semaphore", "cond", "condition", "cv"})
+_NOT_LOCK_WORDS = frozenset({"block", "blocks", "clock", "clocks", "unlock", "deadlock", "flock", "blocklock"})
+_DECORATOR_WORDS = frozenset({"synchronized", "synchronised", "locked", "lock", "with_lock", "serialized"})
+
+# Builtins that never call back into user code when given builtin values; anything else
+# called inside a guarded block makes the inserted lock an RLock.
+SAFE_CALLS = frozenset(
+    {
+        "len", "abs", "min", "max", "sum", "int", "float", "str", "bool", "round", "isinstance",
+        "issubclass", "tuple", "list", "set", "frozenset", "dict", "range", "ord", "chr", "divmod",
+        "pow", "id", "type", "callable", "object", "bytes", "complex", "hex", "oct", "bin", "hash",
+    }
+)
+
+FUNCTION_BOUNDARY = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
+
+
+def _words(identifier: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", identifier)
+    return [w for w in spaced.lower().split("_") if w]
+
+
+def looks_like_lock_name(identifier: str) -> bool:
+    for word in _words(identifier):
+        if word in _LOCK_WORDS or (word.endswith("lock") and word not in _NOT_LOCK_WORDS):
+            return True
+    return False
+
+
+def dotted(expr: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        inner = dotted(expr.value)
+        return None if inner is None else f"{inner}.{expr.attr.value}"
+    return None
+
+
+def root_name(expr: cst.BaseExpression) -> str | None:
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
+@dataclass(frozen=True)
+class LockRef:
+    """An existing lock seen in the code: ``expr`` as written, and how it is held."""
+
+    code: str  # source of the lock expression, e.g. "self._lock"; "" for decorators
+    kind: str  # "with" | "acquire" | "decorator"
+    function: cst.FunctionDef | None = field(default=None, compare=False)
+
+
+class _Collector(cst.CSTVisitor):
+    """One pass over the module: identifiers in use, lock bindings, threading imports."""
+
+    def __init__(self) -> None:
+        self.identifiers: set[str] = set()
+        self.lock_targets: list[tuple[cst.BaseExpression, cst.Call]] = []
+        self.calls: list[tuple[cst.BaseAssignTargetExpression, cst.BaseExpression]] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.identifiers.add(node.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self.calls.append((target.target, node.value))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self.calls.append((node.target, node.value))
+
+
+class FileContext:
+    """A parsed module with the metadata and lock facts every rule uses."""
+
+    def __init__(self, module: cst.Module, path: Path | None = None, shared_classes: Sequence[str] = ()) -> None:
+        self.path = path
+        self.wrapper = MetadataWrapper(module)
+        self.module = self.wrapper.module
+        self.shared_classes = frozenset(shared_classes)
+        self.parents = self.wrapper.resolve(ParentNodeProvider)
+        self.positions = self.wrapper.resolve(PositionProvider)
+        self._scopes = None
+        self.threading_aliases, self.threading_names = self._threading_imports()
+        collector = _Collector()
+        self.module.visit(collector)
+        self.identifiers = collector.identifiers
+        self.lock_identifiers: set[str] = set()
+        for target, value in collector.calls:
+            if self.is_lock_factory_call(value):
+                name = target.value if isinstance(target, cst.Name) else (
+                    target.attr.value if isinstance(target, cst.Attribute) else None
+                )
+                if name:
+                    self.lock_identifiers.add(name)
+
+    # --- metadata ---------------------------------------------------------------------
+    @property
+    def scopes(self):
+        if self._scopes is None:
+            self._scopes = self.wrapper.resolve(ScopeProvider)
+        return self._scopes
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        return self.positions[node]
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parents.get(node)
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        node = self.parents.get(node)
+        while node is not None:
+            yield node
+            node = self.parents.get(node)
+
+    def is_ancestor(self, ancestor: cst.CSTNode, node: cst.CSTNode) -> bool:
+        return any(a is ancestor for a in self.ancestors(node))
+
+    def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | None:
+        for a in self.ancestors(node):
+            if isinstance(a, cst.FunctionDef):
+                return a
+            if isinstance(a, (cst.ClassDef, cst.Lambda)):
+                return None
+        return None
+
+    def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
+        for a in self.ancestors(node):
+            if isinstance(a, cst.ClassDef):
+                return a
+        return None
+
+    def method_class(self, func: cst.FunctionDef) -> cst.ClassDef | None:
+        """The class ``func`` is a method of (directly defined in its body), else None."""
+        block = self.parent(func)
+        owner = self.parent(block) if block is not None else None
+        return owner if isinstance(owner, cst.ClassDef) else None
+
+    def method_kind(self, func: cst.FunctionDef) -> str | None:
+        """"instance", "class" or "static" for methods; None for plain functions."""
+        if self.method_class(func) is None:
+            return None
+        names = {dotted(d.decorator) for d in func.decorators}
+        if "staticmethod" in names:
+            return "static"
+        if "classmethod" in names or func.name.value in ("__new__", "__init_subclass__", "__class_getitem__"):
+            return "class"
+        return "instance"
+
+    @staticmethod
+    def first_param(func: cst.FunctionDef) -> str | None:
+        params = list(func.params.posonly_params) + list(func.params.params)
+        return params[0].name.value if params else None
+
+    def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
+        """The statement line (or one-line suite, or compound statement) holding ``node``."""
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            return node
+        for a in self.ancestors(node):
+            if isinstance(a, (cst.SimpleStatementLine, cst.SimpleStatementSuite, cst.BaseCompoundStatement)):
+                return a
+        raise ValueError("node is not inside a statement")
+
+    def local_bindings(self, func: cst.FunctionDef) -> set[str]:
+        """Names assigned in ``func``'s own scope (not those declared global)."""
+        scope = self.scopes.get(func.body)
+        if scope is None:
+            return set()
+        return {a.name for a in scope.assignments if a.scope is scope} - self.declared(func, cst.Global)
+
+    def declared(self, func: cst.FunctionDef, kind: type) -> set[str]:
+        """Names a function declares ``global`` (kind=cst.Global) or ``nonlocal``."""
+        names: set[str] = set()
+        for node in iter_function_nodes(func):
+            if isinstance(node, kind):
+                names.update(n.name.value for n in node.names)
+        return names
+
+    def module_bindings(self) -> set[str]:
+        names: set[str] = set()
+        for stmt in self.module.body:
+            names.update(top_level_bindings(stmt))
+        return names
+
+    # --- threading imports ------------------------------------------------------------
+    def _threading_imports(self) -> tuple[list[str], dict[str, str]]:
+        aliases: list[str] = []
+        names: dict[str, str] = {}
+        for stmt in self.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if isinstance(small, cst.Import):
+                    for alias in small.names:
+                        if dotted(alias.name) == "threading":
+                            aliases.append(alias.asname.name.value if alias.asname else "threading")
+                elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                    if dotted(small.module) == "threading" and not isinstance(small.names, cst.ImportStar):
+                        for alias in small.names:
+                            local = alias.asname.name.value if alias.asname else alias.name.value
+                            names[alias.name.value] = local
+        return aliases, names
+
+    def is_lock_factory_call(self, expr: cst.BaseExpression) -> bool:
+        if not isinstance(expr, cst.Call):
+            return False
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in LOCK_FACTORIES:
+            mod = dotted(func.value)
+            return mod in LOCK_MODULES or mod in self.threading_aliases
+        if isinstance(func, cst.Name):
+            return func.value in {self.threading_names.get(f) for f in LOCK_FACTORIES} - {None}
+        return False
+
+    # --- locks ------------------------------------------------------------------------
+    def is_lock_expr(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Name):
+            name = expr.value
+        elif isinstance(expr, cst.Attribute):
+            name = expr.attr.value
+        else:
+            return False  # e.g. `with threading.Lock():` guards nothing
+        return name in self.lock_identifiers or looks_like_lock_name(name)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def guard_of(self, node: cst.CSTNode) -> LockRef | None:
+        """The lock already held where ``node`` runs, if any (innermost first)."""
+        child = node
+        for a in self.ancestors(node):
+            if isinstance(a, cst.With):
+                for item in a.items:
+                    if self.is_lock_expr(item.item):
+                        return LockRef(self.code(item.item), "with", self.enclosing_function(a))
+            elif isinstance(a, cst.Try) and child is a.body:
+                released = _released_in(a.finalbody)
+                for expr in released:
+                    return LockRef(self.code(expr), "acquire", self.enclosing_function(a))
+            elif isinstance(a, cst.IndentedBlock) or isinstance(a, cst.Module):
+                held = self._acquired_before(a, child)
+                if held is not None:
+                    return LockRef(self.code(held), "acquire", self.enclosing_function(a))
+            elif isinstance(a, cst.FunctionDef):
+                for dec in a.decorators:
+                    target = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+                    name = dotted(target) or ""
+                    if any(w in _DECORATOR_WORDS for w in _words(name.rsplit(".", 1)[-1])) or name.rsplit(".", 1)[-1] in _DECORATOR_WORDS:
+                        return LockRef("", "decorator", a)
+                return None
+            elif isinstance(a, (cst.ClassDef, cst.Lambda)):
+                return None
+            child = a
+        return None
+
+    def _acquired_before(self, block: cst.IndentedBlock | cst.Module, child: cst.CSTNode) -> cst.BaseExpression | None:
+        """A lock acquired by an earlier statement of ``block`` and not yet released."""
+        held: dict[str, cst.BaseExpression] = {}
+        for stmt in block.body:
+            if stmt is child:
+                break
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    call = small.value if isinstance(small, cst.Expr) else None
+                    if m.matches(call, m.Call(func=m.Attribute(attr=m.Name("acquire")))):
+                        held[self.code(call.func.value)] = call.func.value
+                    elif m.matches(call, m.Call(func=m.Attribute(attr=m.Name("release")))):
+                        held.pop(self.code(call.func.value), None)
+        return next(iter(held.values()), None)
+
+    def held_locks(self, func: cst.FunctionDef) -> list[LockRef]:
+        """Locks that ``func`` itself takes with ``with`` somewhere in its body."""
+        found = []
+        for node in iter_function_nodes(func):
+            if isinstance(node, cst.With):
+                for item in node.items:
+                    if self.is_lock_expr(item.item):
+                        found.append(LockRef(self.code(item.item), "with", func))
+        return found
+
+    def class_lock_attrs(self, cls: cst.ClassDef) -> tuple[list[str], list[str]]:
+        """Lock attributes of ``cls``: (class-level, instance-level), in source order."""
+        class_level, instance_level = [], []
+        body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    for target, value in _assignments(small):
+                        if isinstance(target, cst.Name) and (
+                            self.is_lock_factory_call(value) or (looks_like_lock_name(target.value) and isinstance(value, cst.Call))
+                        ):
+                            class_level.append(target.value)
+            elif isinstance(stmt, cst.FunctionDef) and self.method_kind(stmt) == "instance":
+                receiver = self.first_param(stmt)
+                for node in iter_function_nodes(stmt):
+                    for target, value in _assignments(node):
+                        if (
+                            m.matches(target, m.Attribute(value=m.Name(receiver)))
+                            and (self.is_lock_factory_call(value) or (looks_like_lock_name(target.attr.value) and isinstance(value, cst.Call)))
+                            and target.attr.value not in instance_level
+                        ):
+                            instance_level.append(target.attr.value)
+        return class_level, instance_level
+
+
+def _assignments(node: cst.CSTNode) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+    if isinstance(node, cst.Assign):
+        return [(t.target, node.value) for t in node.targets]
+    if isinstance(node, cst.AnnAssign) and node.value is not None:
+        return [(node.target, node.value)]
+    return []
+
+
+def _released_in(finalbody: cst.Finally | None) -> list[cst.BaseExpression]:
+    if finalbody is None:
+        return []
+    released = []
+    for stmt in finalbody.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Expr) and m.matches(small.value, m.Call(func=m.Attribute(attr=m.Name("release")))):
+                    released.append(small.value.func.value)
+    return released
+
+
+class _FunctionNodes(cst.CSTVisitor):
+    def __init__(self, root: cst.CSTNode) -> None:
+        self.root = root
+        self.nodes: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if node is not self.root and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            self.nodes.append(node)
+            return False
+        self.nodes.append(node)
+        return True
+
+
+def iter_function_nodes(func: cst.CSTNode) -> list[cst.CSTNode]:
+    """Every node of ``func``'s body, not descending into nested functions or classes."""
+    visitor = _FunctionNodes(func)
+    func.body.visit(visitor)
+    return visitor.nodes
+
+
+def top_level_bindings(stmt: cst.CSTNode) -> set[str]:
+    """Names a module-, class- or function-body statement binds in that body's scope."""
+    names: set[str] = set()
+    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        return {stmt.name.value}
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        names.add(alias.asname.name.value)
+                    else:
+                        names.add((dotted(alias.name) or "").split(".")[0])
+            for target, _ in _assignments(small):
+                names.update(_target_names(target))
+            if isinstance(small, cst.AugAssign):
+                names.update(_target_names(small.target))
+        return names
+    if isinstance(stmt, cst.BaseCompoundStatement):
+        for child in _child_statements(stmt):
+            names.update(top_level_bindings(child))
+        if isinstance(stmt, cst.For):
+            names.update(_target_names(stmt.target))
+    return names
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        out: set[str] = set()
+        for el in target.elements:
+            out |= _target_names(el.value)
+        return out
+    return set()
+
+
+def _child_statements(stmt: cst.BaseCompoundStatement) -> list[cst.CSTNode]:
+    """Statements nested in a compound statement's blocks (if/else, try/except, for, while, with)."""
+    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        return []
+    out: list[cst.CSTNode] = []
+    blocks: list[cst.BaseSuite] = [stmt.body]
+    orelse = getattr(stmt, "orelse", None)
+    while orelse is not None:
+        blocks.append(orelse.body)
+        orelse = getattr(orelse, "orelse", None) if isinstance(orelse, cst.If) else None
+    if isinstance(stmt, cst.Try):
+        blocks += [h.body for h in stmt.handlers]
+        if stmt.finalbody is not None:
+            blocks.append(stmt.finalbody.body)
+    for block in blocks:
+        if isinstance(block, cst.IndentedBlock):
+            out.extend(block.body)
+    return out
+
+
+def calls_unknown_code(node: cst.CSTNode, safe_receivers: frozenset[str] = frozenset()) -> bool:
+    """True if ``node`` calls anything but safe builtins or methods of ``safe_receivers``."""
+    for call in m.findall(node, m.Call()):
+        func = call.func
+        if isinstance(func, cst.Name) and func.value in SAFE_CALLS:
+            continue
+        if isinstance(func, cst.Attribute) and dotted(func.value) in safe_receivers:
+            continue
+        return True
+    return False
+
+
+def suspends(node: cst.CSTNode) -> bool:
+    """``await``/``yield`` inside: holding a threading lock across it could deadlock."""
+    return bool(m.findall(node, m.Await() | m.Yield()))

@@ -1,0 +1,128 @@
+"""Which files a run looks at.
+
+Directories are walked for ``*.py`` files, skipping virtualenvs, caches and build output,
+the config's ``exclude`` patterns and whatever ``.gitignore`` files say. A file named
+explicitly on the command line is always processed, as in ruff.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+DEFAULT_EXCLUDES = frozenset(
+    {
+        ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".tox", ".nox", "__pycache__",
+        "build", "dist", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+        ".ftmigrate_cache", ".eggs", "site-packages", "__pypackages__",
+    }
+)
+
+
+@dataclass
+class Discovery:
+    files: list[Path] = field(default_factory=list)
+    errors: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def _spec(lines: list[str]) -> pathspec.PathSpec:
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+class _Ignores:
+    """.gitignore files of the walked folders and of their ancestors up to the repository root."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._cache: dict[Path, pathspec.PathSpec | None] = {}
+
+    def _load(self, folder: Path) -> pathspec.PathSpec | None:
+        if folder not in self._cache:
+            spec = None
+            gitignore = folder / ".gitignore"
+            if gitignore.is_file():
+                try:
+                    spec = _spec(gitignore.read_text(encoding="utf-8", errors="replace").splitlines())
+                except (OSError, ValueError):
+                    spec = None
+            self._cache[folder] = spec
+        return self._cache[folder]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        if not self.enabled:
+            return False
+        for folder in path.parents:
+            spec = self._load(folder)
+            if spec is not None:
+                rel = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(rel):
+                    return True
+            if (folder / ".git").exists():
+                break
+        return False
+
+
+def discover(
+    paths: list[Path], *, exclude: list[str], root: Path, respect_gitignore: bool = True
+) -> Discovery:
+    result = Discovery()
+    excluded = _spec(exclude)
+    ignores = _Ignores(respect_gitignore)
+    root = Path(os.path.abspath(root))
+    seen: set[Path] = set()
+
+    def user_excluded(path: Path, is_dir: bool, base: Path = root) -> bool:
+        if not exclude:
+            return False
+        try:
+            rel = Path(os.path.abspath(path)).relative_to(base).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        return excluded.match_file(rel + ("/" if is_dir else ""))
+
+    def add(path: Path) -> None:
+        key = Path(os.path.abspath(path))
+        if key not in seen:
+            seen.add(key)
+            result.files.append(path)
+
+    for given in paths:
+        if given.is_symlink() and not given.exists():
+            result.errors.append((given, "dangling symbolic link"))
+            continue
+        if not given.exists():
+            try:
+                given.stat()
+            except OSError as exc:
+                reason = "no such file or directory" if isinstance(exc, FileNotFoundError) else exc.strerror
+                result.errors.append((given, reason or str(exc)))
+                continue
+        if not given.is_dir():
+            add(given)  # named explicitly: always processed
+            continue
+        # A folder named explicitly is walked even if excluded; then only patterns
+        # matching below it count (as in ruff).
+        base = Path(os.path.abspath(given)) if user_excluded(given, True) else root
+        for folder, dirnames, filenames in os.walk(given, onerror=lambda e: result.errors.append((Path(e.filename), e.strerror or str(e)))):
+            here = Path(folder)
+            keep = []
+            for name in sorted(dirnames):
+                sub = here / name
+                if name in DEFAULT_EXCLUDES or name.endswith(".egg-info") or (sub / "pyvenv.cfg").exists():
+                    continue
+                if user_excluded(sub, True, base) or ignores.ignored(Path(os.path.abspath(sub)), True):
+                    continue
+                keep.append(name)
+            dirnames[:] = keep
+            for name in sorted(filenames):
+                if not name.endswith(".py"):
+                    continue
+                file = here / name
+                absolute = Path(os.path.abspath(file))
+                if user_excluded(file, False, base) or ignores.ignored(absolute, False):
+                    continue
+                add(file)
+    return result

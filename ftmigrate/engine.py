@@ -1,0 +1,161 @@
+"""One file through the pipeline: read -> prefilter -> parse -> detect -> plan -> rewrite -> verify.
+
+Nothing here writes to disk; ``runner`` does, atomically, after ``verify`` has passed.
+Every failure becomes a per-file error with a reason, never an exception for the caller.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import libcst as cst
+
+from ftmigrate.analysis import FileContext
+from ftmigrate.locking import Guard, Replace, apply_fixes, refusal
+from ftmigrate.rules import Rule, Site
+from ftmigrate.sourcefile import SourceError, SourceFile, read_source
+from ftmigrate.suppression import is_suppressed, suppressions
+from ftmigrate.verify import check_rewrite
+
+
+@dataclass
+class Finding:
+    rule: str
+    path: str
+    line: int
+    column: int  # 1-based, like ruff
+    end_line: int
+    end_column: int
+    message: str
+    fixable: bool
+    fixed: bool = False
+    unfixable_reason: str | None = None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("unfixable_reason")
+        return data
+
+
+@dataclass
+class FileResult:
+    path: Path
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    source: SourceFile | None = None
+    new_text: str | None = None
+    internal: bool = False  # the error is a bug of ours, not bad input (exit code 2)
+
+    @property
+    def changed(self) -> bool:
+        return self.source is not None and self.new_text is not None and self.new_text != self.source.text
+
+    @property
+    def fixed(self) -> int:
+        return sum(f.fixed for f in self.findings)
+
+
+def parse(text: str, filename: str) -> cst.Module:
+    """Parse for rewriting; raises SourceError with the compiler's own message on bad syntax."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
+            ast.parse(text, filename=filename)
+    except SyntaxError as exc:
+        raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno}, column {exc.offset})") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise SourceError(f"cannot parse: {exc}") from None
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(f"LibCST cannot parse this file: {exc.message} (line {exc.raw_line}, column {exc.raw_column})") from None
+    except RecursionError:
+        raise SourceError("too deeply nested for LibCST") from None
+
+
+def check_source(
+    source: SourceFile, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
+) -> FileResult:
+    result = FileResult(path=source.path, source=source)
+    text = source.text
+    active = [rule for rule in rules if not rule.tokens or any(token in text for token in rule.tokens)]
+    if not active:
+        return result
+    try:
+        module = parse(text, display)
+    except SourceError as exc:
+        result.error = str(exc)
+        return result
+    ctx = FileContext(module, source.path, shared_classes)
+    ignored = suppressions(text)
+    sites: list[Site] = []
+    for rule in active:
+        for site in rule.check(ctx):
+            pos = ctx.position(site.node)
+            if not is_suppressed(ignored, site.rule, (pos.start.line, pos.end.line)):
+                sites.append(site)
+    findings = {}
+    for site in sites:
+        if site.fix is not None and site.unfixable_reason is None:
+            site.unfixable_reason = refusal(site.fix)
+        if site.unfixable_reason is not None:
+            site.fix = None
+        if site.guarded_by is None:
+            pos = ctx.position(site.node)
+            findings[id(site)] = Finding(
+                rule=site.rule,
+                path=display,
+                line=pos.start.line,
+                column=pos.start.column + 1,
+                end_line=pos.end.line,
+                end_column=pos.end.column + 1,
+                message=site.message,
+                fixable=site.fix is not None,
+                unfixable_reason=site.unfixable_reason,
+            )
+    result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
+    if fix and any(f.fixable for f in result.findings):
+        _fix(ctx, sites, findings, result, display)
+    return result
+
+
+def _fix(ctx: FileContext, sites: list[Site], findings: dict, result: FileResult, display: str) -> None:
+    open_sites = [s for s in sites if s.guarded_by is None and s.fix is not None]
+    guards = [s.fix for s in open_sites if isinstance(s.fix, Guard)]
+    replaces = [s.fix for s in open_sites if isinstance(s.fix, Replace)]
+    known = [(s.fix, s.guarded_by) for s in sites if s.guarded_by is not None and isinstance(s.fix, Guard)]
+    outcome = apply_fixes(ctx, guards, replaces, known)
+    new_text = outcome.module.code
+    problem = check_rewrite(result.source.text, new_text, outcome.inserted, display)
+    if problem is not None:
+        result.error = f"rewrite refused, file left unchanged: {problem}"
+        return
+    for site in open_sites:
+        finding = findings[id(site)]
+        if id(site.fix) in outcome.applied:
+            finding.fixed = True
+        else:
+            finding.unfixable_reason = outcome.refused.get(id(site.fix), "not fixed")
+    result.new_text = new_text
+
+
+def check_file(
+    path: Path, rules: Sequence[Rule], *, fix: bool, display: str | None = None, shared_classes: Sequence[str] = ()
+) -> FileResult:
+    """Never raises for bad input: unreadable, undecodable or unparsable files give ``error``."""
+    display = display or path.as_posix()
+    try:
+        source = read_source(path)
+    except SourceError as exc:
+        return FileResult(path=path, error=str(exc))
+    try:
+        return check_source(source, rules, fix=fix, display=display, shared_classes=shared_classes)
+    except RecursionError:
+        return FileResult(path=path, source=source, error="too deeply nested to analyse")
+    except Exception as exc:  # a bug in a rule must not stop the run
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        return FileResult(path=path, source=source, error=error, internal=True)

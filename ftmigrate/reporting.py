@@ -1,0 +1,108 @@
+"""Turning a ``RunReport`` into text, JSON or a unified diff.
+
+Findings and diffs go to stdout; per-file errors and the summary of ``--diff`` go to
+stderr, so ``ftmigrate apply --diff | git apply -p1`` works.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from typing import IO
+
+from ftmigrate import __version__
+from ftmigrate.engine import FileResult
+from ftmigrate.runner import APPLY, DIFF, SCAN, RunReport, display_path
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary(report: RunReport) -> dict:
+    return {
+        "files": report.files_checked,
+        "findings": len(report.findings),
+        "fixed": sum(f.fixed for f in report.findings),
+        "errors": len(report.errors),
+    }
+
+
+def as_json(report: RunReport) -> str:
+    data = {
+        "version": __version__,
+        "findings": [f.to_dict() for f in report.findings],
+        "errors": [{"path": display_path(r.path), "message": r.error} for r in report.errors],
+        "summary": summary(report),
+    }
+    return json.dumps(data, indent=2)
+
+
+def error_lines(report: RunReport) -> list[str]:
+    return [f"error: {display_path(r.path)}: {r.error}" for r in report.errors]
+
+
+def text_lines(report: RunReport) -> list[str]:
+    lines = []
+    for f in report.findings:
+        if report.mode == SCAN:
+            mark = " [*]" if f.fixable else ""
+            lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule}{mark} {f.message}")
+        elif not f.fixed:
+            reason = f" (not fixed: {f.unfixable_reason})" if f.unfixable_reason else " (no automatic fix)"
+            lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}{reason}")
+    if report.mode == APPLY:
+        for r in report.changed:
+            lines.append(f"fixed {display_path(r.path)} ({_plural(r.fixed, 'fix')})")
+    return lines
+
+
+def summary_line(report: RunReport) -> str:
+    s = summary(report)
+    errors = f", {_plural(s['errors'], 'error')}" if s["errors"] else ""
+    if report.mode == SCAN:
+        if not s["findings"]:
+            return f"All checks passed: no findings in {_plural(s['files'], 'file')}{errors}."
+        fixable = sum(f.fixable for f in report.findings)
+        return (
+            f"Found {_plural(s['findings'], 'finding')} in {_plural(s['files'], 'file')} "
+            f"({fixable} fixable with `ftmigrate apply`){errors}."
+        )
+    remaining = s["findings"] - s["fixed"]
+    verb = "Would fix" if report.mode == DIFF else "Fixed"
+    return (
+        f"{verb} {_plural(s['fixed'], 'finding')} in {_plural(len(report.changed), 'file')}; "
+        f"{remaining} remaining{errors}."
+    )
+
+
+def _lines(text: str) -> list[str]:
+    """Lines with their own endings; unlike str.splitlines, form feeds do not end a line."""
+    return _LINE.findall(text)
+
+
+def unified_diff(result: FileResult) -> bytes:
+    """A git-applyable diff of one file, in the file's own encoding and line endings."""
+    path = display_path(result.path)
+    bom = "\ufeff" if result.source.encoding == "utf-8-sig" else ""
+    old = _lines(bom + result.source.text)
+    new = _lines(bom + result.new_text)
+    out = []
+    for line in difflib.unified_diff(old, new, f"a/{path}", f"b/{path}", n=3):
+        if line.startswith(("---", "+++", "@@")):
+            out.append(line if line.endswith("\n") else line + "\n")
+        elif line.endswith("\n"):
+            out.append(line)
+        else:
+            out.append(line + "\n\\ No newline at end of file\n")
+    return "".join(out).encode(result.source.encoding.replace("-sig", ""))
+
+
+def write_diffs(report: RunReport, stream: IO[bytes]) -> None:
+    for result in report.changed:
+        stream.write(unified_diff(result))
+    stream.flush()

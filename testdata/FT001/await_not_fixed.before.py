@@ -1,0 +1,6 @@
+received = 0
+
+
+async def receive(stream):
+    global received
+    received += await stream.read()

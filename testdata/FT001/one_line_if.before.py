@@ -1,0 +1,6 @@
+errors = 0
+
+
+def check(ok):
+    global errors
+    if not ok: errors += 1

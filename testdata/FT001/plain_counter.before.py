@@ -1,0 +1,6 @@
+counter = 0
+
+
+def increment():
+    global counter
+    counter += 1

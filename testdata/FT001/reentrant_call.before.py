@@ -1,0 +1,7 @@
+total = 0
+
+
+def add_all(items):
+    global total
+    for item in items:
+        total += price(item)

@@ -1,0 +1,15 @@
+import threading
+
+hits = 0
+misses = 0
+_hits_misses_lock = threading.Lock()
+
+
+def record(found):
+    global hits, misses
+    if found:
+        with _hits_misses_lock:
+            hits += 1
+    else:
+        with _hits_misses_lock:
+            misses += 1

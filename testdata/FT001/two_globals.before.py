@@ -1,0 +1,10 @@
+hits = 0
+misses = 0
+
+
+def record(found):
+    global hits, misses
+    if found:
+        hits += 1
+    else:
+        misses += 1

@@ -1,0 +1,21 @@
+"""Helpers the test modules share: run rules on source text the way `apply` does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codemods import select_rules
+from ftmigrate.engine import FileResult, check_source
+from ftmigrate.sourcefile import decode_source
+
+
+def check_text(code: str, *, fix: bool, select: list[str] | None = None, shared_classes=()) -> FileResult:
+    source = decode_source(Path("example.py"), code.encode("utf-8"))
+    return check_source(source, select_rules(select, []), fix=fix, display="example.py", shared_classes=shared_classes)
+
+
+def fixed_text(code: str, select: list[str] | None = None, shared_classes=()) -> str:
+    """The text `apply` would write (the input itself when nothing changes); errors fail."""
+    result = check_text(code, fix=True, select=select, shared_classes=shared_classes)
+    assert result.error is None, result.error
+    return result.new_text if result.new_text is not None else code

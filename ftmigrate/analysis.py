@@ -448,3 +448,59 @@ def calls_unknown_code(node: cst.CSTNode, safe_receivers: frozenset[str] = froze
 def suspends(node: cst.CSTNode) -> bool:
     """``await``/``yield`` inside: holding a threading lock across it could deadlock."""
     return bool(m.findall(node, m.Await() | m.Yield()))
+
+
+_THREAD_HANDOFF = m.Call(func=m.Name("Thread") | m.Attribute(attr=m.Name("Thread")) | m.Name("Timer") | m.Attribute(attr=m.Name("Timer")))
+_POOL_HANDOFF = m.Call(func=m.Attribute(attr=m.Name("submit") | m.Name("map") | m.Name("apply_async") | m.Name("map_async") | m.Name("imap") | m.Name("imap_unordered") | m.Name("start_new_thread")))
+
+
+def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
+    """Why instances of ``cls`` are shared between threads, or None if nothing says so.
+
+    Evidence, in order: named in config (``shared-classes``); it has a lock attribute; it
+    subclasses ``threading.Thread``; one of its methods is handed to a thread or an executor
+    in this module (``Thread(target=obj.run)``, ``pool.submit(obj.step)``, ``pool.map(obj.f, …)``)
+    where ``obj`` is ``self`` inside the class or a name bound to ``ClassName(...)``.
+    """
+    name = cls.name.value
+    if name in ctx.shared_classes:
+        return "listed in shared-classes"
+    class_level, instance_level = ctx.class_lock_attrs(cls)
+    if class_level or instance_level:
+        return "it has a lock attribute"
+    for base in cls.bases:
+        target = dotted(base.value) or ""
+        if target in ("threading.Thread", *(f"{a}.Thread" for a in ctx.threading_aliases)) or (
+            target and target == ctx.threading_names.get("Thread")
+        ):
+            return "it subclasses threading.Thread"
+    methods = {
+        s.name.value for s in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()) if isinstance(s, cst.FunctionDef)
+    }
+    instances = {"self"} | _names_bound_to_call_of(ctx, name)
+    for call in m.findall(ctx.module, _THREAD_HANDOFF | _POOL_HANDOFF):
+        args = list(call.args)
+        candidates = [a.value for a in args if a.keyword is not None and a.keyword.value == "target"]
+        if m.matches(call, _POOL_HANDOFF):
+            candidates += [a.value for a in args[:1] if a.keyword is None]
+        elif m.matches(call.func, m.Name("Timer") | m.Attribute(attr=m.Name("Timer"))):
+            candidates += [a.value for a in args[1:2] if a.keyword is None]
+        for expr in candidates:
+            if (
+                isinstance(expr, cst.Attribute)
+                and expr.attr.value in methods
+                and isinstance(expr.value, cst.Name)
+                and expr.value.value in instances
+                and (expr.value.value != "self" or ctx.enclosing_class(call) is cls)
+            ):
+                return f"its method {expr.attr.value}() is run by threads"
+    return None
+
+
+def _names_bound_to_call_of(ctx: FileContext, class_name: str) -> set[str]:
+    names = set()
+    for assign in m.findall(ctx.module, m.Assign(value=m.Call(func=m.Name(class_name)))):
+        for target in assign.targets:
+            if isinstance(target.target, cst.Name):
+                names.add(target.target.value)
+    return names

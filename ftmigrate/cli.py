@@ -72,8 +72,12 @@ def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tup
         config.exclude += _split(exclude)
     if no_gitignore:
         config.respect_gitignore = False
-    chosen = _split(select) or config.select
-    rules = select_rules(chosen, _split(ignore) or config.ignore)
+    # As in ruff, a --select on the command line starts the selection afresh: the config's
+    # select and ignore give way to it.
+    if _split(select):
+        rules = select_rules(_split(select), _split(ignore))
+    else:
+        rules = select_rules(config.select, config.ignore + _split(ignore))
     return paths, rules, config
 
 

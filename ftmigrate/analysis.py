@@ -311,6 +311,21 @@ class FileContext:
                         found.append(LockRef(self.code(item.item), "with", func))
         return found
 
+    def called_while_holding(self, func: cst.FunctionDef, lock_code: str) -> bool:
+        """Is ``func`` called (by name, or as ``x.name(...)``) inside a ``with`` of this lock?
+
+        Then taking the same non-reentrant lock inside ``func`` would deadlock.
+        """
+        wanted = lock_code.rsplit(".", 1)[-1]
+        name = func.name.value
+        for with_ in m.findall(self.module, m.With()):
+            holds = any(
+                self.is_lock_expr(item.item) and (dotted(item.item) or "").rsplit(".", 1)[-1] == wanted for item in with_.items
+            )
+            if holds and m.findall(with_.body, m.Call(func=m.Name(name) | m.Attribute(attr=m.Name(name)))):
+                return True
+        return False
+
     def class_lock_attrs(self, cls: cst.ClassDef) -> tuple[list[str], list[str]]:
         """Lock attributes of ``cls``: (class-level, instance-level), in source order."""
         class_level, instance_level = [], []

@@ -31,7 +31,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from ftmigrate.analysis import FileContext, LockRef, suspends, top_level_bindings
+from ftmigrate.analysis import FileContext, LockRef, dotted, suspends, top_level_bindings
 
 
 @dataclass(frozen=True)
@@ -246,15 +246,24 @@ class LockPlanner:
             return lock
         return None
 
-    def _choose(self, component: list[Guard]) -> _Lock:
+    def _deadlocks(self, ref: LockRef, component: list[Guard]) -> bool:
+        return any(self.ctx.called_while_holding(g.function, ref.code) for g in component)
+
+    def _choose(self, component: list[Guard]) -> _Lock | str:
+        """The lock for a component, or the reason no lock can be used safely."""
         keys = {_key(g) for g in component}
-        candidates = [ref for g, ref in self.known if _key(g) in keys]
-        for func in dict.fromkeys(g.function for g in component):
-            candidates += self.ctx.held_locks(func)
-        for ref in candidates:
+        known = [ref for g, ref in self.known if _key(g) in keys]
+        for ref in known:
             lock = self._portable_existing(ref, component)
             if lock is not None:
+                if self._deadlocks(ref, component):
+                    return f"the function is called while {ref.code} is held; taking it again would deadlock"
                 return lock
+        for func in dict.fromkeys(g.function for g in component):
+            for ref in self.ctx.held_locks(func):
+                lock = self._portable_existing(ref, component)
+                if lock is not None and not self._deadlocks(ref, component):
+                    return lock
         domain = component[0].domain
         if domain.kind in ("class", "instance"):
             class_level, instance_level = self.ctx.class_lock_attrs(domain.owner)
@@ -279,18 +288,23 @@ class LockPlanner:
         return block if isinstance(block, cst.IndentedBlock) else None
 
     def _insert_index(self, domain: Domain, body: list, anchor: str) -> int:
-        """Index of the statement after which the new lock is defined (-1: at the top)."""
-        top = 0 if not body or not _is_docstring(body[0]) else 1
+        """Index of the statement after which the new lock is defined (-1: at the top).
+
+        Right after the state's own assignment when that is a simple statement; before the
+        compound statement (``if __name__ == ...``, ``try``) that assigns it otherwise, so the
+        lock exists before any code in that block can run; after the docstring and imports
+        (including an existing threading import) when the body never assigns the state.
+        """
+        top = 1 if body and _is_docstring(body[0]) else 0
         if domain.kind == "module":
             top = _import_block_end(body)
             for i, stmt in enumerate(body):
-                if isinstance(stmt, cst.SimpleStatementLine) and "threading" in top_level_bindings(stmt) | set(
-                    self.ctx.threading_names.values()
-                ):
+                if _imports_threading(stmt):
                     top = max(top, i + 1)
         for i, stmt in enumerate(body):
             if anchor in top_level_bindings(stmt):
-                return max(i, top - 1)
+                position = i if isinstance(stmt, cst.SimpleStatementLine) else i - 1
+                return max(position, top - 1)
         return top - 1
 
     def _factory(self, kind: str) -> str:
@@ -309,6 +323,10 @@ class LockPlanner:
         defs: dict[int, list[tuple[int, str]]] = {}
         for component in self._components(guards).values():
             lock = self._choose(component)
+            if isinstance(lock, str):
+                for g in component:
+                    self.refused[id(g)] = lock
+                continue
             if lock.name is not None:
                 domain = component[0].domain
                 container = self._body_of(domain)
@@ -318,7 +336,8 @@ class LockPlanner:
                     continue
                 body = list(container.body)
                 anchors = dict.fromkeys(g.anchor or g.state for g in component)
-                index = max(self._insert_index(domain, body, anchor) for anchor in anchors)
+                # The earliest place: every function using the lock runs after it exists.
+                index = min(self._insert_index(domain, body, anchor) for anchor in anchors)
                 defs.setdefault(id(container), []).append((index, f"{lock.name} = {self._factory(lock.kind)}"))
                 self.inserted.lock_names.add(lock.name)
             for g in component:
@@ -362,6 +381,17 @@ def _is_docstring(stmt: cst.CSTNode) -> bool:
     )
 
 
+def _imports_threading(stmt: cst.CSTNode) -> bool:
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    for small in stmt.body:
+        if isinstance(small, cst.Import) and any(dotted(a.name) == "threading" for a in small.names):
+            return True
+        if isinstance(small, cst.ImportFrom) and small.module is not None and dotted(small.module) == "threading":
+            return True
+    return False
+
+
 def _import_block_end(body: list) -> int:
     """Where AddImportsVisitor puts new imports: after the docstring and leading imports."""
     i = 1 if body and _is_docstring(body[0]) else 0
@@ -370,6 +400,17 @@ def _import_block_end(body: list) -> int:
     ):
         i += 1
     return i
+
+
+def _blank_lines(stmt: cst.CSTNode | None) -> tuple:
+    """The blank lines ``stmt`` starts with (before any comment): a lock defined between two
+    blocks is spaced like the code around it."""
+    lines = []
+    for line in getattr(stmt, "leading_lines", ()):
+        if line.comment is not None:
+            break
+        lines.append(cst.EmptyLine())
+    return tuple(lines)
 
 
 class _Applier(cst.CSTTransformer):
@@ -431,7 +472,11 @@ class _Applier(cst.CSTTransformer):
                         group.append(updated[last])
                     out.append(self._with(expr, group))
             for k in range(i, last + 1):
-                out += [cst.parse_statement(code + self.config.default_newline, config=self.config) for code in defs.get(k, [])]
+                following = updated[k + 1] if k + 1 < len(updated) else None
+                spacing = _blank_lines(following) if isinstance(original[k], cst.BaseCompoundStatement) else ()
+                for code in defs.get(k, []):
+                    statement = cst.parse_statement(code + self.config.default_newline, config=self.config)
+                    out.append(statement.with_changes(leading_lines=spacing))
             i = last + 1
         return out
 

@@ -87,7 +87,7 @@ def _lines(text: str) -> list[str]:
 
 def unified_diff(result: FileResult) -> bytes:
     """A git-applyable diff of one file, in the file's own encoding and line endings."""
-    path = display_path(result.path)
+    path = display_path(result.path).lstrip("/")
     bom = "\ufeff" if result.source.encoding == "utf-8-sig" else ""
     old = _lines(bom + result.source.text)
     new = _lines(bom + result.new_text)

@@ -17,7 +17,7 @@ import libcst as cst
 from ftmigrate.analysis import FileContext
 from ftmigrate.locking import Guard, Replace, apply_fixes, refusal
 from ftmigrate.rules import Rule, Site
-from ftmigrate.sourcefile import SourceError, SourceFile, read_source
+from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_source
 from ftmigrate.suppression import is_suppressed, suppressions
 from ftmigrate.verify import check_rewrite
 
@@ -153,11 +153,29 @@ def check_file(
     path: Path, rules: Sequence[Rule], *, fix: bool, display: str | None = None, shared_classes: Sequence[str] = ()
 ) -> FileResult:
     """Never raises for bad input: unreadable, undecodable or unparsable files give ``error``."""
-    display = display or path.as_posix()
     try:
         source = read_source(path)
     except SourceError as exc:
         return FileResult(path=path, error=str(exc))
+    return check_loaded(source, rules, fix=fix, display=display or path.as_posix(), shared_classes=shared_classes)
+
+
+def check_bytes(
+    path: Path, raw: bytes, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
+) -> FileResult:
+    """``check_file`` for source that is not read from ``path`` (standard input)."""
+    try:
+        source = decode_source(path, raw)
+    except SourceError as exc:
+        return FileResult(path=path, error=str(exc))
+    return check_loaded(source, rules, fix=fix, display=display, shared_classes=shared_classes)
+
+
+def check_loaded(
+    source: SourceFile, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
+) -> FileResult:
+    """``check_source`` that turns a failure into a per-file error instead of raising."""
+    path = source.path
     try:
         return check_source(source, rules, fix=fix, display=display, shared_classes=shared_classes)
     except RecursionError:

@@ -46,7 +46,7 @@ def _main(
 
 
 PATHS = typer.Argument(
-    None, help="Files or folders (default: the current folder); `-` reads source from stdin. Named files are always checked."
+    None, help="Files or folders (default: the current folder); `-` reads source from stdin. Named files are always checked, unless --force-exclude."
 )
 SELECT = typer.Option(None, "--select", help="Rule codes or prefixes to enable, comma-separated or repeated (default: all).")
 IGNORE = typer.Option(None, "--ignore", help="Rule codes or prefixes to disable.")
@@ -156,7 +156,9 @@ def _execute(opts: RunOptions) -> int:
         report = run(paths, rules, config, opts.mode, force_exclude=opts.force_exclude, observer=feedback)
     emit(report, output)
     code = report.exit_code()
-    return 0 if opts.exit_zero and code == 1 else code
+    if opts.exit_zero and code == 1 and not report.errors:
+        return 0  # findings only; a file that could not be processed still fails the run
+    return code
 
 
 def _guarded(opts: RunOptions) -> None:
@@ -181,7 +183,7 @@ def scan(
     stdin_filename: Optional[Path] = STDIN_FILENAME,
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
-    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings (errors still exit 1 or 2)."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings (files that cannot be processed still exit 1)."),
     statistics: bool = typer.Option(False, "--statistics", help="Print the number of findings per rule instead of the findings."),
 ) -> None:
     """Report code that races without the GIL. Exit 1 if anything is found."""

@@ -18,7 +18,7 @@ from ftmigrate.engine import FileResult, check_loaded
 from ftmigrate.formats import MACHINE_FORMATS, OutputFormat
 from ftmigrate.formats import github, jsonlines, sarif, statistics
 from ftmigrate.rules import Rule
-from ftmigrate.runner import APPLY, DIFF, SCAN, RunReport, display_path
+from ftmigrate.runner import DIFF, SCAN, RunReport, display_path
 from ftmigrate.terminal import wants_color
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -223,7 +224,34 @@ def test_statistics_needs_text_or_json(project):
 
 
 def test_exit_zero(mixed):
-    result = invoke("scan", "--exit-zero")
-    assert result.exit_code == 0
-    assert "pkg/racy.py:6:5: FT001" in result.stdout and "error: pkg/broken.py" in result.stderr
+    findings_only = invoke("scan", "--exit-zero", "pkg/racy.py", "pkg/aio.py")
+    assert findings_only.exit_code == 0
+    assert "pkg/racy.py:6:5: FT001" in findings_only.stdout and "pkg/aio.py:6:5: FT001" in findings_only.stdout
+    with_error = invoke("scan", "--exit-zero")
+    assert with_error.exit_code == 1 and "error: pkg/broken.py" in with_error.stderr  # errors are not findings
     assert invoke("scan", "--exit-zero", "--select", "FT999").exit_code == 2  # usage errors stay errors
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("n = 0\ndef f():\n    global n\n    n += 1", id="no-final-newline"),
+        pytest.param("n = 0\rdef f():\r    global n\r    n += 1\r", id="cr-only"),
+        pytest.param('"""Doc."""\nn = 0\n\x0c\ndef f():\n    global n\n    n += 1\n', id="form-feed"),
+    ],
+)
+def test_sarif_replacements_reproduce_apply_on_odd_line_endings(source):
+    from ftmigrate.formats.sarif import replacements
+
+    def offset_of(text: str, line: int, column: int) -> int:  # lines end at \r\n, \r or \n only
+        starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r(?!\n)|\n", text)]
+        return starts[line - 1] + column - 1
+
+    expected = fixed_text(source)
+    text = source
+    for replacement in replacements(source, expected):
+        region = replacement["deletedRegion"]
+        start = offset_of(text, region["startLine"], region["startColumn"])
+        end = offset_of(text, region["endLine"], region["endColumn"])
+        text = text[:start] + replacement["insertedContent"]["text"] + text[end:]
+    assert text == expected != source

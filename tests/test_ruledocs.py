@@ -10,6 +10,7 @@ import pytest
 
 from codemods import ALL_RULES
 from ftmigrate import ruledocs
+from ftmigrate.rules import Example
 from tests.conftest import REPO
 from tests.test_cli import invoke
 
@@ -112,3 +113,43 @@ def test_explain_unknown_rule_exits_2():
     assert result.exit_code == 2
     assert "unknown rule 'FT999' (known: FT001" in result.stderr
     assert result.stdout == ""
+
+
+class _ReportOnly(ALL_RULES[0]):
+    """
+    ## What it does
+    Finds `a | b` (a made-up rule: the docs must work for any rule).
+
+    ## Why is this bad under free-threading?
+    It is not.
+
+    ## Example
+    ```python
+    a | b
+    ```
+
+    ## Use instead
+    ```python
+    b | a
+    ```
+
+    ## Fix safety
+    There is no fix.
+    """
+
+    code = "FT999"
+    name = "made-up-rule"
+    summary = "`a | b` somewhere"
+    VALID = ["b\n"]
+    INVALID = [Example("a | b\n", None)]
+
+
+def test_docs_work_for_any_rule_including_report_only_ones():
+    rules = [ALL_RULES[0], _ReportOnly]
+    assert ruledocs.rules_text(rules).splitlines()[-1].split()[:3] == ["FT999", "made-up-rule", "no"]
+    markdown = ruledocs.rules_markdown(rules)
+    assert "| [FT999](#ft999-made-up-rule) | made-up-rule | no | `a \\| b` somewhere |" in markdown
+    assert "\n### FT999 made-up-rule\n\nFinds `a | b` (a made-up rule: the docs must work for any rule).\n" in markdown
+    explained = ruledocs.explain_markdown(_ReportOnly)
+    assert "Fix: none; findings are reported only." in explained
+    assert explained.endswith("Reported:\n\n```python\na | b\n```\n\n`ftmigrate apply` leaves it unchanged (no automatic fix).\n")

@@ -260,5 +260,52 @@ def explain(code: str = typer.Argument(..., help="A rule code, e.g. FT001.")) ->
         typer.echo(text, nl=False)
 
 
+class Executor(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+@app.command()
+def batch(
+    repos: Optional[List[str]] = typer.Argument(None, help="Git repositories: local paths (or anything `git clone` accepts)."),
+    repos_file: Optional[Path] = typer.Option(None, "--repos-file", help="A file with one repository per line (# comments)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for patches, per-repository results and report.md/json."),
+    branch: str = typer.Option("ftmigrate/free-threading", "--branch", help="Name of the branch created in each changed repository."),
+    select: Optional[List[str]] = SELECT,
+    ignore: Optional[List[str]] = IGNORE,
+    test_cmd: Optional[str] = typer.Option(None, "--test-cmd", help="Shell command run in each migrated worktree; failing fails the repository."),
+    test_timeout: float = typer.Option(900.0, "--test-timeout", min=1, help="Seconds before --test-cmd is killed."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Repositories processed at once (local executor; default: CPU count)."),
+    executor: Executor = typer.Option(Executor.local, "--executor", help="local: a process pool; dask: tasks on a Dask cluster."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786."),
+    resume: bool = typer.Option(False, "--resume", help="Skip repositories already done for the same HEAD and options."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report and diffs only: no branches, no commits."),
+) -> None:
+    """Migrate many repositories: a new branch and a patch per changed repository, one report.
+
+    Exit 0 if every repository is changed, clean or skipped, 1 if any failed, 2 usage error.
+    """
+    from ftmigrate.batch.command import UsageError, default_jobs, read_repos_file, run_batch
+    from ftmigrate.batch.model import BatchOptions
+
+    try:
+        sources = list(repos or []) + (read_repos_file(repos_file) if repos_file else [])
+        options = BatchOptions(
+            output=str(output.resolve()), branch=branch, select=tuple(_split(select)), ignore=tuple(_split(ignore)),
+            test_cmd=test_cmd, test_timeout=test_timeout, dry_run=dry_run, resume=resume,
+        )
+        code = run_batch(sources, options, executor=executor.value, jobs=jobs or default_jobs(), scheduler=scheduler, echo=typer.echo)
+    except UsageError as exc:
+        typer.echo(f"ftmigrate: error: {exc}", err=True)
+        code = 2
+    except KeyboardInterrupt:
+        typer.echo("ftmigrate: interrupted; run again with --resume to continue", err=True)
+        code = 130
+    except Exception as exc:  # our bug: say so, exit 2
+        typer.echo(f"ftmigrate: internal error: {type(exc).__name__}: {exc}", err=True)
+        code = 2
+    raise typer.Exit(code)
+
+
 def main() -> None:
     app()

@@ -14,7 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Sequence
 
 from ftmigrate.batch.model import FAILED, RepoResult, RepoTask
-from ftmigrate.batch.worker import process_repo
+from ftmigrate.batch.worker import abandon, process_repo
 
 OnResult = Callable[[RepoResult], None]
 
@@ -43,6 +43,7 @@ def run_local(tasks: Sequence[RepoTask], jobs: int, on_result: OnResult) -> list
     # each is retried alone, so only the one that really kills its worker is failed.
     for task in lost:
         if _pool([task], 1, done):
+            abandon(task)
             done(crashed(task, "the worker process died (twice, the second time running only this repository)"))
     return _ordered(tasks, results)
 
@@ -73,7 +74,7 @@ def run_dask(tasks: Sequence[RepoTask], scheduler: str, on_result: OnResult) -> 
     except ImportError:
         raise ExecutorError('--executor dask needs dask.distributed: pip install "ftmigrate[dask]"') from None
     try:
-        client = Client(scheduler, timeout="30s", set_as_default=False)
+        client = Client(scheduler, set_as_default=False)  # timeout: dask config distributed.comm.timeouts.connect
     except (OSError, TimeoutError) as exc:
         raise ExecutorError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
     results: dict[str, RepoResult] = {}

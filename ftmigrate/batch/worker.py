@@ -15,13 +15,14 @@ from pathlib import Path
 from ftmigrate.batch import store
 from ftmigrate.batch.gitcmd import GitError, git_bytes, resolve
 from ftmigrate.batch.migrate import Migration, apply_in, commit, commit_message
-from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, SKIPPED, RepoResult, RepoTask
+from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, SKIPPED, RepoResult, RepoTask, is_url
 from ftmigrate.batch.testcmd import run_test_command
 from ftmigrate.batch.workspace import (
     Repository,
     RepoError,
     create_branch,
     detached_worktree,
+    discard_worktree,
     has_uncommitted_changes,
     head_commit,
     open_repository,
@@ -49,6 +50,15 @@ def process_repo(task: RepoTask) -> RepoResult:
     except OSError as exc:
         result.status, result.error = FAILED, f"cannot write the result to {output}: {exc.strerror or exc}"
     return result
+
+
+def abandon(task: RepoTask) -> None:
+    """After a worker died on this repository: remove the worktree it left (best effort; the
+    next run would remove it too)."""
+    output = Path(task.options.output)
+    repo_path = output / "clones" / task.name if is_url(task.source) else Path(task.source)
+    if repo_path.is_dir():
+        discard_worktree(repo_path, output / "worktrees" / task.name)
 
 
 def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:

@@ -276,7 +276,7 @@ def batch(
     test_cmd: Optional[str] = typer.Option(None, "--test-cmd", help="Shell command run in each migrated worktree; failing fails the repository."),
     test_timeout: float = typer.Option(900.0, "--test-timeout", min=1, help="Seconds before --test-cmd is killed."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Repositories processed at once (local executor; default: CPU count)."),
-    executor: Executor = typer.Option(Executor.local, "--executor", help="local: a process pool; dask: tasks on a Dask cluster."),
+    executor: Executor = typer.Option(Executor.local, "--executor", help="local: a process pool; dask: one task per repository on an existing Dask cluster (repositories and --output must have the same paths on the workers, e.g. a shared file system)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786."),
     resume: bool = typer.Option(False, "--resume", help="Skip repositories already done for the same HEAD and options."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report and diffs only: no branches, no commits."),

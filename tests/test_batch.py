@@ -209,3 +209,34 @@ def test_repos_file_paths_are_relative_to_the_file_and_a_url_is_cloned(tmp_path:
     clone = out / "clones" / "two"
     assert rows["two"]["repository"] == str(clone) and rows["two"]["status"] == "changed"
     assert branch_of(clone) == rows["two"]["commit"] and branch_of(upstream) is None
+
+
+def test_what_cannot_be_migrated_is_recorded_and_the_batch_goes_on(tmp_path: Path):
+    broken = make_repo(tmp_path / "broken", {"good.py": COUNTER, "bad.py": "def f(:\n    global n\n    n += 1\n"})
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    inside = tmp_path / "fine" / "sub"
+    fine = make_repo(tmp_path / "fine", {"sub/m.py": COUNTER})
+    holder = make_repo(tmp_path / "holder", {"m.py": COUNTER})
+    before = [snapshot(r) for r in (broken, fine, holder)]
+    out = holder / "batch-out"  # inside one of the repositories
+
+    result = invoke(str(broken), str(empty), str(inside), str(fine), str(holder), "--output", str(out), "--jobs", "1")
+
+    assert result.exit_code == 1
+    rows = report_rows(out)
+    assert {n: (r["status"], r["error"]) for n, r in rows.items()} == {
+        "broken": ("failed", "1 file(s) could not be migrated: bad.py: syntax error: invalid syntax (line 1, column 7)"),
+        "empty": ("skipped", None),
+        "sub": ("failed", f"not a git repository, but a folder inside the repository {fine}"),
+        "fine": ("changed", None),
+        "holder": ("failed", f"the output folder {out} is inside this repository's working tree; choose one outside it"),
+    }
+    assert rows["empty"]["notes"] == ["the repository has no commits yet"]
+    assert (rows["broken"]["findings"], rows["broken"]["patch"]) == ({"FT001": 1}, None)
+    assert branch_of(broken) is None and branch_of(holder) is None and branch_of(fine) == rows["fine"]["commit"]
+    # The output folder is the only new thing in "holder": created by the batch, not by the migration.
+    after = snapshot(holder)
+    assert {k: v for k, v in after["files"].items() if not k.startswith("batch-out/")} == before[2]["files"]
+    assert [snapshot(broken), snapshot(fine)] == before[:2]

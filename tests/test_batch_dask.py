@@ -92,4 +92,4 @@ def test_unreachable_scheduler_is_a_usage_error(tmp_path: Path):
         )
     assert result.exit_code == 2
     assert "ftmigrate: error: cannot connect to the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
-    assert branch_of(repo) is None
+    assert branch_of(repo) is None and not (tmp_path / "out").exists()

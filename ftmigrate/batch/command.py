@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ftmigrate.batch import report
-from ftmigrate.batch.executors import ExecutorError, run_dask, run_local
+from ftmigrate.batch.executors import ExecutorError, connect_dask, run_dask, run_local
 from ftmigrate.batch.model import BatchOptions, is_url, make_tasks
 from ftmigrate.batch.progress import make_progress
 from ftmigrate.config import ConfigError
@@ -78,16 +78,17 @@ def run_batch(
         raise UsageError("no repositories given (name them, or use --repos-file)")
     for source in repeated:
         echo(f"ftmigrate: warning: {source} is listed more than once; it is processed once")
-    output.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
     try:
-        with make_progress(len(tasks)) as progress:
-            if executor == DASK:
-                results = run_dask(tasks, scheduler, progress)
-            else:
-                results = run_local(tasks, jobs, progress)
+        client = connect_dask(scheduler) if executor == DASK else None
     except ExecutorError as exc:
         raise UsageError(str(exc)) from None
+    output.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with make_progress(len(tasks)) as progress:
+        if client is not None:
+            results = run_dask(client, tasks, progress)
+        else:
+            results = run_local(tasks, jobs, progress)
     seconds = time.monotonic() - started
     try:
         (output / "worktrees").rmdir()  # each worktree is removed after use; the folder too once empty

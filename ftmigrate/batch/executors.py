@@ -67,16 +67,23 @@ def _pool(tasks: Sequence[RepoTask], jobs: int, done: OnResult) -> list[RepoTask
     return sorted(lost, key=list(tasks).index)
 
 
-def run_dask(tasks: Sequence[RepoTask], scheduler: str, on_result: OnResult) -> list[RepoResult]:
-    """Each repository is one task on an existing cluster; paths must be valid on the workers."""
+def connect_dask(scheduler: str):
+    """A client of an existing cluster; dask is imported only here (it is an optional extra)."""
     try:
-        from dask.distributed import Client, as_completed as dask_completed
+        from dask.distributed import Client
     except ImportError:
         raise ExecutorError('--executor dask needs dask.distributed: pip install "ftmigrate[dask]"') from None
     try:
-        client = Client(scheduler, set_as_default=False)  # timeout: dask config distributed.comm.timeouts.connect
+        return Client(scheduler, set_as_default=False)  # timeout: dask config distributed.comm.timeouts.connect
     except (OSError, TimeoutError) as exc:
         raise ExecutorError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
+
+
+def run_dask(client, tasks: Sequence[RepoTask], on_result: OnResult) -> list[RepoResult]:
+    """Each repository is one task on the cluster; paths must be valid on the workers.
+    Closes the client when done."""
+    from dask.distributed import as_completed as dask_completed
+
     results: dict[str, RepoResult] = {}
     run_id = uuid.uuid4().hex[:8]
     try:

@@ -91,7 +91,8 @@ def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: 
         lines += [f"- {note}" for note in r.notes]
         lines += [f"- not auto-fixable: `{u['path']}:{u['line']}` {u['rule']} {u['message']} ({u['reason']})" for u in r.unfixable]
         if r.test is not None and not r.test.passed:
-            lines += ["", f"Tail of `{r.test.command}`:", "", "```", r.test.output_tail.replace("```", "'''"), "```"]
+            tail = r.test.output_tail.replace("```", "'''") or "(no output)"
+            lines += ["", "Tail of the test command's output:", "", "```", tail, "```"]
     return "\n".join(lines) + "\n"
 
 

@@ -93,7 +93,7 @@ def _split(values: Optional[List[str]]) -> list[str]:
 
 
 def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tuple[list[Path], list, Config]:
-    from codemods import select_rules
+    from codemods import configured_rules
 
     paths = list(paths or [Path(".")])
     if config_file is None:
@@ -103,13 +103,7 @@ def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tup
         config.exclude += _split(exclude)
     if no_gitignore:
         config.respect_gitignore = False
-    # As in ruff, a --select on the command line starts the selection afresh: the config's
-    # select and ignore give way to it.
-    if _split(select):
-        rules = select_rules(_split(select), _split(ignore))
-    else:
-        rules = select_rules(config.select, config.ignore + _split(ignore))
-    return paths, rules, config
+    return paths, configured_rules(_split(select), _split(ignore), config), config
 
 
 def _usage_problem(opts: RunOptions) -> Optional[str]:

@@ -240,3 +240,17 @@ def test_what_cannot_be_migrated_is_recorded_and_the_batch_goes_on(tmp_path: Pat
     after = snapshot(holder)
     assert {k: v for k, v in after["files"].items() if not k.startswith("batch-out/")} == before[2]["files"]
     assert [snapshot(broken), snapshot(fine)] == before[:2]
+
+
+def test_each_repository_uses_its_own_config_and_never_one_around_the_output_folder(tmp_path: Path):
+    own = make_repo(tmp_path / "own", {
+        "pyproject.toml": '[tool.ftmigrate]\nexclude = ["vendor"]\n', "app.py": COUNTER, "vendor/lib.py": COUNTER,
+    })
+    bare = make_repo(tmp_path / "none", {"app.py": COUNTER})
+    workspace = tmp_path / "workspace"  # the output folder is inside a project with its own config
+    write(workspace, {"pyproject.toml": '[tool.ftmigrate]\nexclude = ["*.py"]\n'})
+    result = invoke(str(own), str(bare), "--output", str(workspace / "out"), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    rows = report_rows(workspace / "out")
+    assert rows["own"]["files_changed"] == ["app.py"]
+    assert rows["none"]["files_changed"] == ["app.py"]

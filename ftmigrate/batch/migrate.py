@@ -39,11 +39,11 @@ def repository_config(worktree: Path) -> Config:
 
 def apply_in(worktree: Path, options: BatchOptions) -> Migration:
     """``ftmigrate apply`` on the whole worktree, with the repository's config and our options."""
-    from codemods import select_rules
+    from codemods import configured_rules
 
     config = repository_config(worktree)
     try:
-        rules = select_rules(list(options.select) or config.select, list(options.ignore) or config.ignore)
+        rules = configured_rules(list(options.select), list(options.ignore), config)
     except ConfigError as exc:
         raise ConfigError(f"pyproject.toml: {exc}") from None
     report = run([worktree], rules, config, APPLY)

@@ -6,6 +6,7 @@ import sys
 from typing import IO
 
 from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, SKIPPED, RepoResult
+from ftmigrate.terminal import is_terminal
 
 _STYLE = {CHANGED: "green", CLEAN: "dim", FAILED: "bold red", SKIPPED: "yellow"}
 
@@ -52,7 +53,7 @@ class RichProgress:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(file=sys.stderr, force_terminal=True)
         self.progress = Progress(
             TextColumn("[bold]ftmigrate batch"),
             BarColumn(),
@@ -82,7 +83,9 @@ class RichProgress:
 
 
 def make_progress(total: int):
+    """Decided as for ``apply``'s bar (``ftmigrate.terminal``: a tty, or FORCE_COLOR)."""
+    if not is_terminal(sys.stderr):
+        return PlainProgress(total)
     from rich.console import Console
 
-    console = Console(stderr=True)
-    return RichProgress(total, console) if console.is_terminal else PlainProgress(total)
+    return RichProgress(total, Console(file=sys.stderr, force_terminal=True))

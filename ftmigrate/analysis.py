@@ -119,13 +119,16 @@ class FileContext:
         self.module.visit(collector)
         self.identifiers = collector.identifiers
         self.lock_identifiers: set[str] = set()
+        self._lock_kinds: dict[str, set[str]] = {}
         for target, value in collector.calls:
-            if self.is_lock_factory_call(value):
+            kind = self.lock_kind(value)
+            if kind is not None:
                 name = target.value if isinstance(target, cst.Name) else (
                     target.attr.value if isinstance(target, cst.Attribute) else None
                 )
                 if name:
                     self.lock_identifiers.add(name)
+                    self._lock_kinds.setdefault(name, set()).add(kind)
 
     # --- metadata ---------------------------------------------------------------------
     @property
@@ -234,16 +237,43 @@ class FileContext:
                             names[alias.name.value] = local
         return aliases, names
 
-    def is_lock_factory_call(self, expr: cst.BaseExpression) -> bool:
+    def lock_kind(self, expr: cst.BaseExpression) -> str | None:
+        """``"RLock"`` for ``threading.RLock()`` (and a ``Condition()`` without a lock, which
+        is reentrant), the factory's name for other lock factories, None for anything else."""
         if not isinstance(expr, cst.Call):
-            return False
+            return None
         func = expr.func
+        kind = None
         if isinstance(func, cst.Attribute) and func.attr.value in LOCK_FACTORIES:
             mod = dotted(func.value)
-            return mod in LOCK_MODULES or mod in self.threading_aliases
-        if isinstance(func, cst.Name):
-            return func.value in {self.threading_names.get(f) for f in LOCK_FACTORIES} - {None}
-        return False
+            if mod in LOCK_MODULES or mod in self.threading_aliases:
+                kind = func.attr.value
+        elif isinstance(func, cst.Name):
+            kind = next((f for f in LOCK_FACTORIES if self.threading_names.get(f) == func.value), None)
+        if kind == "Condition" and not expr.args:
+            return "RLock"
+        return kind
+
+    def is_lock_factory_call(self, expr: cst.BaseExpression) -> bool:
+        return self.lock_kind(expr) is not None
+
+    def is_reentrant_lock(self, code: str) -> bool:
+        """True if the lock named by ``code`` (``_lock``, ``self._lock``) is only ever bound
+        to an ``RLock``: taking it again on the same thread cannot deadlock."""
+        return self._lock_kinds.get(code.rsplit(".", 1)[-1]) == {"RLock"}
+
+    def call_sites(self, func: cst.FunctionDef) -> list[cst.CSTNode]:
+        """Where this module may call ``func``: ``f(...)`` for a plain function, any ``x.f``
+        for a method (a property is read without a call), and ``C(...)`` (``cls(...)``
+        inside the class) for ``__new__``/``__init__`` of class ``C``."""
+        name = func.name.value
+        cls = self.method_class(func)
+        if cls is None:
+            return m.findall(self.module, m.Call(func=m.Name(name)))
+        if name in ("__new__", "__init__"):
+            inside = m.findall(cls, m.Call(func=m.Name("cls") | m.Call(func=m.Name("type"))))
+            return m.findall(self.module, m.Call(func=m.Name(cls.name.value))) + inside
+        return m.findall(self.module, m.Attribute(attr=m.Name(name)))
 
     # --- locks ------------------------------------------------------------------------
     def is_lock_expr(self, expr: cst.BaseExpression) -> bool:

@@ -16,6 +16,10 @@ Planning, for all fixes of a file at once (so rules share locks):
   re-entrant call from the same thread then still works), else ``threading.Lock``.
 - A statement that awaits or yields is never put under a lock (it would be held while
   suspended): the fix is refused and the finding stays.
+- An existing non-reentrant lock is not reused for a function that some caller in the
+  module calls while already holding that lock (it would deadlock): the fix is refused.
+- ``double_checked`` writes ``if T: with L: if T: body``; an ``if`` with an ``else``/``elif``
+  is refused (the else branch would run only under the lock, or not at all).
 
 ``apply_fixes`` returns the new module and an ``Inserted`` record that ``verify`` uses
 to check that nothing but lock code changed.
@@ -123,8 +127,15 @@ class _Lock:
 
 def refusal(fix: Guard | Replace) -> str | None:
     """Why ``fix`` can never be applied (known before planning), else None."""
-    if isinstance(fix, Guard) and suspends(fix.stmt if fix.replacement is None else fix.replacement):
+    if not isinstance(fix, Guard):
+        return None
+    target = fix.stmt if fix.replacement is None else fix.replacement
+    if suspends(target):
         return "the statement awaits or yields; a thread lock must not be held across it"
+    if fix.double_checked and not isinstance(target, cst.If):
+        return "double-checked locking needs an `if` statement"
+    if fix.double_checked and target.orelse is not None:
+        return "the `if` has an `else`/`elif` branch, which double-checked locking would run at the wrong time"
     return None
 
 
@@ -280,6 +291,25 @@ class LockPlanner:
         kind = "RLock" if any(g.reentrant for g in component) else "Lock"
         return _Lock(name=name, existing=None, kind=kind)
 
+    def _held_by_caller(self, guard: Guard, lock: _Lock) -> str | None:
+        """Why reusing the existing, non-reentrant ``lock`` in ``guard``'s function would
+        deadlock: a caller in this module already holds it when it calls the function."""
+        if lock.existing is None or self.ctx.is_reentrant_lock(lock.existing):
+            return None
+        by_attribute = guard.domain.kind in ("class", "instance")
+        for call in self.ctx.call_sites(guard.function):
+            held = self.ctx.guard_of(call)
+            if held is None or not held.code:
+                continue
+            same = held.code.rsplit(".", 1)[-1] == lock.existing if by_attribute else held.code == lock.existing
+            if same:
+                line = self.ctx.position(call).start.line
+                return (
+                    f"`{guard.function.name.value}` is called with `{held.code}` held (line {line}); "
+                    "taking that non-reentrant lock again here would deadlock"
+                )
+        return None
+
     # --- placement ----------------------------------------------------------------------
     def _body_of(self, domain: Domain) -> cst.CSTNode | None:
         if domain.kind == "module":
@@ -345,6 +375,10 @@ class LockPlanner:
                 if expr is None:
                     self.refused[id(g)] = "the lock is not reachable from this function"
                     continue
+                deadlock = self._held_by_caller(g, lock)
+                if deadlock is not None:
+                    self.refused[id(g)] = deadlock
+                    continue
                 for stmt in (g.stmt, *g.followers):
                     wraps[id(stmt)] = (expr, g)
                 self.inserted.lock_exprs.add(expr)
@@ -354,6 +388,9 @@ class LockPlanner:
             self._substitution(r.stmt, r.new)
         applier = _Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, self.ctx.module)
         module = self.ctx.module.visit(applier)
+        for g in guards:
+            if id(g.stmt) in wraps and id(g.stmt) not in applier.written and id(g) not in self.refused:
+                self.refused[id(g)] = "the statement is not in a block ftmigrate can rewrite"
         if self.needs_import:
             context = CodemodContext()
             AddImportsVisitor.add_needed_import(context, "threading")
@@ -422,6 +459,7 @@ class _Applier(cst.CSTTransformer):
         self.replaces = replaces
         self.defs = defs
         self.config = module.config_for_parsing
+        self.written: set[int] = set()  # id() of the original statements actually wrapped
 
     def _lock_item(self, expr: str) -> list[cst.WithItem]:
         return [cst.WithItem(item=cst.parse_expression(expr, config=self.config))]
@@ -432,11 +470,17 @@ class _Applier(cst.CSTTransformer):
         return cst.With(items=self._lock_item(expr), body=cst.IndentedBlock(body=inner), leading_lines=first.leading_lines)
 
     def _double_checked(self, expr: str, stmt: cst.If) -> cst.If:
+        """``if T: body`` -> ``if T: with L: if T: body``. Comments above the ``if`` and at
+        the end of its line stay on the outer (original) line; the body keeps its own."""
+        header = cst.TrailingWhitespace()
         inner = stmt.with_changes(leading_lines=())
+        if isinstance(stmt.body, cst.IndentedBlock):
+            header = stmt.body.header
+            inner = inner.with_changes(body=stmt.body.with_changes(header=cst.TrailingWhitespace()))
         with_ = cst.With(items=self._lock_item(expr), body=cst.IndentedBlock(body=[inner]))
         return cst.If(
             test=stmt.test.deep_clone(),
-            body=cst.IndentedBlock(body=[with_]),
+            body=cst.IndentedBlock(body=[with_], header=header),
             leading_lines=stmt.leading_lines,
             whitespace_before_test=stmt.whitespace_before_test,
             whitespace_after_test=stmt.whitespace_after_test,
@@ -458,6 +502,7 @@ class _Applier(cst.CSTTransformer):
                 out.append(stmt)
             else:
                 expr, guard = wrap
+                self.written.add(id(original[i]))
                 if guard.replacement is not None:
                     stmt = guard.replacement.with_changes(leading_lines=stmt.leading_lines)
                 if guard.double_checked:
@@ -470,6 +515,7 @@ class _Applier(cst.CSTTransformer):
                             break
                         last += 1
                         group.append(updated[last])
+                        self.written.add(id(original[last]))
                     out.append(self._with(expr, group))
             for k in range(i, last + 1):
                 following = updated[k + 1] if k + 1 < len(updated) else None
@@ -490,6 +536,7 @@ class _Applier(cst.CSTTransformer):
         wrap = self.wraps.get(id(original_node))
         if wrap is None:
             return updated_node
+        self.written.add(id(original_node))
         line = cst.SimpleStatementLine(body=updated_node.body)
         return cst.IndentedBlock(body=[self._with(wrap[0], [line])], header=updated_node.trailing_whitespace)
 

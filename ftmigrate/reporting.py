@@ -21,7 +21,8 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    suffix = "es" if word.endswith(("s", "x", "ch", "sh")) else "s"
+    return f"{n} {word}{'' if n == 1 else suffix}"
 
 
 def summary(report: RunReport) -> dict:

@@ -262,6 +262,23 @@ class FileContext:
         to an ``RLock``: taking it again on the same thread cannot deadlock."""
         return self._lock_kinds.get(code.rsplit(".", 1)[-1]) == {"RLock"}
 
+    def reacquire_deadlock(self, func: cst.FunctionDef, lock: str, by_attribute: bool) -> str | None:
+        """Why taking the existing lock ``lock`` inside ``func`` would deadlock: a caller in
+        this module calls ``func`` while holding it, and it is not reentrant. ``lock`` is an
+        attribute name (any receiver) when ``by_attribute``, else the lock's code."""
+        if self.is_reentrant_lock(lock):
+            return None
+        for call in self.call_sites(func):
+            held = self.guard_of(call)
+            if held is None or not held.code:
+                continue
+            if (held.code.rsplit(".", 1)[-1] == lock) if by_attribute else (held.code == lock):
+                return (
+                    f"`{func.name.value}` is called with `{held.code}` held (line {self.position(call).start.line}); "
+                    "taking that non-reentrant lock again here would deadlock"
+                )
+        return None
+
     def call_sites(self, func: cst.FunctionDef) -> list[cst.CSTNode]:
         """Where this module may call ``func``: ``f(...)`` for a plain function, any ``x.f``
         for a method (a property is read without a call), and ``C(...)`` (``cls(...)``

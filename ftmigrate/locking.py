@@ -292,23 +292,11 @@ class LockPlanner:
         return _Lock(name=name, existing=None, kind=kind)
 
     def _held_by_caller(self, guard: Guard, lock: _Lock) -> str | None:
-        """Why reusing the existing, non-reentrant ``lock`` in ``guard``'s function would
-        deadlock: a caller in this module already holds it when it calls the function."""
-        if lock.existing is None or self.ctx.is_reentrant_lock(lock.existing):
+        """Why reusing the existing ``lock`` in ``guard``'s function would deadlock, if it would."""
+        if lock.existing is None:
             return None
         by_attribute = guard.domain.kind in ("class", "instance")
-        for call in self.ctx.call_sites(guard.function):
-            held = self.ctx.guard_of(call)
-            if held is None or not held.code:
-                continue
-            same = held.code.rsplit(".", 1)[-1] == lock.existing if by_attribute else held.code == lock.existing
-            if same:
-                line = self.ctx.position(call).start.line
-                return (
-                    f"`{guard.function.name.value}` is called with `{held.code}` held (line {line}); "
-                    "taking that non-reentrant lock again here would deadlock"
-                )
-        return None
+        return self.ctx.reacquire_deadlock(guard.function, lock.existing, by_attribute)
 
     # --- placement ----------------------------------------------------------------------
     def _body_of(self, domain: Domain) -> cst.CSTNode | None:

@@ -3,6 +3,9 @@ verifier guarantees it relies on (double-checked `if`s with `else`, reusing a he
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import textwrap
 
 import libcst as cst
@@ -11,6 +14,7 @@ import pytest
 from ftmigrate.analysis import FileContext
 from ftmigrate.locking import MODULE, Guard, apply_fixes, refusal
 from ftmigrate.verify import check_rewrite
+from tests.conftest import REPO, TESTDATA
 from tests.helpers import check_text, fixed_text
 
 
@@ -49,33 +53,6 @@ REWRITES = [
             return _conf
         """,
         id="or-chain-keeps-the-rest-of-the-chain",
-    ),
-    pytest.param(
-        """
-        class Registry:
-            _instance = None
-
-            @staticmethod
-            def get():
-                Registry._instance = Registry._instance or Registry()
-                return Registry._instance
-        """,
-        """
-        import threading
-
-        class Registry:
-            _instance = None
-            _instance_lock = threading.RLock()
-
-            @staticmethod
-            def get():
-                if not Registry._instance:
-                    with Registry._instance_lock:
-                        if not Registry._instance:
-                            Registry._instance = Registry()
-                return Registry._instance
-        """,
-        id="or-on-own-class-attribute",
     ),
     pytest.param(
         """
@@ -192,21 +169,24 @@ def test_rewrite(before, after):
     assert check_text(_code(after), fix=False, select=["FT003"]).findings == []
 
 
-REPORT_ONLY = [
-    pytest.param(
-        """
-        _conn = None
+# Report-only fixtures in testdata/FT003/ (left unchanged by apply) and the reason each gives.
+REPORT_ONLY_FIXTURES = {
+    "else_branch": "the `if` has an `else`/`elif` branch, which double-checked locking would run at the wrong time",
+    "instance_attr_no_lock": "`Poller` has no lock to guard `self._session` with; add one in `__init__` "
+    "(`self._lock = threading.Lock()`) and check again under it",
+    "caller_holds_lock": "`index` is called with `self._lock` held (line 16); taking that non-reentrant lock again "
+    "here would deadlock",
+    "half_built_unfixable": "`_register_hooks()` reads `_engine` after it is assigned and before the block ends, so "
+    "`_engine` cannot be assigned last; finish building the object before publishing it",
+    "or_attribute_report_only": "`cls._pool = cls._pool or ...` also stores the old value back, which for an attribute "
+    "can copy an inherited class attribute or run a property setter; rewrite it as `if not cls._pool: ...` by hand, "
+    "then apply again",
+}
 
-        def conn():
-            global _conn
-            if _conn is None:
-                _conn = connect()
-            else:
-                _conn.ping()
-            return _conn
-        """,
-        "the `if` has an `else`/`elif` branch, which double-checked locking would run at the wrong time",
-        id="else-branch",
+REPORT_ONLY = [
+    *(
+        pytest.param((TESTDATA / "FT003" / f"{name}.before.py").read_text(), reason, id=name)
+        for name, reason in REPORT_ONLY_FIXTURES.items()
     ),
     pytest.param(
         """
@@ -222,59 +202,6 @@ REPORT_ONLY = [
         """,
         "the check is an `elif`; double-checked locking needs an `if` of its own",
         id="elif",
-    ),
-    pytest.param(
-        """
-        import threading
-
-        class Poller(threading.Thread):
-            def session(self):
-                if self._session is None:
-                    self._session = open_session()
-                return self._session
-        """,
-        "`Poller` has no lock to guard `self._session` with; add one in `__init__` "
-        "(`self._lock = threading.Lock()`) and check again under it",
-        id="shared-class-without-lock",
-    ),
-    pytest.param(
-        """
-        import threading
-
-        class Store:
-            def __init__(self):
-                self._lock = threading.Lock()
-                self._index = None
-
-            def index(self):
-                if self._index is None:
-                    self._index = build_index()
-                return self._index
-
-            def lookup(self, key):
-                with self._lock:
-                    return self.index().get(key)
-        """,
-        "`index` is called with `self._lock` held (line 15); taking that non-reentrant lock again here would deadlock",
-        id="caller-holds-the-class-lock",
-    ),
-    pytest.param(
-        """
-        _engine = None
-
-        def engine():
-            global _engine
-            if _engine is None:
-                _engine = create_engine()
-                _register_hooks()
-            return _engine
-
-        def _register_hooks():
-            _engine.hooks.append(print)
-        """,
-        "`_register_hooks()` reads `_engine` after it is assigned and before the block ends, so `_engine` "
-        "cannot be assigned last; finish building the object before publishing it",
-        id="callee-reads-the-half-built-global",
     ),
     pytest.param(
         """
@@ -307,21 +234,6 @@ REPORT_ONLY = [
         """,
         "a `return`, `break`, `del` or scope declaration after `_engine` is assigned could skip assigning it last",
         id="break-could-skip-the-publication",
-    ),
-    pytest.param(
-        """
-        class Pool:
-            _pool = None
-
-            @classmethod
-            def get(cls):
-                cls._pool = cls._pool or cls()
-                return cls._pool
-        """,
-        "`cls._pool = cls._pool or ...` also stores the old value back, which for an attribute can copy an "
-        "inherited class attribute or run a property setter; rewrite it as `if not cls._pool: ...` by hand, "
-        "then apply again",
-        id="or-on-cls-attribute",
     ),
     pytest.param(
         """
@@ -502,55 +414,23 @@ def test_planner_does_not_reuse_a_lock_the_caller_holds():
 
 
 def test_cli_scan_diff_apply(tmp_path):
-    import json
-    import subprocess
-    import sys
-
-    from tests.conftest import REPO
-
-    source = _code(
-        """
-        _client = None
-
-
-        def get_client():
-            global _client
-            if _client is None:
-                _client = make_client()
-            return _client
-        """
-    )
+    """The rule is live in every command: scan (JSON), apply --diff, apply, scan again."""
+    before = TESTDATA / "FT003" / "lazy_global.before.py"
     target = tmp_path / "client.py"
-    target.write_text(source)
+    target.write_bytes(before.read_bytes())
 
     def cli(*args):
         return subprocess.run([sys.executable, "-m", "ftmigrate", *args, str(target)], cwd=REPO, capture_output=True, text=True)
 
     scan = cli("scan", "--format", "json")
     assert scan.returncode == 1
-    assert [(f["rule"], f["line"], f["fixable"]) for f in json.loads(scan.stdout)["findings"]] == [("FT003", 6, True)]
+    assert [(f["rule"], f["line"], f["fixable"]) for f in json.loads(scan.stdout)["findings"]] == [("FT003", 13, True)]
 
     diff = cli("apply", "--diff")
-    assert diff.returncode == 1 and target.read_text() == source
+    assert diff.returncode == 1 and target.read_bytes() == before.read_bytes()
     assert "+        with _client_lock:\n+            if _client is None:\n" in diff.stdout
 
     applied = cli("apply")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert target.read_text() == _code(
-        """
-        import threading
-
-        _client = None
-        _client_lock = threading.RLock()
-
-
-        def get_client():
-            global _client
-            if _client is None:
-                with _client_lock:
-                    if _client is None:
-                        _client = make_client()
-            return _client
-        """
-    )
+    assert target.read_bytes() == before.with_name("lazy_global.after.py").read_bytes()
     assert cli("scan").returncode == 0

@@ -23,6 +23,7 @@ _NOT_IN_DICT = m.Comparison(
     left=m.SimpleString(),
     comparisons=[m.ComparisonTarget(operator=m.NotIn(), comparator=m.Attribute(value=m.Name(), attr=m.Name("__dict__")))],
 )
+_CLASS_CREATION_HOOKS = frozenset({"__init_subclass__", "__set_name__"})
 _OR_ASSIGN = m.Assign(targets=[m.AssignTarget(target=NAME_OR_ATTR)], value=m.BooleanOperation(operator=m.Or()))
 
 
@@ -61,6 +62,28 @@ class _State:
         return spelled(self.key)
 
 
+class _Facts:
+    """Per-file facts the rule asks for at every candidate, computed once each."""
+
+    def __init__(self, ctx: FileContext, functions: list[cst.FunctionDef]) -> None:
+        self.ctx = ctx
+        self.functions: dict[str, list[cst.FunctionDef]] = {}
+        for func in functions:
+            self.functions.setdefault(func.name.value, []).append(func)
+        self._globals: dict[int, set[str]] = {}
+        self._shared: dict[int, str | None] = {}
+
+    def globals_of(self, func: cst.FunctionDef) -> set[str]:
+        if id(func) not in self._globals:
+            self._globals[id(func)] = self.ctx.declared(func, cst.Global)
+        return self._globals[id(func)]
+
+    def shared_reason(self, cls: cst.ClassDef) -> str | None:
+        if id(cls) not in self._shared:
+            self._shared[id(cls)] = shared_class_reason(self.ctx, cls)
+        return self._shared[id(cls)]
+
+
 @dataclass
 class _Fix:
     """A rule's verdict on one finding: a guard, or why there is none."""
@@ -82,7 +105,10 @@ class LazyInitialisation(Rule):
     a lock attribute, subclasses `threading.Thread`, its methods are handed to threads in
     the module, or it is listed in `shared-classes`). It also reports zero-argument
     factories decorated with `functools.lru_cache`/`functools.cache` that serve as
-    singletons.
+    singletons. Not reported: `self.x` set up in `__init__`, class attributes set in
+    `__init_subclass__`/`__set_name__` (they run while the class statement executes),
+    module-level code (imports run once, under the import lock), and `if not X: X += ...`
+    (an update, not a creation).
 
     ## Why is this bad under free-threading?
     Checking that the object does not exist and creating it are two steps. Threads that
@@ -186,6 +212,12 @@ class LazyInitialisation(Rule):
         "_client = None\nif _client is None:\n    _client = make_client()\n",
         # instance attribute of a class nothing shares between threads
         "class Conn:\n    def get(self):\n        if self._conn is None:\n            self._conn = connect()\n        return self._conn\n",
+        # hooks that run while a class statement executes
+        "class Base:\n    def __init_subclass__(cls):\n    "
+        "    if '__hook__' not in cls.__dict__:\n            cls.__hook__ = default_hook\n",
+        # an update, not a creation
+        "import threading\n\nclass Reader(threading.Thread):\n    def feed(self, c):\n"
+        "        if not self.buf:\n            self.buf += c\n",
         # an lru_cache factory with arguments is a cache, not a singleton
         "import functools\n\n@functools.lru_cache\ndef load(name):\n    return open(name).read()\n",
     ]
@@ -219,39 +251,46 @@ class LazyInitialisation(Rule):
 
     def check(self, ctx: FileContext) -> Iterator[Site]:
         cachers = _functools_cachers(ctx)
-        for func in m.findall(ctx.module, m.FunctionDef()):
-            yield from self._sites_in(ctx, func)
+        functions = m.findall(ctx.module, m.FunctionDef())
+        facts = _Facts(ctx, functions)
+        for func in functions:
+            yield from self._sites_in(facts, func)
             site = self._cached_singleton(ctx, func, cachers)
             if site is not None:
                 yield site
 
     # --- finding ----------------------------------------------------------------------
-    def _sites_in(self, ctx: FileContext, func: cst.FunctionDef) -> Iterator[Site]:
+    def _sites_in(self, facts: _Facts, func: cst.FunctionDef) -> Iterator[Site]:
+        ctx = facts.ctx
         for node in iter_function_nodes(func):
             site = None
             if isinstance(node, cst.If):
-                state = self._state(ctx, func, key_of(checked_target(node.test)))
-                if state is not None and assignments_in(node.body, state.key):
-                    site = self._if_site(ctx, func, node, state)
+                state = self._state(facts, func, key_of(checked_target(node.test)))
+                # Created, not updated: `if not self.buf: self.buf += c` is no lazy creation.
+                if state is not None and any(isinstance(a, (cst.Assign, cst.AnnAssign)) for a in assignments_in(node.body, state.key)):
+                    site = self._if_site(facts, func, node, state)
             elif m.matches(node, _OR_ASSIGN):
-                state = self._state(ctx, func, key_of(node.targets[0].target))
+                state = self._state(facts, func, key_of(node.targets[0].target))
                 if state is not None and key_of(_leftmost(node.value)) == state.key:
                     site = self._or_site(ctx, func, node, state)
             if site is not None:
                 yield site
 
-    def _state(self, ctx: FileContext, func: cst.FunctionDef, key: Key | None) -> _State | None:
+    def _state(self, facts: _Facts, func: cst.FunctionDef, key: Key | None) -> _State | None:
         """Which shared state ``key`` names inside ``func``, or None if it is not shared."""
         if key is None:
             return None
+        ctx = facts.ctx
         receiver, name = key
         if receiver is None:
-            return _State(key, MODULE, None) if name in ctx.declared(func, cst.Global) else None
+            return _State(key, MODULE, None) if name in facts.globals_of(func) else None
         cls, kind = ctx.method_class(func), ctx.method_kind(func)
+        if func.name.value in _CLASS_CREATION_HOOKS and cls is not None:
+            return None  # they run once, while the class statement executes
         if receiver == ctx.first_param(func) and kind == "class":
             return _State(key, Domain("class", cls), receiver, cls)
         if receiver == ctx.first_param(func) and kind == "instance":
-            reason = shared_class_reason(ctx, cls) if func.name.value != "__init__" else None
+            reason = facts.shared_reason(cls) if func.name.value != "__init__" else None
             return _State(key, Domain("instance", cls), receiver, cls, reason) if reason else None
         named = next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and s.name.value == receiver), None)
         params = {p.name.value for p in (*func.params.posonly_params, *func.params.params, *func.params.kwonly_params)}
@@ -259,24 +298,31 @@ class LazyInitialisation(Rule):
             return _State(key, Domain("class", named), receiver, named)
         return None
 
-    def _message(self, state: _State, what: str) -> str:
+    def _message(self, state: _State, what: str, values: list[cst.BaseExpression]) -> str:
+        """``values``: what the code assigns; an instance of the class makes it a singleton."""
         if state.domain.kind == "module":
             return (
                 f"`{state.name}` is {what} without a lock: threads that race on the first call each "
                 "create one, and callers end up with different objects"
             )
-        if state.domain.kind == "class":
+        if state.domain.kind == "class" and any(_constructs(state, v) for v in values):
             return (
                 f"singleton `{state.spelled}` is {what} without a lock: threads that race on the "
                 "first call each create an instance"
+            )
+        if state.domain.kind == "class":
+            return (
+                f"class attribute `{state.spelled}` is {what} without a lock: threads that race on the "
+                "first call each create one"
             )
         return (
             f"`{state.spelled}` is {what} without a lock, and `{state.cls.name.value}` is shared "
             f"between threads ({state.shared_reason}): threads racing on first use each create one"
         )
 
-    def _if_site(self, ctx: FileContext, func: cst.FunctionDef, stmt: cst.If, state: _State) -> Site | None:
+    def _if_site(self, facts: _Facts, func: cst.FunctionDef, stmt: cst.If, state: _State) -> Site | None:
         """``if <X missing>: ... X = ...``: double-check the ``if`` itself."""
+        ctx = facts.ctx
         guarded_by = ctx.guard_of(stmt)
         if guarded_by is None and any(ctx.guard_of(a) is not None for a in assignments_in(stmt.body, state.key)):
             return None  # the outer check of code that already locks the creation
@@ -286,10 +332,12 @@ class LazyInitialisation(Rule):
             reason = self._lock_problem(ctx, func, state)
             if reason is None and not isinstance(ctx.parent(stmt), (cst.IndentedBlock, cst.Module)):
                 reason = "the check is an `elif`; double-checked locking needs an `if` of its own"
-            published = publication(ctx, stmt, state.key) if reason is None else None
+            published = publication(ctx, stmt, state.key, facts.functions) if reason is None else None
             reason = reason or published.reason
             fix = _Fix(reason=reason) if reason else self._guard(func, stmt, state, calls_unknown_code(stmt.body), published.replacement)
-        return self.site(stmt, self._message(state, "created lazily"), fix=fix.guard, guarded_by=guarded_by, unfixable_reason=fix.reason)
+        values = [a.value for a in assignments_in(stmt.body, state.key) if isinstance(a, (cst.Assign, cst.AnnAssign))]
+        message = self._message(state, "created lazily", values)
+        return self.site(stmt, message, fix=fix.guard, guarded_by=guarded_by, unfixable_reason=fix.reason)
 
     def _or_site(self, ctx: FileContext, func: cst.FunctionDef, assign: cst.Assign, state: _State) -> Site:
         """``X = X or make()``: the same as ``if not X: X = make()`` when storing ``X`` back
@@ -314,7 +362,7 @@ class LazyInitialisation(Rule):
             inner = line.with_changes(body=[assign.with_changes(value=_without_leftmost(assign.value))], leading_lines=())
             replacement = cst.If(test=test, body=cst.IndentedBlock(body=[inner]))
             fix = self._guard(func, line, state, calls_unknown_code(assign.value), replacement)
-        message = self._message(state, "created lazily (`X = X or make()`)")
+        message = self._message(state, "created lazily (`X = X or make()`)", [_without_leftmost(assign.value)])
         return self.site(assign, message, fix=fix.guard, guarded_by=guarded_by, unfixable_reason=fix.reason)
 
     @staticmethod
@@ -379,6 +427,15 @@ class LazyInitialisation(Rule):
                     "create the object lazily in a global under double-checked locking instead",
                 )
         return None
+
+
+def _constructs(state: _State, value: cst.BaseExpression) -> bool:
+    """``cls()``, ``Registry(...)``, ``super().__new__(cls)``: an instance of the class."""
+    if not isinstance(value, cst.Call):
+        return False
+    if isinstance(value.func, cst.Name):
+        return value.func.value in (state.receiver, state.cls.name.value)
+    return m.matches(value.func, m.Attribute(attr=m.Name("__new__")))
 
 
 def _leftmost(expr: cst.BaseExpression) -> cst.BaseExpression:

@@ -99,18 +99,18 @@ class Publication:
     replacement: cst.If | None = None
 
 
-def publication(ctx: FileContext, stmt: cst.If, key: Key) -> Publication:
-    """How the guarded ``if`` publishes ``key``, and how to make it publish last."""
+def publication(ctx: FileContext, stmt: cst.If, key: Key, functions: dict[str, list[cst.FunctionDef]]) -> Publication:
+    """How the guarded ``if`` publishes ``key``, and how to make it publish last.
+    ``functions``: the module's functions and methods by name."""
     name, shown = key[1], spelled(key)
     assignments = assignments_in(stmt.body, key)
     later = [s for a in assignments for s in _after(ctx, stmt, a)]
-    readers = _readers(ctx, name)
     for s in later:
         for call in m.findall(s, m.Call()):
             callee = call.func.value if isinstance(call.func, cst.Name) else (
                 call.func.attr.value if isinstance(call.func, cst.Attribute) else None
             )
-            if callee in readers:
+            if any(m.findall(f.body, m.Name(name)) for f in functions.get(callee, ())):
                 return Publication(
                     reason=f"`{callee}()` reads `{name}` after it is assigned and before the block ends, so "
                     f"`{shown}` cannot be assigned last; finish building the object before publishing it"
@@ -178,11 +178,6 @@ def _localised(ctx: FileContext, stmt: cst.If, key: Key, assignments: list[cst.C
 def _returns(stmt: cst.CSTNode, key: Key) -> bool:
     """``return X``: handing out the finished object is not more initialisation."""
     return m.matches(stmt, m.SimpleStatementLine(body=[m.Return(value=NAME_OR_ATTR)])) and key_of(stmt.body[0].value) == key
-
-
-def _readers(ctx: FileContext, name: str) -> set[str]:
-    """Functions and methods of the module that mention ``name`` (as a name or attribute)."""
-    return {f.name.value for f in m.findall(ctx.module, m.FunctionDef()) if m.findall(f.body, m.Name(name))}
 
 
 def _fresh_local(ctx: FileContext, state: str) -> str:

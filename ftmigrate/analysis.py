@@ -90,9 +90,14 @@ class _Collector(cst.CSTVisitor):
         self.identifiers: set[str] = set()
         self.lock_targets: list[tuple[cst.BaseExpression, cst.Call]] = []
         self.calls: list[tuple[cst.BaseAssignTargetExpression, cst.BaseExpression]] = []
+        self.handoffs: list[cst.Call] = []  # calls that may hand a callable to a thread
 
     def visit_Name(self, node: cst.Name) -> None:
         self.identifiers.add(node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if m.matches(node, _THREAD_HANDOFF | _POOL_HANDOFF):
+            self.handoffs.append(node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -118,6 +123,8 @@ class FileContext:
         collector = _Collector()
         self.module.visit(collector)
         self.identifiers = collector.identifiers
+        self.assignments = collector.calls  # (target, value) of every assignment with a value
+        self.thread_handoffs = collector.handoffs
         self.lock_identifiers: set[str] = set()
         self._lock_kinds: dict[str, set[str]] = {}
         for target, value in collector.calls:
@@ -540,7 +547,7 @@ def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
         s.name.value for s in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()) if isinstance(s, cst.FunctionDef)
     }
     instances = {"self"} | _names_bound_to_call_of(ctx, name)
-    for call in m.findall(ctx.module, _THREAD_HANDOFF | _POOL_HANDOFF):
+    for call in ctx.thread_handoffs:
         args = list(call.args)
         candidates = [a.value for a in args if a.keyword is not None and a.keyword.value == "target"]
         if m.matches(call, _POOL_HANDOFF):
@@ -560,9 +567,8 @@ def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
 
 
 def _names_bound_to_call_of(ctx: FileContext, class_name: str) -> set[str]:
-    names = set()
-    for assign in m.findall(ctx.module, m.Assign(value=m.Call(func=m.Name(class_name)))):
-        for target in assign.targets:
-            if isinstance(target.target, cst.Name):
-                names.add(target.target.value)
-    return names
+    return {
+        target.value
+        for target, value in ctx.assignments
+        if isinstance(target, cst.Name) and m.matches(value, m.Call(func=m.Name(class_name)))
+    }

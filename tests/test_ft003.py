@@ -292,6 +292,13 @@ def test_messages_name_the_kind_of_state():
                     cls._instance = super().__new__(cls)
                 return cls._instance
 
+        class Meta:
+            @classmethod
+            def schema(cls):
+                if cls._schema is None:
+                    cls._schema = build_schema(cls)
+                return cls._schema
+
         class W(threading.Thread):
             def conn(self):
                 if not self._conn:
@@ -308,9 +315,11 @@ def test_messages_name_the_kind_of_state():
             "and callers end up with different objects"),
         (14, "singleton `cls._instance` is created lazily without a lock: threads that race on the first call "
              "each create an instance"),
-        (20, "`self._conn` is created lazily without a lock, and `W` is shared between threads (it subclasses "
+        (21, "class attribute `cls._schema` is created lazily without a lock: threads that race on the first "
+             "call each create one"),
+        (27, "`self._conn` is created lazily without a lock, and `W` is shared between threads (it subclasses "
              "threading.Thread): threads racing on first use each create one"),
-        (23, "`settings()` is a zero-argument `@functools.lru_cache` factory used as a singleton: threads that "
+        (30, "`settings()` is a zero-argument `@functools.lru_cache` factory used as a singleton: threads that "
              "miss the cache together each call it and get different objects"),
     ]
 

@@ -329,7 +329,7 @@ class LazyInitialisation(Rule):
         if guarded_by is not None:  # already locked: the guard only tells the planner which lock
             fix = self._guard(func, stmt, state, False, None)
         else:
-            reason = self._lock_problem(ctx, func, state)
+            reason = self._lock_problem(ctx, state)
             if reason is None and not isinstance(ctx.parent(stmt), (cst.IndentedBlock, cst.Module)):
                 reason = "the check is an `elif`; double-checked locking needs an `if` of its own"
             published = publication(ctx, stmt, state.key, facts.functions) if reason is None else None
@@ -354,7 +354,7 @@ class LazyInitialisation(Rule):
         elif not m.matches(line, m.SimpleStatementLine(body=[m.Assign()])) or not isinstance(ctx.parent(line), (cst.IndentedBlock, cst.Module)):
             reason = "the assignment shares its line with other statements"
         elif guarded_by is None:
-            reason = self._lock_problem(ctx, func, state)
+            reason = self._lock_problem(ctx, state)
         if reason is not None:
             fix = _Fix(reason=reason)
         else:
@@ -376,22 +376,18 @@ class LazyInitialisation(Rule):
 
     # --- fixing -----------------------------------------------------------------------
     @staticmethod
-    def _lock_problem(ctx: FileContext, func: cst.FunctionDef, state: _State) -> str | None:
-        """Why no lock can guard ``state`` in ``func``: an instance attribute of a class
-        without a lock, or a class lock (the one the planner reuses) held by a caller."""
-        if state.cls is None:
+    def _lock_problem(ctx: FileContext, state: _State) -> str | None:
+        """Why no lock can guard ``state``: an instance attribute of a class without a lock.
+        (Whether reusing a class's lock would deadlock is the planner's call.)"""
+        if state.domain.kind != "instance":
             return None
         class_level, instance_level = ctx.class_lock_attrs(state.cls)
-        if state.domain.kind == "instance" and not class_level and not instance_level:
-            return (
-                f"`{state.cls.name.value}` has no lock to guard `{state.spelled}` with; add one in "
-                "`__init__` (`self._lock = threading.Lock()`) and check again under it"
-            )
-        for attr in class_level + (instance_level if state.domain.kind == "instance" else []):
-            deadlock = ctx.reacquire_deadlock(func, attr, by_attribute=True)
-            if deadlock is not None:
-                return deadlock
-        return None
+        if class_level or instance_level:
+            return None
+        return (
+            f"`{state.cls.name.value}` has no lock to guard `{state.spelled}` with; add one in "
+            "`__init__` (`self._lock = threading.Lock()`) and check again under it"
+        )
 
     @staticmethod
     def _guard(func: cst.FunctionDef, stmt: cst.CSTNode, state: _State, reentrant: bool, replacement: cst.If | None) -> _Fix:

@@ -269,23 +269,6 @@ class FileContext:
         to an ``RLock``: taking it again on the same thread cannot deadlock."""
         return self._lock_kinds.get(code.rsplit(".", 1)[-1]) == {"RLock"}
 
-    def reacquire_deadlock(self, func: cst.FunctionDef, lock: str, by_attribute: bool) -> str | None:
-        """Why taking the existing lock ``lock`` inside ``func`` would deadlock: a caller in
-        this module calls ``func`` while holding it, and it is not reentrant. ``lock`` is an
-        attribute name (any receiver) when ``by_attribute``, else the lock's code."""
-        if self.is_reentrant_lock(lock):
-            return None
-        for call in self.call_sites(func):
-            held = self.guard_of(call)
-            if held is None or not held.code:
-                continue
-            if (held.code.rsplit(".", 1)[-1] == lock) if by_attribute else (held.code == lock):
-                return (
-                    f"`{func.name.value}` is called with `{held.code}` held (line {self.position(call).start.line}); "
-                    "taking that non-reentrant lock again here would deadlock"
-                )
-        return None
-
     def call_sites(self, func: cst.FunctionDef) -> list[cst.CSTNode]:
         """Where this module may call ``func``: ``f(...)`` for a plain function, any ``x.f``
         for a method (a property is read without a call), and ``C(...)`` (``cls(...)``
@@ -314,31 +297,34 @@ class FileContext:
 
     def guard_of(self, node: cst.CSTNode) -> LockRef | None:
         """The lock already held where ``node`` runs, if any (innermost first)."""
+        return next(self.locks_held_at(node), None)
+
+    def locks_held_at(self, node: cst.CSTNode) -> Iterator[LockRef]:
+        """Every lock held where ``node`` runs inside its function, innermost first."""
         child = node
         for a in self.ancestors(node):
             if isinstance(a, cst.With):
                 for item in a.items:
                     if self.is_lock_expr(item.item):
-                        return LockRef(self.code(item.item), "with", self.enclosing_function(a))
+                        yield LockRef(self.code(item.item), "with", self.enclosing_function(a))
             elif isinstance(a, cst.Try) and child is a.body:
-                released = _released_in(a.finalbody)
-                for expr in released:
-                    return LockRef(self.code(expr), "acquire", self.enclosing_function(a))
+                for expr in _released_in(a.finalbody):
+                    yield LockRef(self.code(expr), "acquire", self.enclosing_function(a))
             elif isinstance(a, cst.IndentedBlock) or isinstance(a, cst.Module):
                 held = self._acquired_before(a, child)
                 if held is not None:
-                    return LockRef(self.code(held), "acquire", self.enclosing_function(a))
+                    yield LockRef(self.code(held), "acquire", self.enclosing_function(a))
             elif isinstance(a, cst.FunctionDef):
                 for dec in a.decorators:
                     target = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
                     name = dotted(target) or ""
                     if any(w in _DECORATOR_WORDS for w in _words(name.rsplit(".", 1)[-1])) or name.rsplit(".", 1)[-1] in _DECORATOR_WORDS:
-                        return LockRef("", "decorator", a)
-                return None
+                        yield LockRef("", "decorator", a)
+                        return
+                return
             elif isinstance(a, (cst.ClassDef, cst.Lambda)):
-                return None
+                return
             child = a
-        return None
 
     def _acquired_before(self, block: cst.IndentedBlock | cst.Module, child: cst.CSTNode) -> cst.BaseExpression | None:
         """A lock acquired by an earlier statement of ``block`` and not yet released."""
@@ -365,20 +351,21 @@ class FileContext:
                         found.append(LockRef(self.code(item.item), "with", func))
         return found
 
-    def called_while_holding(self, func: cst.FunctionDef, lock_code: str) -> bool:
-        """Is ``func`` called (by name, or as ``x.name(...)``) inside a ``with`` of this lock?
+    def called_while_holding(self, func: cst.FunctionDef, lock_code: str) -> cst.CSTNode | None:
+        """A call of ``func`` in this module made while this lock is held (compared by its
+        last name: ``self._lock`` matches ``_lock``), else None.
 
-        Then taking the same non-reentrant lock inside ``func`` would deadlock.
+        Then taking the same lock inside ``func`` would deadlock, unless it is only ever an
+        ``RLock``. Calls are those of ``call_sites``; the lock may be held by ``with``,
+        ``acquire()``/``release()`` or ``try``/``finally``, in any enclosing block.
         """
         wanted = lock_code.rsplit(".", 1)[-1]
-        name = func.name.value
-        for with_ in m.findall(self.module, m.With()):
-            holds = any(
-                self.is_lock_expr(item.item) and (dotted(item.item) or "").rsplit(".", 1)[-1] == wanted for item in with_.items
-            )
-            if holds and m.findall(with_.body, m.Call(func=m.Name(name) | m.Attribute(attr=m.Name(name)))):
-                return True
-        return False
+        if self.is_reentrant_lock(wanted):
+            return None
+        for call in self.call_sites(func):
+            if any(held.code.rsplit(".", 1)[-1] == wanted for held in self.locks_held_at(call) if held.code):
+                return call
+        return None
 
     def class_lock_attrs(self, cls: cst.ClassDef) -> tuple[list[str], list[str]]:
         """Lock attributes of ``cls``: (class-level, instance-level), in source order."""

@@ -257,8 +257,20 @@ class LockPlanner:
             return lock
         return None
 
-    def _deadlocks(self, ref: LockRef, component: list[Guard]) -> bool:
-        return any(self.ctx.called_while_holding(g.function, ref.code) for g in component)
+    def _deadlock(self, lock_code: str, component: list[Guard]) -> str | None:
+        """Why taking the existing lock ``lock_code`` in the component's functions would
+        deadlock (a caller already holds it), else None."""
+        for g in component:
+            call = self.ctx.called_while_holding(g.function, lock_code)
+            if call is not None:
+                line = self.ctx.position(call).start.line
+                attribute = g.domain.kind in ("class", "instance") and "." not in lock_code
+                shown = f"{g.receiver}.{lock_code}" if attribute else lock_code
+                return (
+                    f"`{g.function.name.value}` is called while `{shown}` is held (line {line}); "
+                    "taking that lock again here would deadlock"
+                )
+        return None
 
     def _choose(self, component: list[Guard]) -> _Lock | str:
         """The lock for a component, or the reason no lock can be used safely."""
@@ -267,20 +279,21 @@ class LockPlanner:
         for ref in known:
             lock = self._portable_existing(ref, component)
             if lock is not None:
-                if self._deadlocks(ref, component):
-                    return f"the function is called while {ref.code} is held; taking it again would deadlock"
-                return lock
+                return self._deadlock(ref.code, component) or lock
         for func in dict.fromkeys(g.function for g in component):
             for ref in self.ctx.held_locks(func):
                 lock = self._portable_existing(ref, component)
-                if lock is not None and not self._deadlocks(ref, component):
+                if lock is not None and self._deadlock(ref.code, component) is None:
                     return lock
         domain = component[0].domain
         if domain.kind in ("class", "instance"):
             class_level, instance_level = self.ctx.class_lock_attrs(domain.owner)
             attrs = class_level + (instance_level if domain.kind == "instance" else [])
+            for attr in attrs:
+                if self._deadlock(attr, component) is None:
+                    return _Lock(name=None, existing=attr)
             if attrs:
-                return _Lock(name=None, existing=attrs[0])
+                return self._deadlock(attrs[0], component)
         states = list(dict.fromkeys(_stem(g.state) for g in component))
         name = "_" + "_".join(states[:3]) + "_lock"
         base, n = name, 1
@@ -290,13 +303,6 @@ class LockPlanner:
         self.taken.add(name)
         kind = "RLock" if any(g.reentrant for g in component) else "Lock"
         return _Lock(name=name, existing=None, kind=kind)
-
-    def _held_by_caller(self, guard: Guard, lock: _Lock) -> str | None:
-        """Why reusing the existing ``lock`` in ``guard``'s function would deadlock, if it would."""
-        if lock.existing is None:
-            return None
-        by_attribute = guard.domain.kind in ("class", "instance")
-        return self.ctx.reacquire_deadlock(guard.function, lock.existing, by_attribute)
 
     # --- placement ----------------------------------------------------------------------
     def _body_of(self, domain: Domain) -> cst.CSTNode | None:
@@ -362,10 +368,6 @@ class LockPlanner:
                 expr = self._expr_for(g, lock)
                 if expr is None:
                     self.refused[id(g)] = "the lock is not reachable from this function"
-                    continue
-                deadlock = self._held_by_caller(g, lock)
-                if deadlock is not None:
-                    self.refused[id(g)] = deadlock
                     continue
                 for stmt in (g.stmt, *g.followers):
                     wraps[id(stmt)] = (expr, g)

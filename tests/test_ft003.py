@@ -174,8 +174,8 @@ REPORT_ONLY_FIXTURES = {
     "else_branch": "the `if` has an `else`/`elif` branch, which double-checked locking would run at the wrong time",
     "instance_attr_no_lock": "`Poller` has no lock to guard `self._session` with; add one in `__init__` "
     "(`self._lock = threading.Lock()`) and check again under it",
-    "caller_holds_lock": "`index` is called with `self._lock` held (line 16); taking that non-reentrant lock again "
-    "here would deadlock",
+    "caller_holds_lock": "`index` is called while `self._lock` is held (line 16); taking that lock again here would "
+    "deadlock",
     "half_built_unfixable": "`_register_hooks()` reads `_engine` after it is assigned and before the block ends, so "
     "`_engine` cannot be assigned last; finish building the object before publishing it",
     "or_attribute_report_only": "`cls._pool = cls._pool or ...` also stores the old value back, which for an attribute "
@@ -415,7 +415,7 @@ def test_planner_does_not_reuse_a_lock_the_caller_holds():
     )
     result = check_text(code, fix=True, select=["FT001"])
     assert [(f.line, f.fixed, f.unfixable_reason) for f in result.findings] == [
-        (9, False, "`bump` is called with `lock` held (line 16); taking that non-reentrant lock again here would deadlock")
+        (9, False, "`bump` is called while `lock` is held (line 16); taking that lock again here would deadlock")
     ]
     assert fixed_text(code, select=["FT001"]) == code
     rlock = code.replace("threading.Lock()", "threading.RLock()")

@@ -3,8 +3,8 @@
 import threading
 
 _client = None
-calls = 0
 _calls_client_lock = threading.RLock()
+calls = 0
 
 
 def get_client():

@@ -15,7 +15,7 @@ from ftmigrate.rules import Rule
 
 # Where the README is published; rule help links point at its per-rule headings.
 README_URL = "https://github.com/ftmigrate/ftmigrate/blob/main/README.md"
-REGENERATE_COMMAND = "python -m ftmigrate rules --format markdown"
+REGENERATE_COMMAND = "python scripts/update_readme_rules.py"
 README_START = "<!-- rules-table:start -->"
 README_END = "<!-- rules-table:end -->"
 

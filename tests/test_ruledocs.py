@@ -63,8 +63,8 @@ def test_readme_rule_section_is_generated_and_current():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert ruledocs.readme_rules_block(readme) == ruledocs.rules_markdown(ALL_RULES), (
         "README.md's rule section is stale. Regenerate it: run "
-        f"`{ruledocs.REGENERATE_COMMAND}` and put its output between "
-        f"{ruledocs.README_START} and {ruledocs.README_END}."
+        f"`{ruledocs.REGENERATE_COMMAND}` (it rewrites the part between "
+        f"{ruledocs.README_START} and {ruledocs.README_END})."
     )
 
 

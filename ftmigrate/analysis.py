@@ -519,3 +519,48 @@ def _names_bound_to_call_of(ctx: FileContext, class_name: str) -> set[str]:
             if isinstance(target.target, cst.Name):
                 names.add(target.target.value)
     return names
+
+
+def _resolve_call(ctx: FileContext, call: cst.Call, caller: cst.FunctionDef | None) -> cst.FunctionDef | None:
+    """The function of this module a call runs, when it can be told: ``helper()`` (a
+    module-level function), ``self.method()`` / ``cls.method()`` from a method, or
+    ``ClassName.method()``."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return next((s for s in ctx.module.body if isinstance(s, cst.FunctionDef) and s.name.value == func.value), None)
+    if not m.matches(func, m.Attribute(value=m.Name())):
+        return None
+    receiver, name = func.value.value, func.attr.value
+    cls = None
+    if caller is not None and ctx.method_class(caller) is not None and ctx.first_param(caller) == receiver:
+        cls = ctx.method_class(caller)
+    else:
+        cls = next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and s.name.value == receiver), None)
+    if cls is None or not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    return next((s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+
+
+def called_functions(ctx: FileContext, stmts: Sequence[cst.CSTNode], caller: cst.FunctionDef | None) -> list[cst.FunctionDef]:
+    """Functions of this module that ``stmts`` call, directly or through each other."""
+    found: list[cst.FunctionDef] = []
+    work = [(stmt, caller) for stmt in stmts]
+    while work:
+        node, context = work.pop()
+        for call in m.findall(node, m.Call()):
+            callee = _resolve_call(ctx, call, context)
+            if callee is not None and all(callee is not f for f in found):
+                found.append(callee)
+                work.append((callee.body, callee))
+    return found
+
+
+def is_reentrant_lock(ctx: FileContext, name: str) -> bool:
+    """``name`` (a variable or attribute name) is bound somewhere to an ``RLock()``."""
+    for target, value in (pair for node in m.findall(ctx.module, m.Assign() | m.AnnAssign()) for pair in _assignments(node)):
+        bound = target.value if isinstance(target, cst.Name) else target.attr.value if isinstance(target, cst.Attribute) else None
+        if bound == name and ctx.is_lock_factory_call(value):
+            factory = value.func.attr.value if isinstance(value.func, cst.Attribute) else value.func.value
+            if factory == "RLock" or factory == ctx.threading_names.get("RLock"):
+                return True
+    return False

@@ -31,7 +31,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from ftmigrate.analysis import FileContext, LockRef, dotted, suspends, top_level_bindings
+from ftmigrate.analysis import FileContext, LockRef, called_functions, dotted, is_reentrant_lock, suspends, top_level_bindings
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,9 @@ class _Lock:
 
 def refusal(fix: Guard | Replace) -> str | None:
     """Why ``fix`` can never be applied (known before planning), else None."""
-    if isinstance(fix, Guard) and suspends(fix.stmt if fix.replacement is None else fix.replacement):
+    if isinstance(fix, Guard) and any(
+        suspends(stmt) for stmt in (fix.stmt if fix.replacement is None else fix.replacement, *fix.followers)
+    ):
         return "the statement awaits or yields; a thread lock must not be held across it"
     return None
 
@@ -166,17 +168,22 @@ class LockPlanner:
                 self.refused[id(r)] = "overlaps another fix"
             else:
                 replaces.append(r)
-        # A fix inside another fix's statement is covered by it.
-        targets = {id(f.stmt): f for f in [*guards, *replaces]}
+        # A fix inside another fix's statement, or on one of a guard's followers, is covered by it.
+        spans = {id(f.stmt) for f in [*guards, *replaces]}
+        followed = {id(stmt) for g in guards for stmt in g.followers}
+
+        def inside(fix: Guard | Replace) -> bool:
+            return id(fix.stmt) in followed or any(id(a) in spans or id(a) in followed for a in self.ctx.ancestors(fix.stmt))
+
         kept_guards = []
         for g in guards:
-            if any(id(a) in targets for a in self.ctx.ancestors(g.stmt)):
+            if inside(g):
                 self.covered.add(id(g))
             else:
                 kept_guards.append(g)
         kept_replaces = []
         for r in replaces:
-            if any(id(a) in targets for a in self.ctx.ancestors(r.stmt)):
+            if inside(r):
                 self.refused[id(r)] = "inside another fix"
             else:
                 kept_replaces.append(r)
@@ -280,6 +287,26 @@ class LockPlanner:
         kind = "RLock" if any(g.reentrant for g in component) else "Lock"
         return _Lock(name=name, existing=None, kind=kind)
 
+    def _deadlock(self, component: list[Guard], lock: _Lock) -> str | None:
+        """Why holding an existing non-reentrant lock around the guarded code would
+        deadlock: the code calls a function of this module that takes the same lock."""
+        if lock.existing is None:
+            return None
+        attr = lock.existing.rsplit(".", 1)[-1]
+        if is_reentrant_lock(self.ctx, attr):
+            return None
+        by_attr = component[0].domain.kind in ("class", "instance")
+        for g in component:
+            for callee in called_functions(self.ctx, (g.stmt, *g.followers), g.function):
+                for ref in self.ctx.held_locks(callee):
+                    same = ref.code.rsplit(".", 1)[-1] == attr and "." in ref.code if by_attr else ref.code == lock.existing
+                    if same:
+                        return (
+                            f"it calls {callee.name.value}(), which takes `{ref.code}` too; holding that lock here "
+                            "would deadlock"
+                        )
+        return None
+
     # --- placement ----------------------------------------------------------------------
     def _body_of(self, domain: Domain) -> cst.CSTNode | None:
         if domain.kind == "module":
@@ -323,9 +350,10 @@ class LockPlanner:
         defs: dict[int, list[tuple[int, str]]] = {}
         for component in self._components(guards).values():
             lock = self._choose(component)
-            if isinstance(lock, str):
+            reason = lock if isinstance(lock, str) else self._deadlock(component, lock)
+            if reason is not None:
                 for g in component:
-                    self.refused[id(g)] = lock
+                    self.refused[id(g)] = reason
                 continue
             if lock.name is not None:
                 domain = component[0].domain
@@ -446,12 +474,22 @@ class _Applier(cst.CSTTransformer):
         defs: dict[int, list[str]] = {}
         for index, code in self.defs.get(id(container), []):
             defs.setdefault(index, []).append(code)
-        out = [cst.parse_statement(code + self.config.default_newline, config=self.config) for code in defs.get(-1, [])]
+
+        def defs_at(index: int) -> list[cst.BaseStatement]:
+            return [cst.parse_statement(code + self.config.default_newline, config=self.config) for code in defs.get(index, [])]
+
+        out = defs_at(-1)
+        if out and original and isinstance(updated[0], (cst.FunctionDef, cst.ClassDef)) and not updated[0].leading_lines:
+            # A lock defined above what was the first statement of a body, a def: keep them apart.
+            updated = (updated[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)]), *updated[1:])
         i = 0
         while i < len(original):
             stmt = updated[i]
             if id(original[i]) in self.replaces:
-                stmt = self.replaces[id(original[i])].with_changes(leading_lines=stmt.leading_lines)
+                # The replacement's own leading lines (comments it carries over from the
+                # statement it replaces) go after the replaced statement's.
+                new = self.replaces[id(original[i])]
+                stmt = new.with_changes(leading_lines=(*stmt.leading_lines, *new.leading_lines))
             wrap = self.wraps.get(id(original[i]))
             last = i
             if wrap is None:

@@ -149,6 +149,7 @@ class LockPlanner:
         self.known = known  # sites that are already locked: (their guard, their lock)
         self.refused: dict[int, str] = {}
         self.covered: set[int] = set()
+        self.nested: list[tuple[Guard, Guard]] = []  # (covered guard, the guard covering it)
         self.taken: set[str] = set(ctx.identifiers)
         self.inserted = Inserted()
 
@@ -169,21 +170,26 @@ class LockPlanner:
             else:
                 replaces.append(r)
         # A fix inside another fix's statement, or on one of a guard's followers, is covered by it.
-        spans = {id(f.stmt) for f in [*guards, *replaces]}
-        followed = {id(stmt) for g in guards for stmt in g.followers}
+        owners: dict[int, Guard | Replace] = {id(f.stmt): f for f in [*guards, *replaces]}
+        owners.update({id(stmt): g for g in guards for stmt in g.followers})
 
-        def inside(fix: Guard | Replace) -> bool:
-            return id(fix.stmt) in followed or any(id(a) in spans or id(a) in followed for a in self.ctx.ancestors(fix.stmt))
+        def outer(fix: Guard | Replace) -> Guard | Replace | None:
+            if id(fix.stmt) in owners and owners[id(fix.stmt)] is not fix:
+                return owners[id(fix.stmt)]
+            return next((owners[id(a)] for a in self.ctx.ancestors(fix.stmt) if id(a) in owners), None)
 
         kept_guards = []
         for g in guards:
-            if inside(g):
-                self.covered.add(id(g))
-            else:
+            cover = outer(g)
+            if cover is None:
                 kept_guards.append(g)
+            else:
+                self.covered.add(id(g))
+                if isinstance(cover, Guard):
+                    self.nested.append((g, cover))
         kept_replaces = []
         for r in replaces:
-            if inside(r):
+            if outer(r) is not None:
                 self.refused[id(r)] = "inside another fix"
             else:
                 kept_replaces.append(r)
@@ -201,6 +207,10 @@ class LockPlanner:
             for g in group[1:]:
                 if g.domain == group[0].domain:
                     uf.union(_key(group[0]), _key(g))
+        # State locked by an enclosing guard keeps that guard's lock everywhere else too.
+        for inner, cover in self.nested:
+            if inner.domain == cover.domain:
+                uf.union(_key(cover), _key(inner))
         components: dict = {}
         for g in guards:
             components.setdefault(uf.find(_key(g)), []).append(g)

@@ -353,7 +353,9 @@ class LockPlanner:
         return f"threading.{kind}()"
 
     # --- the whole thing ----------------------------------------------------------------
-    def run(self) -> Outcome:
+    def run(self, write: bool = True) -> Outcome:
+        """Plan every fix; with ``write``, also produce the rewritten module (else the
+        outcome's module is the input: enough to know what would be applied or refused)."""
         self.needs_import = False
         guards, replaces = self._prune()
         wraps: dict[int, tuple[str, Guard]] = {}
@@ -390,9 +392,10 @@ class LockPlanner:
                     self._substitution(g.stmt, g.replacement)
         for r in replaces:
             self._substitution(r.stmt, r.new)
-        applier = _Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, self.ctx.module)
-        module = self.ctx.module.visit(applier)
-        if self.needs_import:
+        module = self.ctx.module
+        if write:
+            module = module.visit(_Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, module))
+        if write and self.needs_import:
             context = CodemodContext()
             AddImportsVisitor.add_needed_import(context, "threading")
             module = AddImportsVisitor(context).transform_module(module)
@@ -521,7 +524,9 @@ class _Applier(cst.CSTTransformer):
                     out.append(self._with(expr, group))
             for k in range(i, last + 1):
                 following = updated[k + 1] if k + 1 < len(updated) else None
-                spacing = _blank_lines(following) if isinstance(original[k], cst.BaseCompoundStatement) else ()
+                # After a block, or after a docstring, a lock is spaced like the code that follows.
+                after_block = isinstance(original[k], cst.BaseCompoundStatement) or (k == 0 and _is_docstring(original[k]))
+                spacing = _blank_lines(following) if after_block else ()
                 for code in defs.get(k, []):
                     statement = cst.parse_statement(code + self.config.default_newline, config=self.config)
                     out.append(statement.with_changes(leading_lines=spacing))
@@ -542,5 +547,7 @@ class _Applier(cst.CSTTransformer):
         return cst.IndentedBlock(body=[self._with(wrap[0], [line])], header=updated_node.trailing_whitespace)
 
 
-def apply_fixes(ctx: FileContext, guards: list[Guard], replaces: list[Replace], known: list[tuple[Guard, LockRef]]) -> Outcome:
-    return LockPlanner(ctx, guards, replaces, known).run()
+def apply_fixes(
+    ctx: FileContext, guards: list[Guard], replaces: list[Replace], known: list[tuple[Guard, LockRef]], *, write: bool = True
+) -> Outcome:
+    return LockPlanner(ctx, guards, replaces, known).run(write)

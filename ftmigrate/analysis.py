@@ -270,6 +270,9 @@ class FileContext:
                 released = _released_in(a.finalbody)
                 for expr in released:
                     return LockRef(self.code(expr), "acquire", self.enclosing_function(a))
+                if _calls_lock_release_function(a.finalbody):
+                    # `_acquireLock()` / try / finally `_releaseLock()`: locked, by a lock we cannot name.
+                    return LockRef("", "acquire", self.enclosing_function(a))
             elif isinstance(a, cst.IndentedBlock) or isinstance(a, cst.Module):
                 held = self._acquired_before(a, child)
                 if held is not None:
@@ -369,6 +372,17 @@ def _released_in(finalbody: cst.Finally | None) -> list[cst.BaseExpression]:
                 if isinstance(small, cst.Expr) and m.matches(small.value, m.Call(func=m.Attribute(attr=m.Name("release")))):
                     released.append(small.value.func.value)
     return released
+
+
+def _calls_lock_release_function(finalbody: cst.Finally | None) -> bool:
+    """The ``finally`` calls a helper that releases a lock: ``_releaseLock()``, ``_imp.release_lock()``."""
+    if finalbody is None:
+        return False
+    for call in m.findall(finalbody, m.Call(func=m.Name() | m.Attribute())):
+        name = call.func.value if isinstance(call.func, cst.Name) else call.func.attr.value
+        if "release" in _words(name) and looks_like_lock_name(name):
+            return True
+    return False
 
 
 class _FunctionNodes(cst.CSTVisitor):

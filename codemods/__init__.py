@@ -6,8 +6,9 @@ from ftmigrate.config import ConfigError
 from ftmigrate.rules import Rule
 
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
+from codemods.ft002_check_then_act import CheckThenAct
 
-ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite]
+ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite, CheckThenAct]
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
 

@@ -171,11 +171,12 @@ class LockPlanner:
                 replaces.append(r)
         # A fix inside another fix's statement, or on one of a guard's followers, is covered by it.
         owners: dict[int, Guard | Replace] = {id(f.stmt): f for f in [*guards, *replaces]}
-        owners.update({id(stmt): g for g in guards for stmt in g.followers})
+        followed: dict[int, Guard] = {id(stmt): g for g in guards for stmt in g.followers}
+        owners.update(followed)
 
         def outer(fix: Guard | Replace) -> Guard | Replace | None:
-            if id(fix.stmt) in owners and owners[id(fix.stmt)] is not fix:
-                return owners[id(fix.stmt)]
+            if id(fix.stmt) in followed:
+                return followed[id(fix.stmt)]
             return next((owners[id(a)] for a in self.ctx.ancestors(fix.stmt) if id(a) in owners), None)
 
         kept_guards = []

@@ -50,6 +50,16 @@ def _trials(ft_python: str, driver: Path) -> list[dict]:
     return results
 
 
+def before_and_after(ft_python: str, folder: Path, name: str, code: str, trial: str, fixed: str) -> tuple[list, list]:
+    """The trials' results with module ``name`` as written, then after `apply` (which
+    must turn it into ``fixed`` exactly)."""
+    module = _write(folder / f"{name}.py", code)
+    driver = _write(folder / "drive.py", _DRIVER.format(module=name, threads=THREADS, trials=TRIALS) + trial)
+    before = _trials(ft_python, driver)
+    assert _apply(module) == fixed
+    return before, _trials(ft_python, driver)
+
+
 # Each driver runs TRIALS trials of THREADS threads released together and prints one
 # JSON object per trial.
 _DRIVER = """
@@ -116,10 +126,7 @@ print(json.dumps([trial() for _ in range(TRIALS)]))
 
 
 def test_dedupe_list_has_no_duplicates_after_apply(ft_python, tmp_path):
-    module = _write(tmp_path / "dedupe.py", DEDUPE)
-    driver = _write(tmp_path / "drive.py", _DRIVER.format(module="dedupe", threads=THREADS, trials=TRIALS) + DEDUPE_TRIAL)
-
-    before = _trials(ft_python, driver)
+    before, after = before_and_after(ft_python, tmp_path, "dedupe", DEDUPE, DEDUPE_TRIAL, DEDUPE_FIXED)
     duplicates = [t["duplicates"] for t in before]
     print(
         f"\nFT002 dedupe before apply: duplicates in {sum(d > 0 for d in duplicates)} of {TRIALS} trials "
@@ -127,9 +134,6 @@ def test_dedupe_list_has_no_duplicates_after_apply(ft_python, tmp_path):
     )
     assert all(t["complete"] for t in before)  # append itself is atomic: no item is ever lost
 
-    assert _apply(module) == DEDUPE_FIXED
-
-    after = _trials(ft_python, driver)
     print(f"FT002 dedupe after apply: duplicates {sum(t['duplicates'] for t in after)} in {TRIALS} trials")
     assert [t["duplicates"] for t in after] == [0] * TRIALS
     assert all(t["complete"] for t in after)
@@ -200,10 +204,7 @@ print(json.dumps([trial() for _ in range(TRIALS)]))
 
 
 def test_compute_on_miss_cache_computes_each_key_once_after_apply(ft_python, tmp_path):
-    module = _write(tmp_path / "memo.py", MEMO)
-    driver = _write(tmp_path / "drive.py", _DRIVER.format(module="memo", threads=THREADS, trials=TRIALS) + MEMO_TRIAL)
-
-    before = _trials(ft_python, driver)
+    before, after = before_and_after(ft_python, tmp_path, "memo", MEMO, MEMO_TRIAL, MEMO_FIXED)  # compute(): an RLock
     recomputed = [t["recomputed_keys"] for t in before]
     print(
         f"\nFT002 cache before apply: keys computed more than once in {sum(r > 0 for r in recomputed)} of "
@@ -211,10 +212,7 @@ def test_compute_on_miss_cache_computes_each_key_once_after_apply(ft_python, tmp
         f"{sum(t['computations'] for t in before) - 300 * TRIALS} extra computations"
     )
     assert all(t["computations"] >= 300 and t["wrong"] == 0 for t in before)
-
-    assert _apply(module) == MEMO_FIXED  # compute() is unknown code: an RLock
-
-    after = _trials(ft_python, driver)
+    print(f"FT002 cache after apply: {sum(t['computations'] for t in after) - 300 * TRIALS} extra computations")
     assert [t["each_once"] for t in after] == [True] * TRIALS
     assert [t["computations"] for t in after] == [300] * TRIALS
     assert [t["wrong"] for t in after] == [0] * TRIALS
@@ -256,20 +254,14 @@ print(json.dumps([trial() for _ in range(TRIALS)]))
 def test_setdefault_rewrite_loses_no_values(ft_python, tmp_path):
     """`if k not in d: d[k] = []` lets a second thread replace the first one's list, and
     the values appended to it are lost; the rewrite to `d.setdefault(k, [])` is atomic."""
-    module = _write(tmp_path / "groups.py", GROUPS)
-    driver = _write(tmp_path / "drive.py", _DRIVER.format(module="groups", threads=THREADS, trials=TRIALS) + GROUPS_TRIAL)
+    before, after = before_and_after(ft_python, tmp_path, "groups", GROUPS, GROUPS_TRIAL, GROUPS_FIXED)
     expected = THREADS * 300
-
-    before = _trials(ft_python, driver)
     lost = [expected - t["values"] for t in before]
     print(
         f"\nFT002 groups before apply: values lost in {sum(n > 0 for n in lost)} of {TRIALS} trials "
         f"({THREADS} threads, 300 keys), {sum(lost)} in all"
     )
     assert all(t["keys"] for t in before)
-
-    assert _apply(module) == GROUPS_FIXED
-
-    after = _trials(ft_python, driver)
+    print(f"FT002 groups after apply: {sum(expected - t['values'] for t in after)} values lost")
     assert [t["values"] for t in after] == [expected] * TRIALS
     assert all(t["keys"] for t in after)

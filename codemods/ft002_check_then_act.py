@@ -330,7 +330,8 @@ class _Resolver:
                 if isinstance(parent, cst.AssignTarget):
                     values.append(ctx.parent(parent).value)
                 elif isinstance(parent, cst.AnnAssign):
-                    values.append(parent.value)
+                    if parent.value is not None:  # `d: dict[str, int]` alone binds nothing
+                        values.append(parent.value)
                 else:
                     values.append(None)
             return values
@@ -349,7 +350,7 @@ def _assignments(node: cst.CSTNode) -> list[tuple[cst.BaseExpression, cst.BaseEx
     if isinstance(node, cst.Assign):
         return [(t.target, node.value) for t in node.targets]
     if isinstance(node, cst.AnnAssign):
-        return [(node.target, node.value)]
+        return [(node.target, node.value)] if node.value is not None else []
     if isinstance(node, cst.AugAssign):
         return [(node.target, None)]
     return []

@@ -451,7 +451,7 @@ def _blank_lines(stmt: cst.CSTNode | None) -> tuple:
     for line in getattr(stmt, "leading_lines", ()):
         if line.comment is not None:
             break
-        lines.append(cst.EmptyLine())
+        lines.append(cst.EmptyLine(indent=False))  # no trailing whitespace in indented bodies
     return tuple(lines)
 
 

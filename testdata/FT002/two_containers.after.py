@@ -2,8 +2,8 @@
 import threading
 
 _forward = {}
-_inverse = {}
 _forward_inverse_lock = threading.RLock()
+_inverse = {}
 
 
 def add(key, code):

@@ -2,8 +2,8 @@
 import threading
 
 seen = []
-added = 0
 _added_seen_lock = threading.Lock()
+added = 0
 
 
 def add(item):

@@ -420,8 +420,9 @@ class CheckThenAct(Rule):
     ## Why is this bad under free-threading?
     `x in seen` and `seen.append(x)` are each atomic, the pair is not: two threads both
     find `x` missing and both append it. On free-threaded CPython 3.13t, six threads
-    adding the same 300 items to such a list got duplicates in 36-50% of 200 trials, and
-    a compute-on-miss cache computed keys twice in 35-48% of them (none after the fix).
+    adding the same 300 items to such a list got duplicates in a third to a half of 200
+    trials, and a compute-on-miss cache computed keys twice about as often (never after
+    the fix).
 
     ## Example
     ```python

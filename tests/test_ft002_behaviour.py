@@ -11,14 +11,14 @@ asserted before; after the fix the exact result is asserted in every trial.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-from tests.conftest import REPO, run_ft
+from typer.testing import CliRunner
+
+from ftmigrate.cli import app
+from tests.conftest import run_ft
 
 THREADS = 6
 TRIALS = 200
@@ -30,16 +30,9 @@ def _write(path: Path, code: str) -> Path:
 
 
 def _apply(module: Path) -> str:
-    """Run `ftmigrate apply` on ``module`` the way a user would; it must fix everything."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "ftmigrate", "apply", "--select", "FT002", module.name],
-        cwd=module.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    """`ftmigrate apply` on ``module`` (the test runs in its folder); it must fix everything."""
+    result = CliRunner().invoke(app, ["apply", "--select", "FT002", module.name], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     shutil.rmtree(module.parent / "__pycache__", ignore_errors=True)
     return module.read_text(encoding="utf-8")
 
@@ -53,7 +46,7 @@ def _trials(ft_python: str, driver: Path) -> list[dict]:
 def before_and_after(ft_python: str, folder: Path, name: str, code: str, trial: str, fixed: str) -> tuple[list, list]:
     """The trials' results with module ``name`` as written, then after `apply` (which
     must turn it into ``fixed`` exactly)."""
-    module = _write(folder / f"{name}.py", code)
+    module = _write(folder / f"{name}.py", code)  # the caller runs in ``folder``
     driver = _write(folder / "drive.py", _DRIVER.format(module=name, threads=THREADS, trials=TRIALS) + trial)
     before = _trials(ft_python, driver)
     assert _apply(module) == fixed
@@ -125,7 +118,8 @@ print(json.dumps([trial() for _ in range(TRIALS)]))
 """
 
 
-def test_dedupe_list_has_no_duplicates_after_apply(ft_python, tmp_path):
+def test_dedupe_list_has_no_duplicates_after_apply(ft_python, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     before, after = before_and_after(ft_python, tmp_path, "dedupe", DEDUPE, DEDUPE_TRIAL, DEDUPE_FIXED)
     duplicates = [t["duplicates"] for t in before]
     print(
@@ -203,7 +197,8 @@ print(json.dumps([trial() for _ in range(TRIALS)]))
 """
 
 
-def test_compute_on_miss_cache_computes_each_key_once_after_apply(ft_python, tmp_path):
+def test_compute_on_miss_cache_computes_each_key_once_after_apply(ft_python, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     before, after = before_and_after(ft_python, tmp_path, "memo", MEMO, MEMO_TRIAL, MEMO_FIXED)  # compute(): an RLock
     recomputed = [t["recomputed_keys"] for t in before]
     print(
@@ -251,9 +246,10 @@ print(json.dumps([trial() for _ in range(TRIALS)]))
 """
 
 
-def test_setdefault_rewrite_loses_no_values(ft_python, tmp_path):
+def test_setdefault_rewrite_loses_no_values(ft_python, tmp_path, monkeypatch):
     """`if k not in d: d[k] = []` lets a second thread replace the first one's list, and
     the values appended to it are lost; the rewrite to `d.setdefault(k, [])` is atomic."""
+    monkeypatch.chdir(tmp_path)
     before, after = before_and_after(ft_python, tmp_path, "groups", GROUPS, GROUPS_TRIAL, GROUPS_FIXED)
     expected = THREADS * 300
     lost = [expected - t["values"] for t in before]

@@ -2,38 +2,44 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import REPO, TESTDATA
+import pytest
+from typer.testing import CliRunner
+
+from ftmigrate.cli import app
+from tests.conftest import TESTDATA
 
 MESSAGE = "`seen` (module state) is tested and then changed without a lock; two threads can both pass the test (check-then-act)"
 
 
-def ftmigrate(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "ftmigrate", *args], cwd=cwd, env=env, capture_output=True, text=True)
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
-def test_scan_reports_fixable_findings(tmp_path):
-    (tmp_path / "app.py").write_bytes((TESTDATA / "FT002" / "list_append.before.py").read_bytes())
-    proc = ftmigrate(tmp_path, "scan", "--select", "FT002", "app.py")
-    assert proc.returncode == 1
-    assert proc.stdout.splitlines() == [
+def ftmigrate(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def test_scan_reports_fixable_findings(project):
+    (project / "app.py").write_bytes((TESTDATA / "FT002" / "list_append.before.py").read_bytes())
+    result = ftmigrate("scan", "--select", "FT002", "app.py")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
         f"app.py:7:5: FT002 [*] {MESSAGE}",
         f"app.py:13:9: FT002 [*] {MESSAGE}",
         "Found 2 findings in 1 file (2 fixable with `ftmigrate apply`).",
     ]
 
 
-def test_diff_previews_and_writes_nothing(tmp_path):
+def test_diff_previews_and_writes_nothing(project):
     before = (TESTDATA / "FT002" / "delete_to_pop.before.py").read_bytes()
-    (tmp_path / "jobs.py").write_bytes(before)
-    proc = ftmigrate(tmp_path, "apply", "--diff", "--select", "FT002", "jobs.py")
-    assert proc.returncode == 1
-    assert proc.stdout == (
+    (project / "jobs.py").write_bytes(before)
+    result = ftmigrate("apply", "--diff", "--select", "FT002", "jobs.py")
+    assert result.exit_code == 1
+    assert result.stdout == (
         "--- a/jobs.py\n"
         "+++ b/jobs.py\n"
         "@@ -3,12 +3,11 @@\n"
@@ -52,26 +58,26 @@ def test_diff_previews_and_writes_nothing(tmp_path):
         " \n"
         " def start(job_id, job):\n"
     )
-    assert (tmp_path / "jobs.py").read_bytes() == before
+    assert (project / "jobs.py").read_bytes() == before
 
 
-def test_refused_fix_is_not_fixable_in_scan_and_explained_by_apply(tmp_path):
+def test_refused_fix_is_not_fixable_in_scan_and_explained_by_apply(project):
     before = (TESTDATA / "FT002" / "deadlock_refused.before.py").read_bytes()
-    (tmp_path / "loader.py").write_bytes(before)
+    (project / "loader.py").write_bytes(before)
     message = (
         "`self._data` (instance state) is tested and then changed without a lock; "
         "two threads can both pass the test (check-then-act)"
     )
-    scan = ftmigrate(tmp_path, "scan", "--select", "FT002", "loader.py")
-    assert scan.returncode == 1
+    scan = ftmigrate("scan", "--select", "FT002", "loader.py")
+    assert scan.exit_code == 1
     assert scan.stdout.splitlines() == [
         f"loader.py:14:9: FT002 {message}",
         "Found 1 finding in 1 file (0 fixable with `ftmigrate apply`).",
     ]
-    apply = ftmigrate(tmp_path, "apply", "--select", "FT002", "loader.py")
-    assert apply.returncode == 1
+    apply = ftmigrate("apply", "--select", "FT002", "loader.py")
+    assert apply.exit_code == 1
     assert apply.stdout.splitlines()[0] == (
         f"loader.py:14:9: FT002 {message} (not fixed: it calls _load(), which takes `self._lock` too; "
         "holding that lock here would deadlock)"
     )
-    assert (tmp_path / "loader.py").read_bytes() == before
+    assert (project / "loader.py").read_bytes() == before

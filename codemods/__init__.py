@@ -6,9 +6,10 @@ from ftmigrate.config import ConfigError
 from ftmigrate.rules import Rule
 
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
+from codemods.ft002_check_then_act import CheckThenAct
 from codemods.ft003_lazy_init import LazyInitialisation
 
-ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite, LazyInitialisation]
+ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite, CheckThenAct, LazyInitialisation]
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
 

@@ -310,6 +310,9 @@ class FileContext:
             elif isinstance(a, cst.Try) and child is a.body:
                 for expr in _released_in(a.finalbody):
                     yield LockRef(self.code(expr), "acquire", self.enclosing_function(a))
+                if _calls_lock_release_function(a.finalbody):
+                    # `_acquireLock()` / try / finally `_releaseLock()`: locked, by a lock we cannot name.
+                    yield LockRef("", "acquire", self.enclosing_function(a))
             elif isinstance(a, cst.IndentedBlock) or isinstance(a, cst.Module):
                 held = self._acquired_before(a, child)
                 if held is not None:
@@ -410,6 +413,17 @@ def _released_in(finalbody: cst.Finally | None) -> list[cst.BaseExpression]:
                 if isinstance(small, cst.Expr) and m.matches(small.value, m.Call(func=m.Attribute(attr=m.Name("release")))):
                     released.append(small.value.func.value)
     return released
+
+
+def _calls_lock_release_function(finalbody: cst.Finally | None) -> bool:
+    """The ``finally`` calls a helper that releases a lock: ``_releaseLock()``, ``_imp.release_lock()``."""
+    if finalbody is None:
+        return False
+    for call in m.findall(finalbody, m.Call(func=m.Name() | m.Attribute())):
+        name = call.func.value if isinstance(call.func, cst.Name) else call.func.attr.value
+        if "release" in _words(name) and looks_like_lock_name(name):
+            return True
+    return False
 
 
 class _FunctionNodes(cst.CSTVisitor):
@@ -559,3 +573,38 @@ def _names_bound_to_call_of(ctx: FileContext, class_name: str) -> set[str]:
         for target, value in ctx.assignments
         if isinstance(target, cst.Name) and m.matches(value, m.Call(func=m.Name(class_name)))
     }
+
+
+def _resolve_call(ctx: FileContext, call: cst.Call, caller: cst.FunctionDef | None) -> cst.FunctionDef | None:
+    """The function of this module a call runs, when it can be told: ``helper()`` (a
+    module-level function), ``self.method()`` / ``cls.method()`` from a method, or
+    ``ClassName.method()``."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return next((s for s in ctx.module.body if isinstance(s, cst.FunctionDef) and s.name.value == func.value), None)
+    if not m.matches(func, m.Attribute(value=m.Name())):
+        return None
+    receiver, name = func.value.value, func.attr.value
+    cls = None
+    if caller is not None and ctx.method_class(caller) is not None and ctx.first_param(caller) == receiver:
+        cls = ctx.method_class(caller)
+    else:
+        cls = next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and s.name.value == receiver), None)
+    if cls is None or not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    return next((s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+
+
+def called_functions(ctx: FileContext, stmts: Sequence[cst.CSTNode], caller: cst.FunctionDef | None) -> list[cst.FunctionDef]:
+    """Functions of this module that ``stmts`` call, directly or through each other."""
+    found: list[cst.FunctionDef] = []
+    work = [(stmt, caller) for stmt in stmts]
+    while work:
+        node, context = work.pop()
+        for call in m.findall(node, m.Call()):
+            callee = _resolve_call(ctx, call, context)
+            if callee is not None and all(callee is not f for f in found):
+                found.append(callee)
+                work.append((callee.body, callee))
+    return found
+

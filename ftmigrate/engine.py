@@ -131,7 +131,7 @@ def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResul
     guards = [s.fix for s in open_sites if isinstance(s.fix, Guard)]
     replaces = [s.fix for s in open_sites if isinstance(s.fix, Replace)]
     known = [(s.fix, s.guarded_by) for s in sites if s.guarded_by is not None and isinstance(s.fix, Guard)]
-    outcome = apply_fixes(ctx, guards, replaces, known)
+    outcome = apply_fixes(ctx, guards, replaces, known, write=write)
     for site in open_sites:
         finding = findings[id(site)]
         if id(site.fix) not in outcome.applied:

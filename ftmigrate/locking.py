@@ -35,7 +35,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from ftmigrate.analysis import FileContext, LockRef, dotted, suspends, top_level_bindings
+from ftmigrate.analysis import FileContext, LockRef, called_functions, dotted, suspends, top_level_bindings
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def refusal(fix: Guard | Replace) -> str | None:
     if not isinstance(fix, Guard):
         return None
     target = fix.stmt if fix.replacement is None else fix.replacement
-    if suspends(target):
+    if any(suspends(stmt) for stmt in (target, *fix.followers)):
         return "the statement awaits or yields; a thread lock must not be held across it"
     if fix.double_checked and not isinstance(target, cst.If):
         return "double-checked locking needs an `if` statement"
@@ -158,6 +158,7 @@ class LockPlanner:
         self.known = known  # sites that are already locked: (their guard, their lock)
         self.refused: dict[int, str] = {}
         self.covered: set[int] = set()
+        self.nested: list[tuple[Guard, Guard]] = []  # (covered guard, the guard covering it)
         self.taken: set[str] = set(ctx.identifiers)
         self.inserted = Inserted()
 
@@ -177,17 +178,28 @@ class LockPlanner:
                 self.refused[id(r)] = "overlaps another fix"
             else:
                 replaces.append(r)
-        # A fix inside another fix's statement is covered by it.
-        targets = {id(f.stmt): f for f in [*guards, *replaces]}
+        # A fix inside another fix's statement, or on one of a guard's followers, is covered by it.
+        owners: dict[int, Guard | Replace] = {id(f.stmt): f for f in [*guards, *replaces]}
+        followed: dict[int, Guard] = {id(stmt): g for g in guards for stmt in g.followers}
+        owners.update(followed)
+
+        def outer(fix: Guard | Replace) -> Guard | Replace | None:
+            if id(fix.stmt) in followed:
+                return followed[id(fix.stmt)]
+            return next((owners[id(a)] for a in self.ctx.ancestors(fix.stmt) if id(a) in owners), None)
+
         kept_guards = []
         for g in guards:
-            if any(id(a) in targets for a in self.ctx.ancestors(g.stmt)):
-                self.covered.add(id(g))
-            else:
+            cover = outer(g)
+            if cover is None:
                 kept_guards.append(g)
+            else:
+                self.covered.add(id(g))
+                if isinstance(cover, Guard):
+                    self.nested.append((g, cover))
         kept_replaces = []
         for r in replaces:
-            if any(id(a) in targets for a in self.ctx.ancestors(r.stmt)):
+            if outer(r) is not None:
                 self.refused[id(r)] = "inside another fix"
             else:
                 kept_replaces.append(r)
@@ -205,6 +217,10 @@ class LockPlanner:
             for g in group[1:]:
                 if g.domain == group[0].domain:
                     uf.union(_key(group[0]), _key(g))
+        # State locked by an enclosing guard keeps that guard's lock everywhere else too.
+        for inner, cover in self.nested:
+            if inner.domain == cover.domain:
+                uf.union(_key(cover), _key(inner))
         components: dict = {}
         for g in guards:
             components.setdefault(uf.find(_key(g)), []).append(g)
@@ -257,7 +273,7 @@ class LockPlanner:
             return lock
         return None
 
-    def _deadlock(self, lock_code: str, component: list[Guard]) -> str | None:
+    def _caller_deadlock(self, lock_code: str, component: list[Guard]) -> str | None:
         """Why taking the existing lock ``lock_code`` in the component's functions would
         deadlock (a caller already holds it), else None."""
         for g in component:
@@ -279,21 +295,21 @@ class LockPlanner:
         for ref in known:
             lock = self._portable_existing(ref, component)
             if lock is not None:
-                return self._deadlock(ref.code, component) or lock
+                return self._caller_deadlock(ref.code, component) or lock
         for func in dict.fromkeys(g.function for g in component):
             for ref in self.ctx.held_locks(func):
                 lock = self._portable_existing(ref, component)
-                if lock is not None and self._deadlock(ref.code, component) is None:
+                if lock is not None and self._caller_deadlock(ref.code, component) is None:
                     return lock
         domain = component[0].domain
         if domain.kind in ("class", "instance"):
             class_level, instance_level = self.ctx.class_lock_attrs(domain.owner)
             attrs = class_level + (instance_level if domain.kind == "instance" else [])
             for attr in attrs:
-                if self._deadlock(attr, component) is None:
+                if self._caller_deadlock(attr, component) is None:
                     return _Lock(name=None, existing=attr)
             if attrs:
-                return self._deadlock(attrs[0], component)
+                return self._caller_deadlock(attrs[0], component)
         states = list(dict.fromkeys(_stem(g.state) for g in component))
         name = "_" + "_".join(states[:3]) + "_lock"
         base, n = name, 1
@@ -303,6 +319,26 @@ class LockPlanner:
         self.taken.add(name)
         kind = "RLock" if any(g.reentrant for g in component) else "Lock"
         return _Lock(name=name, existing=None, kind=kind)
+
+    def _callee_deadlock(self, component: list[Guard], lock: _Lock) -> str | None:
+        """Why holding an existing non-reentrant lock around the guarded code would
+        deadlock: the code calls a function of this module that takes the same lock."""
+        if lock.existing is None:
+            return None
+        attr = lock.existing.rsplit(".", 1)[-1]
+        if self.ctx.is_reentrant_lock(attr):
+            return None
+        by_attr = component[0].domain.kind in ("class", "instance")
+        for g in component:
+            for callee in called_functions(self.ctx, (g.stmt, *g.followers), g.function):
+                for ref in self.ctx.held_locks(callee):
+                    same = ref.code.rsplit(".", 1)[-1] == attr and "." in ref.code if by_attr else ref.code == lock.existing
+                    if same:
+                        return (
+                            f"it calls {callee.name.value}(), which takes `{ref.code}` too; holding that lock here "
+                            "would deadlock"
+                        )
+        return None
 
     # --- placement ----------------------------------------------------------------------
     def _body_of(self, domain: Domain) -> cst.CSTNode | None:
@@ -340,16 +376,19 @@ class LockPlanner:
         return f"threading.{kind}()"
 
     # --- the whole thing ----------------------------------------------------------------
-    def run(self) -> Outcome:
+    def run(self, write: bool = True) -> Outcome:
+        """Plan every fix; with ``write``, also produce the rewritten module (else the
+        outcome's module is the input: enough to know what would be applied or refused)."""
         self.needs_import = False
         guards, replaces = self._prune()
         wraps: dict[int, tuple[str, Guard]] = {}
         defs: dict[int, list[tuple[int, str]]] = {}
         for component in self._components(guards).values():
             lock = self._choose(component)
-            if isinstance(lock, str):
+            reason = lock if isinstance(lock, str) else self._callee_deadlock(component, lock)
+            if reason is not None:
                 for g in component:
-                    self.refused[id(g)] = lock
+                    self.refused[id(g)] = reason
                 continue
             if lock.name is not None:
                 domain = component[0].domain
@@ -376,12 +415,14 @@ class LockPlanner:
                     self._substitution(g.stmt, g.replacement)
         for r in replaces:
             self._substitution(r.stmt, r.new)
-        applier = _Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, self.ctx.module)
-        module = self.ctx.module.visit(applier)
-        for g in guards:
-            if id(g.stmt) in wraps and id(g.stmt) not in applier.written and id(g) not in self.refused:
-                self.refused[id(g)] = "the statement is not in a block ftmigrate can rewrite"
-        if self.needs_import:
+        module = self.ctx.module
+        if write:
+            applier = _Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, module)
+            module = module.visit(applier)
+            for g in guards:
+                if id(g.stmt) in wraps and id(g.stmt) not in applier.written and id(g) not in self.refused:
+                    self.refused[id(g)] = "the statement is not in a block ftmigrate can rewrite"
+        if write and self.needs_import:
             context = CodemodContext()
             AddImportsVisitor.add_needed_import(context, "threading")
             module = AddImportsVisitor(context).transform_module(module)
@@ -436,7 +477,7 @@ def _blank_lines(stmt: cst.CSTNode | None) -> tuple:
     for line in getattr(stmt, "leading_lines", ()):
         if line.comment is not None:
             break
-        lines.append(cst.EmptyLine())
+        lines.append(cst.EmptyLine(indent=False))  # no trailing whitespace in indented bodies
     return tuple(lines)
 
 
@@ -480,12 +521,22 @@ class _Applier(cst.CSTTransformer):
         defs: dict[int, list[str]] = {}
         for index, code in self.defs.get(id(container), []):
             defs.setdefault(index, []).append(code)
-        out = [cst.parse_statement(code + self.config.default_newline, config=self.config) for code in defs.get(-1, [])]
+
+        def defs_at(index: int) -> list[cst.BaseStatement]:
+            return [cst.parse_statement(code + self.config.default_newline, config=self.config) for code in defs.get(index, [])]
+
+        out = defs_at(-1)
+        if out and original and isinstance(updated[0], (cst.FunctionDef, cst.ClassDef)) and not updated[0].leading_lines:
+            # A lock defined above what was the first statement of a body, a def: keep them apart.
+            updated = (updated[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)]), *updated[1:])
         i = 0
         while i < len(original):
             stmt = updated[i]
             if id(original[i]) in self.replaces:
-                stmt = self.replaces[id(original[i])].with_changes(leading_lines=stmt.leading_lines)
+                # The replacement's own leading lines (comments it carries over from the
+                # statement it replaces) go after the replaced statement's.
+                new = self.replaces[id(original[i])]
+                stmt = new.with_changes(leading_lines=(*stmt.leading_lines, *new.leading_lines))
             wrap = self.wraps.get(id(original[i]))
             last = i
             if wrap is None:
@@ -509,7 +560,9 @@ class _Applier(cst.CSTTransformer):
                     out.append(self._with(expr, group))
             for k in range(i, last + 1):
                 following = updated[k + 1] if k + 1 < len(updated) else None
-                spacing = _blank_lines(following) if isinstance(original[k], cst.BaseCompoundStatement) else ()
+                # After a block, or after a docstring, a lock is spaced like the code that follows.
+                after_block = isinstance(original[k], cst.BaseCompoundStatement) or (k == 0 and _is_docstring(original[k]))
+                spacing = _blank_lines(following) if after_block else ()
                 for code in defs.get(k, []):
                     statement = cst.parse_statement(code + self.config.default_newline, config=self.config)
                     out.append(statement.with_changes(leading_lines=spacing))
@@ -531,5 +584,7 @@ class _Applier(cst.CSTTransformer):
         return cst.IndentedBlock(body=[self._with(wrap[0], [line])], header=updated_node.trailing_whitespace)
 
 
-def apply_fixes(ctx: FileContext, guards: list[Guard], replaces: list[Replace], known: list[tuple[Guard, LockRef]]) -> Outcome:
-    return LockPlanner(ctx, guards, replaces, known).run()
+def apply_fixes(
+    ctx: FileContext, guards: list[Guard], replaces: list[Replace], known: list[tuple[Guard, LockRef]], *, write: bool = True
+) -> Outcome:
+    return LockPlanner(ctx, guards, replaces, known).run(write)

@@ -2,6 +2,7 @@ import threading
 
 class Service:
     """Each subclass gets its own singleton: the check looks at the class's own __dict__."""
+
     _instance_lock = threading.RLock()
 
     def __new__(cls, *args, **kwargs):

@@ -2,6 +2,7 @@ import threading
 
 class Cache:
     """Per-process cache; the instance is stored on the class when first asked for."""
+
     _instance_lock = threading.RLock()
 
     def __init__(self):

@@ -11,6 +11,7 @@ import multiprocessing
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import Callable, Sequence
 
 from ftmigrate.batch.model import FAILED, RepoResult, RepoTask
@@ -42,7 +43,7 @@ def run_local(tasks: Sequence[RepoTask], jobs: int, on_result: OnResult) -> list
     # When a worker dies the pool breaks and every repository in flight is lost with it;
     # each is retried alone, so only the one that really kills its worker is failed.
     for task in lost:
-        if _pool([task], 1, done):
+        if _pool([replace(task, retry=True)], 1, done):
             abandon(task)
             done(crashed(task, "the worker process died (twice, the second time running only this repository)"))
     return _ordered(tasks, results)

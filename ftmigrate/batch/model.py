@@ -54,6 +54,9 @@ class RepoTask:
     source: str  # an absolute local path, or a URL for `git clone`
     name: str  # unique in the output folder: DIR/<name>.json, DIR/<name>.patch
     options: BatchOptions
+    # A retry after the worker running this task died: the branch that attempt may have
+    # created just before dying is adopted if it holds the same change (as --resume does).
+    retry: bool = False
 
 
 @dataclass

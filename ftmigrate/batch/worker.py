@@ -102,7 +102,7 @@ def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
             if not result.test.passed:
                 how = f"timed out after {options.test_timeout:g} s" if result.test.timed_out else f"exited with {result.test.exit_code}"
                 raise RepoError(f"test command {how}; no branch created (the patch is kept for review)")
-    result.commit = create_branch(repo, options.branch, sha, head, adopt=options.resume)
+    result.commit = create_branch(repo, options.branch, sha, head, adopt=options.resume or task.retry)
     result.branch = options.branch
     result.status = CHANGED
     return result

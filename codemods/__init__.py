@@ -6,8 +6,9 @@ from ftmigrate.config import ConfigError
 from ftmigrate.rules import Rule
 
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
+from codemods.ft004_shared_item_attr_rmw import SharedItemAttributeReadModifyWrite
 
-ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite]
+ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite, SharedItemAttributeReadModifyWrite]
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
 

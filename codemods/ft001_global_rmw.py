@@ -7,19 +7,11 @@ from typing import Iterator
 import libcst as cst
 import libcst.matchers as m
 
-from ftmigrate.analysis import FileContext, calls_unknown_code, iter_function_nodes
+from ftmigrate.analysis import FileContext, binop_operands, calls_unknown_code, iter_function_nodes, return_after
 from ftmigrate.locking import MODULE, Domain, Guard
 from ftmigrate.rules import Example, Rule, Site
 
 _ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.BinaryOperation())
-
-
-def _operands(expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    """Operands of a chain like ``x + a - b`` (left-nested), plus the right-hand ones."""
-    while isinstance(expr, cst.BinaryOperation):
-        yield expr.right
-        expr = expr.left
-    yield expr
 
 
 def rmw_name(node: cst.CSTNode) -> str | None:
@@ -28,23 +20,9 @@ def rmw_name(node: cst.CSTNode) -> str | None:
         return node.target.value
     if m.matches(node, _ASSIGN_BINOP):
         name = node.targets[0].target.value
-        if any(m.matches(op, m.Name(name)) for op in _operands(node.value)):
+        if any(m.matches(op, m.Name(name)) for op in binop_operands(node.value)):
             return name
     return None
-
-
-def _returns_of(ctx: FileContext, stmt: cst.CSTNode, name: str) -> tuple[cst.CSTNode, ...]:
-    """``return count`` right after ``count += 1``: returning the value read under the lock
-    is what makes a counter usable as an id generator, so it joins the critical section."""
-    block = ctx.parent(stmt)
-    if not isinstance(block, cst.IndentedBlock):
-        return ()
-    index = next(i for i, s in enumerate(block.body) if s is stmt)
-    following = block.body[index + 1] if index + 1 < len(block.body) else None
-    if m.matches(following, m.SimpleStatementLine(body=[m.Return(value=m.MatchIfTrue(lambda v: v is not None))])):
-        if m.findall(following, m.Name(name)):
-            return (following,)
-    return ()
 
 
 class GlobalReadModifyWrite(Rule):
@@ -145,7 +123,7 @@ class GlobalReadModifyWrite(Rule):
                     domain=domain,
                     function=func,
                     reentrant=calls_unknown_code(node),
-                    followers=_returns_of(ctx, stmt, name),
+                    followers=return_after(ctx, stmt, m.Name(name)),
                 )
                 yield self.site(
                     node,

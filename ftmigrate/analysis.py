@@ -43,6 +43,8 @@ SAFE_CALLS = frozenset(
     }
 )
 
+_ACQUIRE = m.Call(func=m.Attribute(attr=m.Name("acquire")))
+
 FUNCTION_BOUNDARY = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
 
 
@@ -90,9 +92,16 @@ class _Collector(cst.CSTVisitor):
         self.identifiers: set[str] = set()
         self.lock_targets: list[tuple[cst.BaseExpression, cst.Call]] = []
         self.calls: list[tuple[cst.BaseAssignTargetExpression, cst.BaseExpression]] = []
+        self.handoffs: list[cst.Call] = []  # calls that may hand a callable to a thread
 
     def visit_Name(self, node: cst.Name) -> None:
         self.identifiers.add(node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+        if name in _HANDOFF_NAMES:
+            self.handoffs.append(node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -118,14 +127,19 @@ class FileContext:
         collector = _Collector()
         self.module.visit(collector)
         self.identifiers = collector.identifiers
-        self.lock_identifiers: set[str] = set()
+        self.assignments = collector.calls  # (target, value) of every assignment
+        self.handoffs = collector.handoffs
+        self.shared_reasons: dict[cst.ClassDef, str | None] = {}  # cache of shared_class_reason
+        # identifier -> the factories it is bound to ("RLock", "Lock", ...)
+        self.lock_kinds: dict[str, set[str]] = {}
         for target, value in collector.calls:
             if self.is_lock_factory_call(value):
                 name = target.value if isinstance(target, cst.Name) else (
                     target.attr.value if isinstance(target, cst.Attribute) else None
                 )
                 if name:
-                    self.lock_identifiers.add(name)
+                    self.lock_kinds.setdefault(name, set()).add(self._factory_kind(value))
+        self.lock_identifiers: set[str] = set(self.lock_kinds)
 
     # --- metadata ---------------------------------------------------------------------
     @property
@@ -245,7 +259,36 @@ class FileContext:
             return func.value in {self.threading_names.get(f) for f in LOCK_FACTORIES} - {None}
         return False
 
+    @staticmethod
+    def _factory_kind(call: cst.Call) -> str:
+        kind = dotted(call.func).rsplit(".", 1)[-1]
+        if kind != "Condition":
+            return kind
+        # Condition() wraps a new RLock; Condition(lock) wraps ``lock``.
+        if not call.args:
+            return "RLock"
+        inner = call.args[0].value
+        return "lock:" + (inner.value if isinstance(inner, cst.Name) else inner.attr.value if isinstance(inner, cst.Attribute) else "?")
+
     # --- locks ------------------------------------------------------------------------
+    def is_reentrant_lock(self, code: str) -> bool:
+        """True only if every binding of the lock ``code`` names is an ``RLock`` (or a
+        ``Condition`` around one): the thread holding it may take it again."""
+        seen: set[str] = set()
+        pending = [code.rsplit(".", 1)[-1]]
+        while pending:
+            name = pending.pop()
+            kinds = self.lock_kinds.get(name)
+            if not kinds or name in seen:
+                return False
+            seen.add(name)
+            for kind in kinds:
+                if kind.startswith("lock:"):
+                    pending.append(kind[len("lock:"):])
+                elif kind != "RLock":
+                    return False
+        return True
+
     def is_lock_expr(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.Name):
             name = expr.value
@@ -302,13 +345,15 @@ class FileContext:
         return next(iter(held.values()), None)
 
     def held_locks(self, func: cst.FunctionDef) -> list[LockRef]:
-        """Locks that ``func`` itself takes with ``with`` somewhere in its body."""
+        """Locks that ``func`` itself takes somewhere in its body: ``with L:`` or ``L.acquire()``."""
         found = []
         for node in iter_function_nodes(func):
             if isinstance(node, cst.With):
                 for item in node.items:
                     if self.is_lock_expr(item.item):
                         found.append(LockRef(self.code(item.item), "with", func))
+            elif m.matches(node, _ACQUIRE) and self.is_lock_expr(node.func.value):
+                found.append(LockRef(self.code(node.func.value), "acquire", func))
         return found
 
     def class_lock_attrs(self, cls: cst.ClassDef) -> tuple[list[str], list[str]]:
@@ -445,6 +490,29 @@ def calls_unknown_code(node: cst.CSTNode, safe_receivers: frozenset[str] = froze
     return False
 
 
+def binop_operands(expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """Operands of a chain like ``x + a - b`` (left-nested), plus the right-hand ones."""
+    while isinstance(expr, cst.BinaryOperation):
+        yield expr.right
+        expr = expr.left
+    yield expr
+
+
+def return_after(ctx: FileContext, stmt: cst.CSTNode, reads: m.BaseMatcherNode) -> tuple[cst.CSTNode, ...]:
+    """``return count`` right after ``count += 1`` (``reads`` matches something it returns):
+    returning the value read under the lock is what makes a counter usable as an id
+    generator, so it joins the critical section."""
+    block = ctx.parent(stmt)
+    if not isinstance(block, cst.IndentedBlock):
+        return ()
+    index = next(i for i, s in enumerate(block.body) if s is stmt)
+    following = block.body[index + 1] if index + 1 < len(block.body) else None
+    if m.matches(following, m.SimpleStatementLine(body=[m.Return(value=m.MatchIfTrue(lambda v: v is not None))])):
+        if m.findall(following, reads):
+            return (following,)
+    return ()
+
+
 def suspends(node: cst.CSTNode) -> bool:
     """``await``/``yield`` inside: holding a threading lock across it could deadlock."""
     return bool(m.findall(node, m.Await() | m.Yield()))
@@ -452,6 +520,7 @@ def suspends(node: cst.CSTNode) -> bool:
 
 _THREAD_HANDOFF = m.Call(func=m.Name("Thread") | m.Attribute(attr=m.Name("Thread")) | m.Name("Timer") | m.Attribute(attr=m.Name("Timer")))
 _POOL_HANDOFF = m.Call(func=m.Attribute(attr=m.Name("submit") | m.Name("map") | m.Name("apply_async") | m.Name("map_async") | m.Name("imap") | m.Name("imap_unordered") | m.Name("start_new_thread")))
+_HANDOFF_NAMES = frozenset({"Thread", "Timer", "submit", "map", "apply_async", "map_async", "imap", "imap_unordered", "start_new_thread"})
 
 
 def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
@@ -462,6 +531,12 @@ def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     in this module (``Thread(target=obj.run)``, ``pool.submit(obj.step)``, ``pool.map(obj.f, …)``)
     where ``obj`` is ``self`` inside the class or a name bound to ``ClassName(...)``.
     """
+    if cls not in ctx.shared_reasons:
+        ctx.shared_reasons[cls] = _shared_class_reason(ctx, cls)
+    return ctx.shared_reasons[cls]
+
+
+def _shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     name = cls.name.value
     if name in ctx.shared_classes:
         return "listed in shared-classes"
@@ -478,7 +553,9 @@ def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
         s.name.value for s in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()) if isinstance(s, cst.FunctionDef)
     }
     instances = {"self"} | _names_bound_to_call_of(ctx, name)
-    for call in m.findall(ctx.module, _THREAD_HANDOFF | _POOL_HANDOFF):
+    for call in ctx.handoffs:
+        if not m.matches(call, _THREAD_HANDOFF | _POOL_HANDOFF):
+            continue
         args = list(call.args)
         candidates = [a.value for a in args if a.keyword is not None and a.keyword.value == "target"]
         if m.matches(call, _POOL_HANDOFF):
@@ -498,9 +575,9 @@ def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
 
 
 def _names_bound_to_call_of(ctx: FileContext, class_name: str) -> set[str]:
-    names = set()
-    for assign in m.findall(ctx.module, m.Assign(value=m.Call(func=m.Name(class_name)))):
-        for target in assign.targets:
-            if isinstance(target.target, cst.Name):
-                names.add(target.target.value)
-    return names
+    """Names assigned ``ClassName(...)`` anywhere in the module."""
+    return {
+        target.value
+        for target, value in ctx.assignments
+        if isinstance(target, cst.Name) and m.matches(value, m.Call(func=m.Name(class_name)))
+    }

@@ -117,8 +117,10 @@ class _UnionFind:
 @dataclass
 class _Lock:
     name: str | None  # new lock's name, None when reusing an existing one
-    existing: str | None  # code of an existing lock expression (module/closure) or attribute name
+    existing: str | None  # code of an existing lock expression, or its attribute name if ``attribute``
     kind: str = "Lock"
+    attribute: bool = False  # an existing lock attribute of the class, reached through the receiver
+    reentrant: bool = False
 
 
 def refusal(fix: Guard | Replace) -> str | None:
@@ -201,10 +203,8 @@ class LockPlanner:
 
     def _expr_for(self, guard: Guard, lock: _Lock) -> str | None:
         """How ``guard``'s function names ``lock``; None if it cannot reach it."""
-        domain = guard.domain
-        if domain.kind in ("class", "instance"):
-            attr = lock.name or lock.existing
-            return f"{guard.receiver}.{attr}"
+        if guard.domain.kind in ("class", "instance") and (lock.name is not None or lock.attribute):
+            return f"{guard.receiver}.{lock.name or lock.existing}"
         code = lock.name or lock.existing
         if lock.existing is not None:
             root = code.split(".")[0]
@@ -213,54 +213,71 @@ class LockPlanner:
         return code
 
     def _portable_existing(self, ref: LockRef, component: list[Guard]) -> _Lock | None:
-        """An existing lock expression usable by every guard of the component."""
+        """An existing lock expression usable by every guard of the component: a lock
+        attribute of the state's class (for class and instance state), a module-level lock
+        (for any state but closure state), or a local of the closure's owner (for closure state)."""
         if ref.kind == "decorator" or not ref.code:
             return None
         try:
             expr = cst.parse_expression(ref.code)
         except cst.ParserSyntaxError:
             return None
-        domain = component[0].domain
-        if domain.kind in ("class", "instance"):
-            cls = domain.owner
-            class_level, instance_level = self.ctx.class_lock_attrs(cls)
-            if not isinstance(expr, cst.Attribute) or not isinstance(expr.value, cst.Name):
-                return None
-            attr = expr.attr.value
-            if attr in class_level or (domain.kind == "instance" and attr in instance_level):
-                return _Lock(name=None, existing=attr)
-            return None
         if not isinstance(expr, (cst.Name, cst.Attribute)):
             return None
+        domain = component[0].domain
         root = ref.code.split(".")[0]
-        if domain.kind == "module":
-            if root not in self.ctx.module_bindings():
+        if domain.kind in ("class", "instance") and self._is_class_lock(ref, expr, domain):
+            return _Lock(name=None, existing=expr.attr.value, attribute=True, reentrant=self.ctx.is_reentrant_lock(ref.code))
+        if domain.kind == "closure":
+            if root not in self.ctx.local_bindings(domain.owner):  # the lock must be a local of the owner function
                 return None
-            if ref.function is not None and root in self.ctx.local_bindings(ref.function):
-                return None
-        else:  # closure: the lock must be a local of the owner function
-            if root not in self.ctx.local_bindings(domain.owner):
-                return None
-        lock = _Lock(name=None, existing=ref.code)
+        elif root not in self.ctx.module_bindings() or (ref.function is not None and root in self.ctx.local_bindings(ref.function)):
+            return None
+        lock = _Lock(name=None, existing=ref.code, reentrant=self.ctx.is_reentrant_lock(ref.code))
         if all(self._expr_for(g, lock) is not None for g in component):
             return lock
         return None
 
+    def _is_class_lock(self, ref: LockRef, expr: cst.BaseExpression, domain: Domain) -> bool:
+        """``self._lock`` / ``cls._lock`` / ``Owner._lock``: a lock attribute of ``domain``'s class."""
+        if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)):
+            return False
+        cls = domain.owner
+        holder = expr.value.value
+        own_receiver = ref.function is not None and self.ctx.method_class(ref.function) is cls and holder == self.ctx.first_param(ref.function)
+        if holder != cls.name.value and not own_receiver:
+            return False
+        class_level, instance_level = self.ctx.class_lock_attrs(cls)
+        attr = expr.attr.value
+        return attr in class_level or (domain.kind == "instance" and attr in instance_level)
+
     def _choose(self, component: list[Guard]) -> _Lock:
+        """The lock for a component; reentrant guards that must share a non-reentrant lock are refused."""
         keys = {_key(g) for g in component}
-        candidates = [ref for g, ref in self.known if _key(g) in keys]
-        for func in dict.fromkeys(g.function for g in component):
-            candidates += self.ctx.held_locks(func)
+        reentrant = [g for g in component if g.reentrant]
+        # A lock already guarding this state elsewhere must be used: two locks would not exclude each other.
+        for g, ref in self.known:
+            lock = self._portable_existing(ref, component) if _key(g) in keys else None
+            if lock is not None:
+                for r in reentrant if not lock.reentrant else ():
+                    self.refused[id(r)] = (
+                        f"it calls code that may take `{ref.code}` again, which already guards this state "
+                        "and is not reentrant; move the call out of the statement"
+                    )
+                return lock
+        # Otherwise reuse a lock the function already takes, or the class's lock attribute,
+        # unless a call would be made while holding a non-reentrant one.
+        candidates = [ref for func in dict.fromkeys(g.function for g in component) for ref in self.ctx.held_locks(func)]
         for ref in candidates:
             lock = self._portable_existing(ref, component)
-            if lock is not None:
+            if lock is not None and (lock.reentrant or not reentrant):
                 return lock
         domain = component[0].domain
         if domain.kind in ("class", "instance"):
             class_level, instance_level = self.ctx.class_lock_attrs(domain.owner)
-            attrs = class_level + (instance_level if domain.kind == "instance" else [])
-            if attrs:
-                return _Lock(name=None, existing=attrs[0])
+            for attr in class_level + (instance_level if domain.kind == "instance" else []):
+                if not reentrant or self.ctx.is_reentrant_lock(attr):
+                    return _Lock(name=None, existing=attr, attribute=True)
         states = list(dict.fromkeys(_stem(g.state) for g in component))
         name = "_" + "_".join(states[:3]) + "_lock"
         base, n = name, 1
@@ -268,8 +285,8 @@ class LockPlanner:
             name = f"{base}{n}"
             n += 1
         self.taken.add(name)
-        kind = "RLock" if any(g.reentrant for g in component) else "Lock"
-        return _Lock(name=name, existing=None, kind=kind)
+        kind = "RLock" if reentrant else "Lock"
+        return _Lock(name=name, existing=None, kind=kind, reentrant=bool(reentrant))
 
     # --- placement ----------------------------------------------------------------------
     def _body_of(self, domain: Domain) -> cst.CSTNode | None:
@@ -322,6 +339,8 @@ class LockPlanner:
                 defs.setdefault(id(container), []).append((index, f"{lock.name} = {self._factory(lock.kind)}"))
                 self.inserted.lock_names.add(lock.name)
             for g in component:
+                if id(g) in self.refused:
+                    continue
                 expr = self._expr_for(g, lock)
                 if expr is None:
                     self.refused[id(g)] = "the lock is not reachable from this function"
@@ -414,6 +433,10 @@ class _Applier(cst.CSTTransformer):
             wrap = self.wraps.get(id(original[i]))
             last = i
             if wrap is None:
+                top = -1 if i == 0 else 0 if i == 1 and _is_docstring(original[0]) else None
+                if top is not None and defs.get(top) and isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and not stmt.leading_lines:
+                    # A new lock attribute at the top of a class body: a blank line before the first method.
+                    stmt = stmt.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
                 out.append(stmt)
             else:
                 expr, guard = wrap

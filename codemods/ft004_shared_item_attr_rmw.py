@@ -23,6 +23,13 @@ from ftmigrate.rules import Example, Rule, Site
 _ITEM_OR_ATTRIBUTE = m.Subscript() | m.Attribute()
 _ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=_ITEM_OR_ATTRIBUTE)], value=m.BinaryOperation())
 
+_CONTAINER_TYPES = m.Name("dict") | m.Name("list") | m.Name("set") | m.Name("defaultdict") | m.Name("Counter") | m.Name("OrderedDict")
+_BUILTIN_CONTAINER = (
+    m.Dict() | m.List() | m.Set() | m.DictComp() | m.ListComp() | m.SetComp()
+    | m.Call(func=_CONTAINER_TYPES | m.Attribute(value=m.Name("collections"), attr=_CONTAINER_TYPES))
+    | m.BinaryOperation(left=m.List(), operator=m.Multiply())
+)
+
 # Methods that run before the object can have been handed to another thread.
 _CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__new__", "__init_subclass__", "__set_name__"})
 
@@ -273,8 +280,18 @@ class SharedItemAttributeReadModifyWrite(Rule):
         Example("stats = {}\n\nasync def f(k, src):\n    stats[k] += await src.count()\n", None),
     ]
 
+    @staticmethod
+    def _builtin_containers(ctx: FileContext) -> set[str]:
+        """Names only ever bound to a dict/list/set (so ``counts.get(k, 0)`` runs no user code)."""
+        kinds: dict[str, bool] = {}
+        for target, value in ctx.assignments:
+            if isinstance(target, cst.Name):
+                kinds[target.value] = kinds.get(target.value, True) and m.matches(value, _BUILTIN_CONTAINER)
+        return {name for name, builtin in kinds.items() if builtin}
+
     def check(self, ctx: FileContext) -> Iterator[Site]:
         module_names = ctx.module_bindings()
+        containers = self._builtin_containers(ctx)
         for func in m.findall(ctx.module, m.FunctionDef()):
             for node in iter_function_nodes(func):
                 target = rmw_target(node)
@@ -289,7 +306,7 @@ class SharedItemAttributeReadModifyWrite(Rule):
                     state=shared.state,
                     domain=shared.domain,
                     function=func,
-                    reentrant=calls_unknown_code(node),
+                    reentrant=calls_unknown_code(node, frozenset({shared.state} & containers if shared.domain == MODULE else ())),
                     receiver=shared.receiver,
                     anchor=shared.anchor,
                     followers=return_after(ctx, stmt, m.MatchIfTrue(target.deep_equals)),

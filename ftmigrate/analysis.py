@@ -4,16 +4,32 @@
 rules share: where does this statement run, is it already under a lock (and which), which
 locks does a function hold, how is ``threading`` imported, which names are taken.
 
-What counts as a lock (documented in the README, "What counts as a lock"):
-- a name or attribute bound anywhere in the module to ``threading.Lock/RLock/Condition/
-  Semaphore/BoundedSemaphore()`` (or ``multiprocessing``'s, or ``_thread.allocate_lock()``);
-- a name or attribute *named* like a lock (a word ``lock``, ``rlock``, ``mutex``, ``mtx``,
-  ``sem``, ``semaphore``, ``cond``, ``condition``, ``cv``, or a word ending in ``lock`` such
-  as ``_instancelock``), which covers locks imported from other modules;
-- used as ``with L:``; between ``L.acquire()`` and ``L.release()``; in the ``try`` body of a
-  ``try/finally`` whose ``finally`` calls ``L.release()``; or a whole function decorated with
-  ``@synchronized``-style helpers (a decorator named with ``synchronized``/``locked``/``lock``).
-``with threading.Lock():`` creates a fresh lock on every call and so guards nothing.
+What counts as a lock (this docstring is the reference; rule docs point here):
+- A lock object is a name or attribute that is
+  - bound anywhere in the module to ``threading.Lock/RLock/Condition/Semaphore/
+    BoundedSemaphore()`` (or ``multiprocessing``'s, ``_thread.allocate_lock()``, or the
+    factory imported by name, ``from threading import Lock as _Lock``), whatever its name:
+    ``guard = threading.RLock()``, ``self._mutex = Lock()`` in ``__init__``; or
+  - *named* like a lock: a word ``lock``, ``rlock``, ``mutex``, ``mtx``, ``sem``,
+    ``semaphore``, ``cond``, ``condition``, ``cv``, or a word ending in ``lock`` such as
+    ``_instancelock`` (not ``block``, ``clock``, ``unlock``, ``deadlock``...). This covers
+    locks imported from other modules (``from .sync import LOCK``) and passed in.
+- It is held by code
+  - in the body of ``with L:`` (also ``with L as x:`` and ``with a, L:``), for ``L`` like
+    ``lock``, ``self._lock``, ``cls._lock``, ``Owner._lock``, ``self._cond``;
+  - after ``L.acquire()`` and before ``L.release()`` in the same block, or after an earlier
+    ``try`` whose ``finally`` calls ``L.release()``;
+  - in the ``try`` body of a ``try/finally`` whose ``finally`` calls ``L.release()``;
+  - anywhere in a function decorated with a ``@synchronized``-style helper: a decorator (or
+    decorator call) named with the word ``synchronized``, ``synchronised``, ``locked``,
+    ``lock``, ``with_lock`` or ``serialized``.
+- Not held: code in a function or lambda *defined* under a lock (it runs later), code after
+  a release, ``if L.acquire(timeout=...)`` bodies. ``with threading.Lock():`` creates a fresh
+  lock on every call and so guards nothing.
+- ``Condition``: holding it holds its lock. A ``Semaphore`` counts as a lock, although one
+  created with a count above 1 lets several threads in.
+- Reentrant (an ``RLock``, or a ``Condition()`` around one): only then may the fixer hold
+  an existing lock across a call into code it cannot see (``is_reentrant_lock``).
 """
 
 from __future__ import annotations
@@ -342,6 +358,9 @@ class FileContext:
                         held[self.code(call.func.value)] = call.func.value
                     elif m.matches(call, m.Call(func=m.Attribute(attr=m.Name("release")))):
                         held.pop(self.code(call.func.value), None)
+            elif isinstance(stmt, cst.Try):  # `L.acquire()` / `try: ... finally: L.release()`
+                for expr in _released_in(stmt.finalbody):
+                    held.pop(self.code(expr), None)
         return next(iter(held.values()), None)
 
     def held_locks(self, func: cst.FunctionDef) -> list[LockRef]:

@@ -9,11 +9,15 @@ Planning, for all fixes of a file at once (so rules share locks):
   lock (named after them: ``_hits_misses_lock``), so a function never takes two inserted
   locks and every site of a key, in every function, uses the same lock. Guards of different domains are never nested.
 - A merged group reuses, in order: a lock that already guards another site of the same
-  state; a lock the function already takes elsewhere; the class's lock attribute
+  state; a lock the function already takes elsewhere (a module-level lock, or for class
+  and instance state also the class's lock attribute); the class's lock attribute
   (``self._lock``); else a new lock named after the state (``_counter_lock``), placed
   right after the state's own assignment, named so that it collides with nothing.
-- The lock is ``threading.RLock`` when a guarded statement calls code we cannot see (a
-  re-entrant call from the same thread then still works), else ``threading.Lock``.
+- A new lock is ``threading.RLock`` when a guarded statement calls code we cannot see (a
+  re-entrant call from the same thread then still works), else ``threading.Lock``. An
+  existing lock is only held across such a call if it is reentrant: a lock the function
+  merely holds elsewhere is then passed over; the state's own lock (one guarding it
+  elsewhere, or the class's lock attribute) must be used, so that statement is refused.
 - A statement that awaits or yields is never put under a lock (it would be held while
   suspended): the fix is refused and the finding stays.
 
@@ -251,6 +255,15 @@ class LockPlanner:
         attr = expr.attr.value
         return attr in class_level or (domain.kind == "instance" and attr in instance_level)
 
+    def _refuse_calls_under(self, lock: _Lock, reentrant: list[Guard]) -> None:
+        """``lock`` must be used, but it is not reentrant: a statement that calls code we
+        cannot see could take it again and deadlock, so those statements are not fixed."""
+        for g in reentrant if not lock.reentrant else ():
+            self.refused[id(g)] = (
+                f"it calls code that may take `{self._expr_for(g, lock)}` again, the lock of this state, which is not "
+                "reentrant; compute the value before the update, then re-run"
+            )
+
     def _choose(self, component: list[Guard]) -> _Lock:
         """The lock for a component; reentrant guards that must share a non-reentrant lock are refused."""
         keys = {_key(g) for g in component}
@@ -259,25 +272,24 @@ class LockPlanner:
         for g, ref in self.known:
             lock = self._portable_existing(ref, component) if _key(g) in keys else None
             if lock is not None:
-                for r in reentrant if not lock.reentrant else ():
-                    self.refused[id(r)] = (
-                        f"it calls code that may take `{ref.code}` again, which already guards this state "
-                        "and is not reentrant; move the call out of the statement"
-                    )
+                self._refuse_calls_under(lock, reentrant)
                 return lock
-        # Otherwise reuse a lock the function already takes, or the class's lock attribute,
-        # unless a call would be made while holding a non-reentrant one.
+        # Otherwise reuse a lock the function already takes, unless a call would then be
+        # made while holding a non-reentrant lock.
         candidates = [ref for func in dict.fromkeys(g.function for g in component) for ref in self.ctx.held_locks(func)]
         for ref in candidates:
             lock = self._portable_existing(ref, component)
             if lock is not None and (lock.reentrant or not reentrant):
                 return lock
+        # The class's own lock attribute is the lock of its state: no second lock beside it.
         domain = component[0].domain
         if domain.kind in ("class", "instance"):
             class_level, instance_level = self.ctx.class_lock_attrs(domain.owner)
-            for attr in class_level + (instance_level if domain.kind == "instance" else []):
-                if not reentrant or self.ctx.is_reentrant_lock(attr):
-                    return _Lock(name=None, existing=attr, attribute=True)
+            attrs = class_level + (instance_level if domain.kind == "instance" else [])
+            if attrs:
+                lock = _Lock(name=None, existing=attrs[0], attribute=True, reentrant=self.ctx.is_reentrant_lock(attrs[0]))
+                self._refuse_calls_under(lock, reentrant)
+                return lock
         states = list(dict.fromkeys(_stem(g.state) for g in component))
         name = "_" + "_".join(states[:3]) + "_lock"
         base, n = name, 1

@@ -1,0 +1,184 @@
+"""FT004 beyond its own examples and fixtures: messages, which lock a class's state gets
+when a statement calls code, and opting a class in through the configuration."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.conftest import REPO
+from tests.helpers import check_text, fixed_text
+
+
+def _code(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+BASKET = _code(
+    """
+    import threading
+
+
+    class Basket:
+        def __init__(self):
+            self._lock = threading.{kind}()
+            self.total = 0
+            self.count = 0
+
+        def add(self, item):
+            self.total += item.price()
+            self.count += 1
+    """
+)
+
+
+def test_messages_name_the_state_and_why_it_is_shared():
+    code = _code(
+        """
+        import threading
+
+        import config
+
+        stats = {}
+
+
+        class Cache:
+            hits = 0
+
+            def __init__(self):
+                self._lock = threading.Lock()
+
+            @classmethod
+            def bump(cls):
+                cls.hits += 1
+
+            def get(self):
+                self.misses += 1
+
+
+        def f(k):
+            stats[k] += 1
+            config.retries -= 1
+        """
+    )
+    assert [(f.line, f.message) for f in check_text(code, fix=False, select=["FT004"]).findings] == [
+        (16, "`cls.hits` (class attribute of `Cache`) is read, modified and written without a lock; concurrent threads lose updates"),
+        (
+            19,
+            "`self.misses` (attribute of `Cache` instances, which are shared between threads: it has a lock attribute) "
+            "is read, modified and written without a lock; concurrent threads lose updates",
+        ),
+        (23, "`stats[k]` (item of module-level `stats`) is read, modified and written without a lock; concurrent threads lose updates"),
+        (24, "`config.retries` (attribute of imported `config`) is read, modified and written without a lock; concurrent threads lose updates"),
+    ]
+
+
+def test_a_call_is_not_made_under_the_class_lock_when_it_is_not_reentrant():
+    code = BASKET.format(kind="Lock")
+    result = check_text(code, fix=True, select=["FT004"])
+    assert result.error is None
+    assert [(f.line, f.fixed, f.unfixable_reason) for f in result.findings] == [
+        (
+            11,
+            False,
+            "it calls code that may take `self._lock` again, the lock of this state, which is not reentrant; "
+            "compute the value before the update, then re-run",
+        ),
+        (12, True, None),
+    ]
+    assert result.new_text == code.replace(
+        "        self.count += 1\n", "        with self._lock:\n            self.count += 1\n"
+    )
+
+
+def test_a_reentrant_class_lock_is_held_across_a_call():
+    code = BASKET.format(kind="RLock")
+    fixed = fixed_text(code, select=["FT004"])
+    assert fixed == code.replace(
+        "        self.total += item.price()\n        self.count += 1\n",
+        "        with self._lock:\n            self.total += item.price()\n            self.count += 1\n",
+    )
+
+
+def test_a_call_is_not_made_under_a_plain_lock_that_guards_the_state_elsewhere():
+    code = _code(
+        """
+        import threading
+
+        totals = {}
+        lock = threading.Lock()
+
+
+        def add(k, n):
+            with lock:
+                totals[k] += n
+
+
+        def add_price(k, item):
+            totals[k] += item.price()
+        """
+    )
+    result = check_text(code, fix=True, select=["FT004"])
+    assert [(f.line, f.fixed) for f in result.findings] == [(13, False)]
+    assert "may take `lock` again" in result.findings[0].unfixable_reason
+    assert fixed_text(code, select=["FT004"]) == code
+
+
+def test_a_call_under_a_lock_only_held_nearby_gets_a_new_rlock():
+    code = _code(
+        """
+        import threading
+
+        totals = {}
+        names = {}
+        lock = threading.Lock()
+
+
+        def add(k, item):
+            with lock:
+                names[k] = item
+            totals[k] += item.price()
+        """
+    )
+    assert fixed_text(code, select=["FT004"]) == code.replace(
+        "totals = {}\n", "totals = {}\n_totals_lock = threading.RLock()\n"
+    ).replace(
+        "    totals[k] += item.price()\n", "    with _totals_lock:\n        totals[k] += item.price()\n"
+    )
+
+
+METRICS = _code(
+    """
+    class Metrics:
+        def __init__(self):
+            self.requests = 0
+
+        def observe(self):
+            self.requests += 1
+    """
+)
+
+
+def _scan(project: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ftmigrate", "scan", "--select", "FT004", "metrics.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_a_class_is_opted_in_through_shared_classes(tmp_path: Path):
+    (tmp_path / "metrics.py").write_text(METRICS, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.ftmigrate]\nselect = ['FT004']\n", encoding="utf-8")
+    plain = _scan(tmp_path)
+    assert (plain.returncode, "FT004" in plain.stdout) == (0, False), plain.stdout + plain.stderr
+
+    (tmp_path / "pyproject.toml").write_text("[tool.ftmigrate]\nshared-classes = ['Metrics']\n", encoding="utf-8")
+    opted_in = _scan(tmp_path)
+    assert opted_in.returncode == 1, opted_in.stdout + opted_in.stderr
+    assert "metrics.py:6:9: FT004" in opted_in.stdout
+    assert "listed in shared-classes" in opted_in.stdout

@@ -7,8 +7,8 @@ from typing import Iterator
 import libcst as cst
 import libcst.matchers as m
 
-from ftmigrate.analysis import FileContext, binop_operands, calls_unknown_code, iter_function_nodes, return_after
-from ftmigrate.locking import MODULE, Domain, Guard
+from ftmigrate.analysis import FileContext, binop_operands, iter_function_nodes
+from ftmigrate.locking import MODULE, Domain
 from ftmigrate.rules import Example, Rule, Site
 
 _ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.BinaryOperation())
@@ -117,21 +117,8 @@ class GlobalReadModifyWrite(Rule):
                     if owner is None:
                         continue
                     domain, where = Domain("closure", owner), "closure"
-                stmt = ctx.statement_of(node)
-                guard = Guard(
-                    stmt=stmt,
-                    state=name,
-                    domain=domain,
-                    function=func,
-                    reentrant=calls_unknown_code(node),
-                    followers=return_after(ctx, stmt, m.Name(name)),
-                )
-                yield self.site(
-                    node,
-                    f"`{name}` ({where} state) is read, modified and written without a lock; "
-                    "concurrent threads lose updates",
-                    fix=guard,
-                    guarded_by=ctx.guard_of(node),
+                yield self.read_modify_write_site(
+                    ctx, node, f"`{name}` ({where} state)", m.Name(name), state=name, domain=domain, function=func
                 )
 
     @staticmethod

@@ -9,15 +9,8 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import GlobalScope
 
-from ftmigrate.analysis import (
-    FileContext,
-    binop_operands,
-    calls_unknown_code,
-    iter_function_nodes,
-    return_after,
-    shared_class_reason,
-)
-from ftmigrate.locking import MODULE, Domain, Guard
+from ftmigrate.analysis import FileContext, binop_operands, iter_function_nodes, shared_class_reason
+from ftmigrate.locking import MODULE, Domain
 from ftmigrate.rules import Example, Rule, Site
 
 _ITEM_OR_ATTRIBUTE = m.Subscript() | m.Attribute()
@@ -300,21 +293,16 @@ class SharedItemAttributeReadModifyWrite(Rule):
                 shared = shared_state(ctx, func, target, module_names)
                 if shared is None:
                     continue
-                stmt = ctx.statement_of(node)
-                guard = Guard(
-                    stmt=stmt,
+                safe = frozenset({shared.state} & containers if shared.domain == MODULE else ())
+                yield self.read_modify_write_site(
+                    ctx,
+                    node,
+                    f"`{ctx.code(target)}` ({shared.where})",
+                    m.MatchIfTrue(target.deep_equals),
+                    safe,
                     state=shared.state,
                     domain=shared.domain,
                     function=func,
-                    reentrant=calls_unknown_code(node, frozenset({shared.state} & containers if shared.domain == MODULE else ())),
                     receiver=shared.receiver,
                     anchor=shared.anchor,
-                    followers=return_after(ctx, stmt, m.MatchIfTrue(target.deep_equals)),
-                )
-                yield self.site(
-                    node,
-                    f"`{ctx.code(target)}` ({shared.where}) is read, modified and written without a lock; "
-                    "concurrent threads lose updates",
-                    fix=guard,
-                    guarded_by=ctx.guard_of(node),
                 )

@@ -341,9 +341,14 @@ class LockPlanner:
             if lock.name is not None:
                 domain = component[0].domain
                 container = self._body_of(domain)
-                if container is None:
+                problem = "cannot place a lock in a one-line class or function body" if container is None else None
+                if domain.kind in ("class", "instance") and any(
+                    re.search(r"(Enum|Flag)$", self.ctx.code(base.value)) for base in domain.owner.bases
+                ):
+                    problem = "a lock attribute added to an Enum class would become a member"
+                if problem is not None:
                     for g in component:
-                        self.refused[id(g)] = "cannot place a lock in a one-line class or function body"
+                        self.refused[id(g)] = problem
                     continue
                 body = list(container.body)
                 anchors = dict.fromkeys(g.anchor or g.state for g in component)

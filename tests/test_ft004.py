@@ -182,3 +182,25 @@ def test_a_class_is_opted_in_through_shared_classes(tmp_path: Path):
     assert opted_in.returncode == 1, opted_in.stdout + opted_in.stderr
     assert "metrics.py:6:9: FT004" in opted_in.stdout
     assert "listed in shared-classes" in opted_in.stdout
+
+
+def test_no_lock_attribute_is_added_to_an_enum():
+    code = _code(
+        """
+        import enum
+
+
+        class Color(enum.Enum):
+            RED = 1
+            used = 0
+
+            @classmethod
+            def use(cls):
+                cls.used += 1
+        """
+    )
+    result = check_text(code, fix=True, select=["FT004"])
+    assert [(f.line, f.fixed, f.unfixable_reason) for f in result.findings] == [
+        (10, False, "a lock attribute added to an Enum class would become a member")
+    ]
+    assert fixed_text(code, select=["FT004"]) == code

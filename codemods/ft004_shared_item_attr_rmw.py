@@ -9,7 +9,14 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import GlobalScope
 
-from ftmigrate.analysis import FileContext, binop_operands, iter_function_nodes, shared_class_reason
+from ftmigrate.analysis import (
+    FileContext,
+    binop_operands,
+    is_thread_subclass,
+    iter_function_nodes,
+    shared_class_reason,
+    thread_entry_methods,
+)
 from ftmigrate.locking import MODULE, Domain
 from ftmigrate.rules import Example, Rule, Site
 
@@ -23,8 +30,9 @@ _BUILTIN_CONTAINER = (
     | m.BinaryOperation(left=m.List(), operator=m.Multiply())
 )
 
-# Methods that run before the object can have been handed to another thread.
-_CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__new__", "__init_subclass__", "__set_name__"})
+# Methods that run before the object (or class) can have been handed to another thread.
+_CLASS_CREATION = frozenset({"__init_subclass__", "__set_name__"})
+_CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__new__"}) | _CLASS_CREATION
 
 
 def rmw_target(node: cst.CSTNode) -> cst.BaseExpression | None:
@@ -106,6 +114,8 @@ def _module_item(ctx: FileContext, base: cst.Name, module_names: set[str]) -> Sh
 def _class_attribute(ctx: FileContext, func: cst.FunctionDef, owner: cst.BaseExpression, attr: str) -> SharedState | None:
     """``cls.total`` in a classmethod, ``type(self).total``, ``self.__class__.total``."""
     cls = ctx.method_class(func)
+    if func.name.value in _CLASS_CREATION:
+        return None
     if m.matches(owner, m.Name()):
         if cls is None or owner.value != _receiver(ctx, func, "class"):
             return None
@@ -144,8 +154,47 @@ def _instance_attribute(ctx: FileContext, func: cst.FunctionDef, owner: cst.Base
     reason = shared_class_reason(ctx, cls)
     if reason is None or _receiver(ctx, func, "instance") is None:
         return None
+    if cls.name.value not in ctx.shared_classes and not _written_by_threads_at_once(ctx, cls, attr):
+        return None
     where = f"attribute of `{cls.name.value}` instances, which are shared between threads: {reason}"
     return SharedState(Domain("instance", cls), attr, where, receiver=owner.value)
+
+
+def _written_by_threads_at_once(ctx: FileContext, cls: cst.ClassDef, attr: str) -> bool:
+    """Can two threads write ``self.attr`` at once? For a class that runs methods in
+    threads: yes if a method that writes it is run by several threads (a pool, threads
+    started in a loop), or if both a thread's entry method (``run``, a ``Thread`` target)
+    and another method write it; a counter only its own thread's ``run()`` updates is not
+    shared (even once the class has a lock, which keeps ``apply`` idempotent). For a class
+    that only has a lock attribute: yes, its methods may be called from any thread."""
+    entries = thread_entry_methods(ctx, cls)
+    if is_thread_subclass(ctx, cls):
+        entries.setdefault("run", False)
+    if not entries:
+        return any(ctx.class_lock_attrs(cls))
+    writers = _attribute_writers(ctx, cls).get(attr, set())
+    return any(entries.get(w) for w in writers) or (len(writers) >= 2 and any(w in entries for w in writers))
+
+
+def _attribute_writers(ctx: FileContext, cls: cst.ClassDef) -> dict[str, set[str]]:
+    """Attribute name -> the methods (not constructors) that assign ``self.<attr>`` or an item of it."""
+    cache = ctx.rule_cache.setdefault("FT004.writers", {})
+    if cls in cache:
+        return cache[cls]
+    writers: dict[str, set[str]] = {}
+    for method in (s for s in cls.body.body if isinstance(s, cst.FunctionDef)) if isinstance(cls.body, cst.IndentedBlock) else ():
+        receiver = ctx.first_param(method)
+        if method.name.value in _CONSTRUCTORS or ctx.method_kind(method) != "instance" or receiver is None:
+            continue
+        for node in iter_function_nodes(method):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target] if isinstance(node, (cst.AugAssign, cst.AnnAssign)) else []
+            for target in targets:
+                while isinstance(target, cst.Subscript):
+                    target = target.value
+                if m.matches(target, m.Attribute(value=m.Name(receiver))):
+                    writers.setdefault(target.attr.value, set()).add(method.name.value)
+    cache[cls] = writers
+    return writers
 
 
 def shared_state(ctx: FileContext, func: cst.FunctionDef, target: cst.BaseExpression, module_names: set[str]) -> SharedState | None:
@@ -178,9 +227,14 @@ class SharedItemAttributeReadModifyWrite(Rule):
     - a class attribute: `cls.total += 1`, `Counter.total += 1`, `type(self).total += 1`;
     - an attribute of an imported module: `config.retries -= 1`;
     - an attribute of `self` in a class whose instances are shared between threads: the
-      class has a lock attribute (`self._lock = threading.Lock()`), subclasses
-      `threading.Thread`, or one of its methods is handed to threads in the same module
-      (`Thread(target=obj.run)`, `executor.submit(obj.step)`, `executor.map(obj.f, ...)`).
+      class is listed in the configuration, or has a lock attribute
+      (`self._lock = threading.Lock()`); or it subclasses `threading.Thread`, or one of its
+      methods is handed to threads in the same module (`Thread(target=obj.run)`,
+      `executor.submit(obj.step)`, `executor.map(obj.f, ...)`), and two threads can write
+      the attribute at once: a method that writes it is run by several threads (an
+      executor, threads started in a loop), or both the thread's entry method (`run`, the
+      `target`) and another method write it. A counter that only a thread's own `run()`
+      updates is not shared, with or without a lock attribute.
 
     Instance attributes of other classes are not reported: most objects belong to one
     thread. To opt a class in, list it in the configuration:
@@ -188,10 +242,12 @@ class SharedItemAttributeReadModifyWrite(Rule):
     [tool.ftmigrate]
     shared-classes = ["Cache", "Metrics"]
     ```
-    Constructors (`__init__`, `__new__`, `__post_init__`) are not reported: the object is
-    not shared yet. Code already under a lock is not reported; see the `ftmigrate.analysis`
-    module documentation for what counts as a lock (`with`, `acquire()`/`release()`,
-    `Condition`, `Semaphore`, imported locks, `@synchronized`-style decorators).
+    Instance attributes in constructors (`__init__`, `__new__`, `__post_init__`) and class
+    attributes in `__init_subclass__`/`__set_name__` are not reported: the object or class
+    is not shared yet. Code already under a lock is not reported; see the
+    `ftmigrate.analysis` module documentation for what counts as a lock (`with`,
+    `acquire()`/`release()`, `Condition`, `Semaphore`, imported locks, `@synchronized`-style
+    decorators, a private helper whose every caller holds the lock).
 
     ## Why is this bad under free-threading?
     `stats[key] += 1` is a load of the item, an add and a store. Without the GIL two
@@ -253,6 +309,9 @@ class SharedItemAttributeReadModifyWrite(Rule):
         "stats = {}\nstats['x'] += 1\n",
         "import threading\nstats = {}\nlock = threading.Lock()\n\ndef f(k):\n    with lock:\n        stats[k] += 1\n",
         "stats = {}\n\ndef f(k):\n    stats[k] += 1  # ftmigrate: ignore[FT004]\n",
+        "import threading\n\nclass Worker(threading.Thread):\n    def run(self):\n        self.done += 1\n",
+        "import threading\nstats = {}\nlock = threading.Lock()\n\ndef _bump(k):\n    stats[k] += 1\n\n"
+        "def hit(k):\n    with lock:\n        _bump(k)\n",
     ]
     INVALID = [
         Example(

@@ -22,9 +22,14 @@ What counts as a lock (this docstring is the reference; rule docs point here):
   - in the ``try`` body of a ``try/finally`` whose ``finally`` calls ``L.release()``;
   - anywhere in a function decorated with a ``@synchronized``-style helper: a decorator (or
     decorator call) named with the word ``synchronized``, ``synchronised``, ``locked``,
-    ``lock``, ``with_lock`` or ``serialized``.
+    ``lock``, ``with_lock`` or ``serialized``;
+  - anywhere in a private function or method (``_name``, not a dunder) whose every use in
+    the module is a call (``_name(...)``, ``self._name(...)``) made while holding the same
+    lock; callers may themselves be such helpers (``_read_unlocked`` under ``read()``'s
+    ``with self._read_lock:``).
 - Not held: code in a function or lambda *defined* under a lock (it runs later), code after
-  a release, ``if L.acquire(timeout=...)`` bodies. ``with threading.Lock():`` creates a fresh
+  a release, ``if L.acquire(timeout=...)`` bodies, a private helper also called without
+  the lock, under another lock, or passed around (``pool.submit(self._work)``). ``with threading.Lock():`` creates a fresh
   lock on every call and so guards nothing.
 - ``Condition``: holding it holds its lock. A ``Semaphore`` counts as a lock, although one
   created with a count above 1 lets several threads in.
@@ -71,7 +76,7 @@ def _words(identifier: str) -> list[str]:
 
 def looks_like_lock_name(identifier: str) -> bool:
     for word in _words(identifier):
-        if word in _LOCK_WORDS or (word.endswith("lock") and word not in _NOT_LOCK_WORDS):
+        if word in _LOCK_WORDS or (word.endswith("lock") and word not in _NOT_LOCK_WORDS and not word.endswith(("block", "clock"))):
             return True
     return False
 
@@ -109,9 +114,12 @@ class _Collector(cst.CSTVisitor):
         self.lock_targets: list[tuple[cst.BaseExpression, cst.Call]] = []
         self.calls: list[tuple[cst.BaseAssignTargetExpression, cst.BaseExpression]] = []
         self.handoffs: list[cst.Call] = []  # calls that may hand a callable to a thread
+        self.private_names: dict[str, list[cst.Name]] = {}  # every use of each ``_name``
 
     def visit_Name(self, node: cst.Name) -> None:
         self.identifiers.add(node.value)
+        if node.value.startswith("_") and not node.value.endswith("__"):
+            self.private_names.setdefault(node.value, []).append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -145,7 +153,9 @@ class FileContext:
         self.identifiers = collector.identifiers
         self.assignments = collector.calls  # (target, value) of every assignment
         self.handoffs = collector.handoffs
+        self.private_names = collector.private_names
         self.shared_reasons: dict[cst.ClassDef, str | None] = {}  # cache of shared_class_reason
+        self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
         # identifier -> the factories it is bound to ("RLock", "Lock", ...)
         self.lock_kinds: dict[str, set[str]] = {}
         for target, value in collector.calls:
@@ -317,7 +327,7 @@ class FileContext:
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 
-    def guard_of(self, node: cst.CSTNode) -> LockRef | None:
+    def guard_of(self, node: cst.CSTNode, _callers_seen: frozenset = frozenset()) -> LockRef | None:
         """The lock already held where ``node`` runs, if any (innermost first)."""
         child = node
         for a in self.ancestors(node):
@@ -339,11 +349,32 @@ class FileContext:
                     name = dotted(target) or ""
                     if any(w in _DECORATOR_WORDS for w in _words(name.rsplit(".", 1)[-1])) or name.rsplit(".", 1)[-1] in _DECORATOR_WORDS:
                         return LockRef("", "decorator", a)
-                return None
+                return None if a in _callers_seen else self._callers_lock(a, _callers_seen | {a})
             elif isinstance(a, (cst.ClassDef, cst.Lambda)):
                 return None
             child = a
         return None
+
+    def _callers_lock(self, func: cst.FunctionDef, seen: frozenset) -> LockRef | None:
+        """The lock every caller holds, for a private function or method (``_name``) that is
+        used only by calling it, each time while holding the same lock."""
+        name = func.name.value
+        if not name.startswith("_") or name.endswith("__"):
+            return None
+        held = None
+        for ref in self.private_names.get(name, ()):
+            if ref is func.name:
+                continue
+            parent = self.parent(ref)
+            callee = parent if isinstance(parent, cst.Attribute) and parent.attr is ref else ref
+            call = self.parent(callee)
+            if not (isinstance(call, cst.Call) and call.func is callee):
+                return None  # passed around, or another thing of that name: callers unknown
+            lock = self.guard_of(call, seen)
+            if lock is None or (held is not None and lock.code != held.code):
+                return None
+            held = lock
+        return None if held is None else LockRef(held.code, "caller", func)
 
     def _acquired_before(self, block: cst.IndentedBlock | cst.Module, child: cst.CSTNode) -> cst.BaseExpression | None:
         """A lock acquired by an earlier statement of ``block`` and not yet released."""
@@ -562,22 +593,43 @@ def _shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     class_level, instance_level = ctx.class_lock_attrs(cls)
     if class_level or instance_level:
         return "it has a lock attribute"
+    if is_thread_subclass(ctx, cls):
+        return "it subclasses threading.Thread"
+    for method in thread_entry_methods(ctx, cls):
+        return f"its method {method}() is run by threads"
+    return None
+
+
+def is_thread_subclass(ctx: FileContext, cls: cst.ClassDef) -> bool:
     for base in cls.bases:
         target = dotted(base.value) or ""
         if target in ("threading.Thread", *(f"{a}.Thread" for a in ctx.threading_aliases)) or (
             target and target == ctx.threading_names.get("Thread")
         ):
-            return "it subclasses threading.Thread"
+            return True
+    return False
+
+
+_REPEATING = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+
+
+def thread_entry_methods(ctx: FileContext, cls: cst.ClassDef) -> dict[str, bool]:
+    """Methods of ``cls`` handed to a thread or an executor in this module, each mapped to
+    whether several threads may run it at once: handed to a pool, or to ``Thread``s created
+    in a loop or comprehension. A method is handed over as ``obj.method`` where ``obj`` is
+    ``self`` inside the class or a name bound to ``ClassName(...)``."""
     methods = {
         s.name.value for s in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()) if isinstance(s, cst.FunctionDef)
     }
-    instances = {"self"} | _names_bound_to_call_of(ctx, name)
+    instances = {"self"} | _names_bound_to_call_of(ctx, cls.name.value)
+    entries: dict[str, bool] = {}
     for call in ctx.handoffs:
         if not m.matches(call, _THREAD_HANDOFF | _POOL_HANDOFF):
             continue
         args = list(call.args)
         candidates = [a.value for a in args if a.keyword is not None and a.keyword.value == "target"]
-        if m.matches(call, _POOL_HANDOFF):
+        pool = m.matches(call, _POOL_HANDOFF)
+        if pool:
             candidates += [a.value for a in args[:1] if a.keyword is None]
         elif m.matches(call.func, m.Name("Timer") | m.Attribute(attr=m.Name("Timer"))):
             candidates += [a.value for a in args[1:2] if a.keyword is None]
@@ -589,8 +641,16 @@ def _shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
                 and expr.value.value in instances
                 and (expr.value.value != "self" or ctx.enclosing_class(call) is cls)
             ):
-                return f"its method {expr.attr.value}() is run by threads"
-    return None
+                repeated = pool or any(isinstance(a, _REPEATING) for a in _up_to_function(ctx, call))
+                entries[expr.attr.value] = entries.get(expr.attr.value, False) or repeated
+    return entries
+
+
+def _up_to_function(ctx: FileContext, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    for a in ctx.ancestors(node):
+        if isinstance(a, FUNCTION_BOUNDARY):
+            return
+        yield a
 
 
 def _names_bound_to_call_of(ctx: FileContext, class_name: str) -> set[str]:

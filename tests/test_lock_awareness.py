@@ -80,6 +80,12 @@ class LockForm:
     reuse: dict = field(default_factory=dict)
     decorator: str = ""
     classmethod: bool = False
+    caller: str = ""  # the method is private (`_work`), and only called by this code
+
+    @property
+    def whole_function(self) -> bool:
+        """The whole method runs under the lock: every statement in it is guarded."""
+        return bool(self.decorator or self.caller)
 
 
 def _module_lock(code: str) -> dict:
@@ -110,6 +116,8 @@ LOCK_FORMS = [
     LockForm("synchronized-decorator", "{stmt}", decorator="@synchronized"),
     LockForm("synchronized-decorator-call", "{stmt}", decorator="@synchronized(lock)"),
     LockForm("locked-decorator", "{stmt}", decorator="@with_lock"),
+    LockForm("callers-hold-lock", "{stmt}", caller="def work(self, k):\n    with lock:\n        self._work(k)\n\ndef work_twice(self, k):\n    with lock:\n        self._work(k)\n        self._work(k)\n"),
+    LockForm("callers-hold-lock-via-private-chain", "{stmt}", caller="def work(self, k):\n    with self._lock:\n        self._step(k)\n\ndef _step(self, k):\n    self._work(k)\n"),
 ]
 
 PAIRS = [
@@ -121,8 +129,10 @@ PAIRS = [
 
 
 def _source(case: RuleCase, form: LockForm, body: str) -> str:
-    lines = [form.decorator] if form.decorator else []
-    lines += ["@classmethod", "def work(cls, k):"] if form.classmethod else ["def work(self, k):"]
+    lines = form.caller.splitlines() + [""] if form.caller else []
+    lines += [form.decorator] if form.decorator else []
+    name = "_work" if form.caller else "work"
+    lines += ["@classmethod", f"def {name}(cls, k):"] if form.classmethod else [f"def {name}(self, k):"]
     if case.declare:
         lines.append("    " + case.declare)
     lines.append(textwrap.indent(body, "    "))
@@ -174,7 +184,7 @@ def test_new_finding_reuses_the_lock_the_function_holds(case: RuleCase, form: Lo
     code = _source(case, form, form.block.format(stmt=case.statement) + "\n" + case.other)
     fixed = fixed_text(code, select=[case.rule])
     new_locks = [line for line in fixed.splitlines() if re.fullmatch(r"\s*\w+ = [\w.]*Lock\(\)", line) and line not in code]
-    if form.decorator:  # the whole function is locked: nothing to report or fix
+    if form.whole_function:  # nothing to report or fix
         assert fixed == code
         return
     expected = form.reuse.get(case.domain)
@@ -189,3 +199,17 @@ def test_new_finding_reuses_the_lock_the_function_holds(case: RuleCase, form: Lo
     # The statement that was locked already is left exactly as it was.
     assert _with_lines_around(fixed, case.statement) == _with_lines_around(code, case.statement)
     assert _findings(fixed, case.rule) == []
+
+
+UNSURE_CALLERS = {
+    "one-caller-without-the-lock": "def work(self, k):\n    with lock:\n        self._work(k)\n\ndef sneak(self, k):\n    self._work(k)\n",
+    "callers-hold-different-locks": "def work(self, k):\n    with lock:\n        self._work(k)\n\ndef other(self, k):\n    with guard:\n        self._work(k)\n",
+    "passed-as-a-callback": "def work(self, k):\n    with lock:\n        self._work(k)\n\ndef later(self, pool):\n    pool.submit(self._work, 1)\n",
+}
+
+
+@pytest.mark.parametrize("callers", UNSURE_CALLERS.values(), ids=list(UNSURE_CALLERS))
+@pytest.mark.parametrize("case", RULE_CASES, ids=lambda c: c.id)
+def test_a_private_helper_is_reported_unless_every_caller_holds_the_same_lock(case: RuleCase, callers: str):
+    code = _source(case, LockForm("unsure", "{stmt}", caller=callers), case.statement)
+    assert [f.rule for f in _findings(code, case.rule)] == [case.rule]

@@ -2,7 +2,7 @@ import threading
 
 
 class Poller(threading.Thread):
-    _polls_items_lock = threading.RLock()
+    _polls_lock = threading.Lock()
 
     def __init__(self, source):
         super().__init__(daemon=True)
@@ -12,10 +12,10 @@ class Poller(threading.Thread):
 
     def run(self):
         while self.source.alive():
-            with self._polls_items_lock:
+            with self._polls_lock:
                 self.polls += 1
-                self.items += len(self.source.fetch())
+            self.items += len(self.source.fetch())
 
     def poke(self):
-        with self._polls_items_lock:
+        with self._polls_lock:
             self.polls += 1

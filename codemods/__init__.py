@@ -6,9 +6,11 @@ from ftmigrate.config import ConfigError
 from ftmigrate.rules import Rule
 
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
+from codemods.ft002_check_then_act import CheckThenAct
+from codemods.ft003_lazy_init import LazyInitialisation
 from codemods.ft004_shared_item_attr_rmw import SharedItemAttributeReadModifyWrite
 
-ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite, SharedItemAttributeReadModifyWrite]
+ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite, CheckThenAct, LazyInitialisation, SharedItemAttributeReadModifyWrite]
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
 
@@ -28,3 +30,14 @@ def select_rules(select: list[str] | None, ignore: list[str]) -> list[Rule]:
     chosen = {r.code for s in (select or ["ALL"]) for r in _matching(s)}
     dropped = {r.code for s in ignore for r in _matching(s)}
     return [rule() for rule in ALL_RULES if rule.code in chosen - dropped]
+
+
+def configured_rules(select: list[str], ignore: list[str], config) -> list[Rule]:
+    """The rules a run uses: command-line ``select``/``ignore`` over the config's (a ``Config``).
+
+    As in ruff, a ``--select`` on the command line starts the selection afresh: the config's
+    select and ignore give way to it; a ``--ignore`` alone adds to the config's ignore.
+    """
+    if select:
+        return select_rules(select, ignore)
+    return select_rules(config.select, config.ignore + ignore)

@@ -19,7 +19,9 @@ What counts as a lock (this docstring is the reference; rule docs point here):
     ``lock``, ``self._lock``, ``cls._lock``, ``Owner._lock``, ``self._cond``;
   - after ``L.acquire()`` and before ``L.release()`` in the same block, or after an earlier
     ``try`` whose ``finally`` calls ``L.release()``;
-  - in the ``try`` body of a ``try/finally`` whose ``finally`` calls ``L.release()``;
+  - in the ``try`` body of a ``try/finally`` whose ``finally`` calls ``L.release()``, or a
+    helper named like a lock release (``_releaseLock()``, ``_imp.release_lock()``): locked,
+    by a lock that cannot be named (so never reused);
   - anywhere in a function decorated with a ``@synchronized``-style helper: a decorator (or
     decorator call) named with the word ``synchronized``, ``synchronised``, ``locked``,
     ``lock``, ``with_lock`` or ``serialized``;
@@ -122,9 +124,7 @@ class _Collector(cst.CSTVisitor):
             self.private_names.setdefault(node.value, []).append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
-        if name in _HANDOFF_NAMES:
+        if m.matches(node, _THREAD_HANDOFF | _POOL_HANDOFF):
             self.handoffs.append(node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -151,21 +151,23 @@ class FileContext:
         collector = _Collector()
         self.module.visit(collector)
         self.identifiers = collector.identifiers
-        self.assignments = collector.calls  # (target, value) of every assignment
-        self.handoffs = collector.handoffs
+        self.assignments = collector.calls  # (target, value) of every assignment with a value
+        self.thread_handoffs = collector.handoffs
         self.private_names = collector.private_names
         self.shared_reasons: dict[cst.ClassDef, str | None] = {}  # cache of shared_class_reason
+        self._callers_locks: dict[cst.FunctionDef, LockRef | None] = {}  # cache of _callers_lock
         self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
-        # identifier -> the factories it is bound to ("RLock", "Lock", ...)
-        self.lock_kinds: dict[str, set[str]] = {}
+        self.lock_identifiers: set[str] = set()
+        self._lock_kinds: dict[str, set[str]] = {}
         for target, value in collector.calls:
-            if self.is_lock_factory_call(value):
+            kind = self.lock_kind(value)
+            if kind is not None:
                 name = target.value if isinstance(target, cst.Name) else (
                     target.attr.value if isinstance(target, cst.Attribute) else None
                 )
                 if name:
-                    self.lock_kinds.setdefault(name, set()).add(self._factory_kind(value))
-        self.lock_identifiers: set[str] = set(self.lock_kinds)
+                    self.lock_identifiers.add(name)
+                    self._lock_kinds.setdefault(name, set()).add(kind)
 
     # --- metadata ---------------------------------------------------------------------
     @property
@@ -274,47 +276,45 @@ class FileContext:
                             names[alias.name.value] = local
         return aliases, names
 
-    def is_lock_factory_call(self, expr: cst.BaseExpression) -> bool:
+    def lock_kind(self, expr: cst.BaseExpression) -> str | None:
+        """``"RLock"`` for ``threading.RLock()`` (and a ``Condition()`` without a lock, which
+        is reentrant), the factory's name for other lock factories, None for anything else."""
         if not isinstance(expr, cst.Call):
-            return False
+            return None
         func = expr.func
+        kind = None
         if isinstance(func, cst.Attribute) and func.attr.value in LOCK_FACTORIES:
             mod = dotted(func.value)
-            return mod in LOCK_MODULES or mod in self.threading_aliases
-        if isinstance(func, cst.Name):
-            return func.value in {self.threading_names.get(f) for f in LOCK_FACTORIES} - {None}
-        return False
-
-    @staticmethod
-    def _factory_kind(call: cst.Call) -> str:
-        kind = dotted(call.func).rsplit(".", 1)[-1]
-        if kind != "Condition":
-            return kind
-        # Condition() wraps a new RLock; Condition(lock) wraps ``lock``.
-        if not call.args:
+            if mod in LOCK_MODULES or mod in self.threading_aliases:
+                kind = func.attr.value
+        elif isinstance(func, cst.Name):
+            kind = next((f for f in LOCK_FACTORIES if self.threading_names.get(f) == func.value), None)
+        if kind == "Condition" and not expr.args:
             return "RLock"
-        inner = call.args[0].value
-        return "lock:" + (inner.value if isinstance(inner, cst.Name) else inner.attr.value if isinstance(inner, cst.Attribute) else "?")
+        return kind
+
+    def is_lock_factory_call(self, expr: cst.BaseExpression) -> bool:
+        return self.lock_kind(expr) is not None
+
+    def is_reentrant_lock(self, code: str) -> bool:
+        """True if the lock named by ``code`` (``_lock``, ``self._lock``) is only ever bound
+        to an ``RLock``: taking it again on the same thread cannot deadlock."""
+        return self._lock_kinds.get(code.rsplit(".", 1)[-1]) == {"RLock"}
+
+    def call_sites(self, func: cst.FunctionDef) -> list[cst.CSTNode]:
+        """Where this module may call ``func``: ``f(...)`` for a plain function, any ``x.f``
+        for a method (a property is read without a call), and ``C(...)`` (``cls(...)``
+        inside the class) for ``__new__``/``__init__`` of class ``C``."""
+        name = func.name.value
+        cls = self.method_class(func)
+        if cls is None:
+            return m.findall(self.module, m.Call(func=m.Name(name)))
+        if name in ("__new__", "__init__"):
+            inside = m.findall(cls, m.Call(func=m.Name("cls") | m.Call(func=m.Name("type"))))
+            return m.findall(self.module, m.Call(func=m.Name(cls.name.value))) + inside
+        return m.findall(self.module, m.Attribute(attr=m.Name(name)))
 
     # --- locks ------------------------------------------------------------------------
-    def is_reentrant_lock(self, code: str) -> bool:
-        """True only if every binding of the lock ``code`` names is an ``RLock`` (or a
-        ``Condition`` around one): the thread holding it may take it again."""
-        seen: set[str] = set()
-        pending = [code.rsplit(".", 1)[-1]]
-        while pending:
-            name = pending.pop()
-            kinds = self.lock_kinds.get(name)
-            if not kinds or name in seen:
-                return False
-            seen.add(name)
-            for kind in kinds:
-                if kind.startswith("lock:"):
-                    pending.append(kind[len("lock:"):])
-                elif kind != "RLock":
-                    return False
-        return True
-
     def is_lock_expr(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.Name):
             name = expr.value
@@ -327,37 +327,57 @@ class FileContext:
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 
-    def guard_of(self, node: cst.CSTNode, _callers_seen: frozenset = frozenset()) -> LockRef | None:
+    def guard_of(self, node: cst.CSTNode) -> LockRef | None:
         """The lock already held where ``node`` runs, if any (innermost first)."""
+        return next(self.locks_held_at(node), None)
+
+    def locks_held_at(self, node: cst.CSTNode, _callers_seen: frozenset = frozenset()) -> Iterator[LockRef]:
+        """Every lock held where ``node`` runs inside its function, innermost first; last,
+        for a private helper, the lock all its callers hold."""
         child = node
         for a in self.ancestors(node):
             if isinstance(a, cst.With):
                 for item in a.items:
                     if self.is_lock_expr(item.item):
-                        return LockRef(self.code(item.item), "with", self.enclosing_function(a))
+                        yield LockRef(self.code(item.item), "with", self.enclosing_function(a))
             elif isinstance(a, cst.Try) and child is a.body:
-                released = _released_in(a.finalbody)
-                for expr in released:
-                    return LockRef(self.code(expr), "acquire", self.enclosing_function(a))
+                for expr in _released_in(a.finalbody):
+                    yield LockRef(self.code(expr), "acquire", self.enclosing_function(a))
+                if _calls_lock_release_function(a.finalbody):
+                    # `_acquireLock()` / try / finally `_releaseLock()`: locked, by a lock we cannot name.
+                    yield LockRef("", "acquire", self.enclosing_function(a))
             elif isinstance(a, cst.IndentedBlock) or isinstance(a, cst.Module):
                 held = self._acquired_before(a, child)
                 if held is not None:
-                    return LockRef(self.code(held), "acquire", self.enclosing_function(a))
+                    yield LockRef(self.code(held), "acquire", self.enclosing_function(a))
             elif isinstance(a, cst.FunctionDef):
                 for dec in a.decorators:
                     target = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
                     name = dotted(target) or ""
                     if any(w in _DECORATOR_WORDS for w in _words(name.rsplit(".", 1)[-1])) or name.rsplit(".", 1)[-1] in _DECORATOR_WORDS:
-                        return LockRef("", "decorator", a)
-                return None if a in _callers_seen else self._callers_lock(a, _callers_seen | {a})
+                        yield LockRef("", "decorator", a)
+                        return
+                callers = self._callers_lock(a, _callers_seen)
+                if callers is not None:
+                    yield callers
+                return
             elif isinstance(a, (cst.ClassDef, cst.Lambda)):
-                return None
+                return
             child = a
-        return None
 
     def _callers_lock(self, func: cst.FunctionDef, seen: frozenset) -> LockRef | None:
         """The lock every caller holds, for a private function or method (``_name``) that is
         used only by calling it, each time while holding the same lock."""
+        if func in seen:
+            return None  # a cycle of helpers: no caller from outside holds anything
+        if not seen and func in self._callers_locks:
+            return self._callers_locks[func]
+        found = self._find_callers_lock(func, seen | {func})
+        if not seen:
+            self._callers_locks[func] = found
+        return found
+
+    def _find_callers_lock(self, func: cst.FunctionDef, seen: frozenset) -> LockRef | None:
         name = func.name.value
         if not name.startswith("_") or name.endswith("__"):
             return None
@@ -370,7 +390,7 @@ class FileContext:
             call = self.parent(callee)
             if not (isinstance(call, cst.Call) and call.func is callee):
                 return None  # passed around, or another thing of that name: callers unknown
-            lock = self.guard_of(call, seen)
+            lock = next(self.locks_held_at(call, seen), None)
             if lock is None or (held is not None and lock.code != held.code):
                 return None
             held = lock
@@ -405,6 +425,32 @@ class FileContext:
             elif m.matches(node, _ACQUIRE) and self.is_lock_expr(node.func.value):
                 found.append(LockRef(self.code(node.func.value), "acquire", func))
         return found
+
+    def called_while_holding(self, func: cst.FunctionDef, lock_code: str) -> cst.CSTNode | None:
+        """A call of ``func`` in this module made while this lock is held (compared by its
+        last name: ``self._lock`` matches ``_lock``), else None.
+
+        Then taking the same lock inside ``func`` would deadlock, unless it is only ever an
+        ``RLock``. Calls are those of ``call_sites``; the lock may be held by ``with``,
+        ``acquire()``/``release()`` or ``try``/``finally``, in any enclosing block. A lock
+        each instance has (``self._lock`` set in ``__init__``) only counts when the method
+        is called on the object holding it (``self.get()``, not ``self._data.get()``).
+        """
+        wanted = lock_code.rsplit(".", 1)[-1]
+        if self.is_reentrant_lock(wanted):
+            return None
+        cls = self.method_class(func)
+        per_instance = cls is not None and wanted in self.class_lock_attrs(cls)[1]
+        for call in self.call_sites(func):
+            for held in self.locks_held_at(call):
+                if not held.code or held.code.rsplit(".", 1)[-1] != wanted:
+                    continue
+                if per_instance and isinstance(call, cst.Attribute) and "." in held.code:
+                    # `self._data.get()` under `self._lock` takes another object's own lock.
+                    if self.code(call.value) != held.code.rsplit(".", 1)[0]:
+                        continue
+                return call
+        return None
 
     def class_lock_attrs(self, cls: cst.ClassDef) -> tuple[list[str], list[str]]:
         """Lock attributes of ``cls``: (class-level, instance-level), in source order."""
@@ -449,6 +495,17 @@ def _released_in(finalbody: cst.Finally | None) -> list[cst.BaseExpression]:
                 if isinstance(small, cst.Expr) and m.matches(small.value, m.Call(func=m.Attribute(attr=m.Name("release")))):
                     released.append(small.value.func.value)
     return released
+
+
+def _calls_lock_release_function(finalbody: cst.Finally | None) -> bool:
+    """The ``finally`` calls a helper that releases a lock: ``_releaseLock()``, ``_imp.release_lock()``."""
+    if finalbody is None:
+        return False
+    for call in m.findall(finalbody, m.Call(func=m.Name() | m.Attribute())):
+        name = call.func.value if isinstance(call.func, cst.Name) else call.func.attr.value
+        if "release" in _words(name) and looks_like_lock_name(name):
+            return True
+    return False
 
 
 class _FunctionNodes(cst.CSTVisitor):
@@ -570,7 +627,6 @@ def suspends(node: cst.CSTNode) -> bool:
 
 _THREAD_HANDOFF = m.Call(func=m.Name("Thread") | m.Attribute(attr=m.Name("Thread")) | m.Name("Timer") | m.Attribute(attr=m.Name("Timer")))
 _POOL_HANDOFF = m.Call(func=m.Attribute(attr=m.Name("submit") | m.Name("map") | m.Name("apply_async") | m.Name("map_async") | m.Name("imap") | m.Name("imap_unordered") | m.Name("start_new_thread")))
-_HANDOFF_NAMES = frozenset({"Thread", "Timer", "submit", "map", "apply_async", "map_async", "imap", "imap_unordered", "start_new_thread"})
 
 
 def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
@@ -623,9 +679,7 @@ def thread_entry_methods(ctx: FileContext, cls: cst.ClassDef) -> dict[str, bool]
     }
     instances = {"self"} | _names_bound_to_call_of(ctx, cls.name.value)
     entries: dict[str, bool] = {}
-    for call in ctx.handoffs:
-        if not m.matches(call, _THREAD_HANDOFF | _POOL_HANDOFF):
-            continue
+    for call in ctx.thread_handoffs:
         args = list(call.args)
         candidates = [a.value for a in args if a.keyword is not None and a.keyword.value == "target"]
         pool = m.matches(call, _POOL_HANDOFF)
@@ -660,3 +714,38 @@ def _names_bound_to_call_of(ctx: FileContext, class_name: str) -> set[str]:
         for target, value in ctx.assignments
         if isinstance(target, cst.Name) and m.matches(value, m.Call(func=m.Name(class_name)))
     }
+
+
+def _resolve_call(ctx: FileContext, call: cst.Call, caller: cst.FunctionDef | None) -> cst.FunctionDef | None:
+    """The function of this module a call runs, when it can be told: ``helper()`` (a
+    module-level function), ``self.method()`` / ``cls.method()`` from a method, or
+    ``ClassName.method()``."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return next((s for s in ctx.module.body if isinstance(s, cst.FunctionDef) and s.name.value == func.value), None)
+    if not m.matches(func, m.Attribute(value=m.Name())):
+        return None
+    receiver, name = func.value.value, func.attr.value
+    cls = None
+    if caller is not None and ctx.method_class(caller) is not None and ctx.first_param(caller) == receiver:
+        cls = ctx.method_class(caller)
+    else:
+        cls = next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and s.name.value == receiver), None)
+    if cls is None or not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    return next((s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+
+
+def called_functions(ctx: FileContext, stmts: Sequence[cst.CSTNode], caller: cst.FunctionDef | None) -> list[cst.FunctionDef]:
+    """Functions of this module that ``stmts`` call, directly or through each other."""
+    found: list[cst.FunctionDef] = []
+    work = [(stmt, caller) for stmt in stmts]
+    while work:
+        node, context = work.pop()
+        for call in m.findall(node, m.Call()):
+            callee = _resolve_call(ctx, call, context)
+            if callee is not None and all(callee is not f for f in found):
+                found.append(callee)
+                work.append((callee.body, callee))
+    return found
+

@@ -17,7 +17,7 @@ import libcst as cst
 from ftmigrate.analysis import FileContext
 from ftmigrate.locking import Guard, Replace, apply_fixes, refusal
 from ftmigrate.rules import Rule, Site
-from ftmigrate.sourcefile import SourceError, SourceFile, read_source
+from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_source
 from ftmigrate.suppression import is_suppressed, suppressions
 from ftmigrate.verify import check_rewrite
 
@@ -118,28 +118,34 @@ def check_source(
                 unfixable_reason=site.unfixable_reason,
             )
     result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
-    if fix and any(f.fixable for f in result.findings):
-        _fix(ctx, sites, findings, result, display)
+    if any(f.fixable for f in result.findings):
+        _plan(ctx, sites, findings, result, display, write=fix)
     return result
 
 
-def _fix(ctx: FileContext, sites: list[Site], findings: dict, result: FileResult, display: str) -> None:
+def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResult, display: str, write: bool) -> None:
+    """Plan every fix of the file together. A scan learns which findings are really fixable
+    (the planner may refuse one, e.g. to avoid a deadlock); an apply also gets the new text,
+    verified before it is accepted."""
     open_sites = [s for s in sites if s.guarded_by is None and s.fix is not None]
     guards = [s.fix for s in open_sites if isinstance(s.fix, Guard)]
     replaces = [s.fix for s in open_sites if isinstance(s.fix, Replace)]
     known = [(s.fix, s.guarded_by) for s in sites if s.guarded_by is not None and isinstance(s.fix, Guard)]
-    outcome = apply_fixes(ctx, guards, replaces, known)
+    outcome = apply_fixes(ctx, guards, replaces, known, write=write)
+    for site in open_sites:
+        finding = findings[id(site)]
+        if id(site.fix) not in outcome.applied:
+            finding.fixable = False
+            finding.unfixable_reason = outcome.refused.get(id(site.fix), "not fixed")
+    if not write:
+        return
     new_text = outcome.module.code
     problem = check_rewrite(result.source.text, new_text, outcome.inserted, display)
     if problem is not None:
         result.error = f"rewrite refused, file left unchanged: {problem}"
         return
     for site in open_sites:
-        finding = findings[id(site)]
-        if id(site.fix) in outcome.applied:
-            finding.fixed = True
-        else:
-            finding.unfixable_reason = outcome.refused.get(id(site.fix), "not fixed")
+        findings[id(site)].fixed = id(site.fix) in outcome.applied
     result.new_text = new_text
 
 
@@ -147,11 +153,29 @@ def check_file(
     path: Path, rules: Sequence[Rule], *, fix: bool, display: str | None = None, shared_classes: Sequence[str] = ()
 ) -> FileResult:
     """Never raises for bad input: unreadable, undecodable or unparsable files give ``error``."""
-    display = display or path.as_posix()
     try:
         source = read_source(path)
     except SourceError as exc:
         return FileResult(path=path, error=str(exc))
+    return check_loaded(source, rules, fix=fix, display=display or path.as_posix(), shared_classes=shared_classes)
+
+
+def check_bytes(
+    path: Path, raw: bytes, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
+) -> FileResult:
+    """``check_file`` for source that is not read from ``path`` (standard input)."""
+    try:
+        source = decode_source(path, raw)
+    except SourceError as exc:
+        return FileResult(path=path, error=str(exc))
+    return check_loaded(source, rules, fix=fix, display=display, shared_classes=shared_classes)
+
+
+def check_loaded(
+    source: SourceFile, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
+) -> FileResult:
+    """``check_source`` that turns a failure into a per-file error instead of raising."""
+    path = source.path
     try:
         return check_source(source, rules, fix=fix, display=display, shared_classes=shared_classes)
     except RecursionError:

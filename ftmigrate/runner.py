@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Protocol, Sequence
 
 from ftmigrate.config import Config
 from ftmigrate.discovery import discover
@@ -49,6 +49,16 @@ class RunReport:
         return 1 if any(not f.fixed for f in self.findings) else 0
 
 
+class RunObserver(Protocol):
+    """Told about a run as it goes (progress bar, --verbose); ``start`` gets the file count."""
+
+    def start(self, total: int) -> None: ...
+
+    def file_done(self, result: FileResult) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, so diffs apply with ``git apply -p1``."""
     absolute = Path(os.path.abspath(path))
@@ -58,20 +68,42 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def run(paths: Sequence[Path], rules: Sequence[Rule], config: Config, mode: str) -> RunReport:
+def run(
+    paths: Sequence[Path],
+    rules: Sequence[Rule],
+    config: Config,
+    mode: str,
+    *,
+    force_exclude: bool = False,
+    observer: RunObserver | None = None,
+) -> RunReport:
     report = RunReport(mode=mode)
-    found = discover(list(paths), exclude=config.exclude, root=config.root, respect_gitignore=config.respect_gitignore)
+    found = discover(
+        list(paths),
+        exclude=config.exclude,
+        root=config.root,
+        respect_gitignore=config.respect_gitignore,
+        force_exclude=force_exclude,
+    )
     for path, reason in found.errors:
         report.results.append(FileResult(path=path, error=reason))
-    for result in check_files(found.files, rules, fix=mode != SCAN, shared_classes=config.shared_classes):
-        if mode == APPLY and result.changed and result.error is None:
-            try:
-                write_atomic(result.source, result.new_text)
-            except (SourceError, OSError) as exc:
-                result.error = str(exc) if isinstance(exc, SourceError) else f"cannot write: {exc.strerror or exc}"
-                for finding in result.findings:
-                    finding.fixed = False
-        report.results.append(result)
+    if observer is not None:
+        observer.start(len(found.files))
+    try:
+        for result in check_files(found.files, rules, fix=mode != SCAN, shared_classes=config.shared_classes):
+            if mode == APPLY and result.changed and result.error is None:
+                try:
+                    write_atomic(result.source, result.new_text)
+                except (SourceError, OSError) as exc:
+                    result.error = str(exc) if isinstance(exc, SourceError) else f"cannot write: {exc.strerror or exc}"
+                    for finding in result.findings:
+                        finding.fixed = False
+            report.results.append(result)
+            if observer is not None:
+                observer.file_done(result)
+    finally:
+        if observer is not None:
+            observer.stop()
     return report
 
 

@@ -27,8 +27,12 @@ BASKET = _code(
             self.total = 0
             self.count = 0
 
+        def price_of(self, item):
+            with self._lock:
+                return item.price
+
         def add(self, item):
-            self.total += item.price()
+            self.total += self.price_of(item)
             self.count += 1
     """
 )
@@ -75,34 +79,26 @@ def test_messages_name_the_state_and_why_it_is_shared():
     ]
 
 
-def test_a_call_is_not_made_under_the_class_lock_when_it_is_not_reentrant():
+def test_the_class_lock_is_not_held_across_a_call_to_a_method_that_takes_it():
     code = BASKET.format(kind="Lock")
     result = check_text(code, fix=True, select=["FT004"])
     assert result.error is None
     assert [(f.line, f.fixed, f.unfixable_reason) for f in result.findings] == [
-        (
-            11,
-            False,
-            "it calls code that may take `self._lock` again, the lock of this state, which is not reentrant; "
-            "compute the value before the update, then re-run",
-        ),
-        (12, True, None),
+        (15, False, "it calls price_of(), which takes `self._lock` too; holding that lock here would deadlock"),
+        (16, False, "it calls price_of(), which takes `self._lock` too; holding that lock here would deadlock"),
     ]
-    assert result.new_text == code.replace(
-        "        self.count += 1\n", "        with self._lock:\n            self.count += 1\n"
-    )
+    assert fixed_text(code, select=["FT004"]) == code
 
 
-def test_a_reentrant_class_lock_is_held_across_a_call():
+def test_a_reentrant_class_lock_is_held_across_a_call_to_a_method_that_takes_it():
     code = BASKET.format(kind="RLock")
-    fixed = fixed_text(code, select=["FT004"])
-    assert fixed == code.replace(
-        "        self.total += item.price()\n        self.count += 1\n",
-        "        with self._lock:\n            self.total += item.price()\n            self.count += 1\n",
+    assert fixed_text(code, select=["FT004"]) == code.replace(
+        "        self.total += self.price_of(item)\n        self.count += 1\n",
+        "        with self._lock:\n            self.total += self.price_of(item)\n            self.count += 1\n",
     )
 
 
-def test_a_call_is_not_made_under_a_plain_lock_that_guards_the_state_elsewhere():
+def test_a_lock_guarding_the_state_elsewhere_is_reused_across_an_unknown_call():
     code = _code(
         """
         import threading
@@ -120,32 +116,54 @@ def test_a_call_is_not_made_under_a_plain_lock_that_guards_the_state_elsewhere()
             totals[k] += item.price()
         """
     )
-    result = check_text(code, fix=True, select=["FT004"])
-    assert [(f.line, f.fixed) for f in result.findings] == [(13, False)]
-    assert "may take `lock` again" in result.findings[0].unfixable_reason
-    assert fixed_text(code, select=["FT004"]) == code
+    assert fixed_text(code, select=["FT004"]) == code.replace(
+        "    totals[k] += item.price()\n", "    with lock:\n        totals[k] += item.price()\n"
+    )
 
 
-def test_a_call_under_a_lock_only_held_nearby_gets_a_new_rlock():
+def test_a_new_lock_is_reentrant_when_the_statement_calls_code():
     code = _code(
         """
         import threading
 
-        totals = {}
-        names = {}
-        lock = threading.Lock()
+
+        class Basket:
+            def __init__(self):
+                self.total = 0
+
+            def add(self, item):
+                self.total += item.price()
+
+            def fill(self, items):
+                for item in items:
+                    threading.Thread(target=self.add, args=(item,)).start()
+        """
+    )
+    assert "    _total_lock = threading.RLock()\n" in fixed_text(code, select=["FT004"])
 
 
-        def add(k, item):
-            with lock:
-                names[k] = item
-            totals[k] += item.price()
+def test_an_instance_lock_of_another_object_is_not_a_deadlock():
+    """`self._data.get()` under `self._lock` is not a call of `Cache.get` on the same object."""
+    code = _code(
+        """
+        import threading
+
+
+        class Cache:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self._data = {}
+                self.misses = 0
+
+            def get(self, key):
+                with self._lock:
+                    value = self._data.get(key)
+                self.misses += 1
+                return value
         """
     )
     assert fixed_text(code, select=["FT004"]) == code.replace(
-        "totals = {}\n", "totals = {}\n_totals_lock = threading.RLock()\n"
-    ).replace(
-        "    totals[k] += item.price()\n", "    with _totals_lock:\n        totals[k] += item.price()\n"
+        "        self.misses += 1\n", "        with self._lock:\n            self.misses += 1\n"
     )
 
 

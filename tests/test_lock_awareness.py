@@ -63,6 +63,23 @@ class RuleCase:
 
 RULE_CASES = [
     RuleCase("FT001-global", "FT001", "module", "counter += 1", "errors += 1", "counter = 0\nerrors = 0", "global counter, errors"),
+    RuleCase(
+        "FT002-module-container",
+        "FT002",
+        "module",
+        "if k not in seen:\n    seen.append(k)",
+        "if k not in heard:\n    heard.append(k)",
+        "seen = []\nheard = []",
+    ),
+    RuleCase(
+        "FT003-lazy-global",
+        "FT003",
+        "module",
+        "if _client is None:\n    _client = make_client()",
+        "if _pool is None:\n    _pool = make_pool()",
+        "_client = None\n_pool = None",
+        "global _client, _pool",
+    ),
     RuleCase("FT004-module-item", "FT004", "module", "stats[k] += 1", "sizes[k] += 1", "stats = {}\nsizes = {}"),
     RuleCase("FT004-module-attribute", "FT004", "module", "config.retries -= 1", "config.failures += 1", "import config"),
     RuleCase("FT004-instance-attribute", "FT004", "instance", "self.hits += 1", "self.misses += 1"),
@@ -128,6 +145,18 @@ PAIRS = [
 ]
 
 
+def _fill(block: str, stmt: str) -> str:
+    """``block`` with its ``{stmt}`` line replaced by ``stmt``, indented like that line."""
+    lines = []
+    for line in block.splitlines():
+        if line.strip() == "{stmt}":
+            indent = line[: line.index("{stmt}")]
+            lines += [indent + s for s in stmt.splitlines()]
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 def _source(case: RuleCase, form: LockForm, body: str) -> str:
     lines = form.caller.splitlines() + [""] if form.caller else []
     lines += [form.decorator] if form.decorator else []
@@ -156,15 +185,16 @@ def test_unlocked_statement_is_reported(case: RuleCase):
 
 @pytest.mark.parametrize("case, form", PAIRS)
 def test_locked_statement_is_not_reported(case: RuleCase, form: LockForm):
-    code = _source(case, form, form.block.format(stmt=case.statement))
+    code = _source(case, form, _fill(form.block, case.statement))
     assert _findings(code, case.rule) == []
     assert fixed_text(code, select=[case.rule]) == code
 
 
 def _with_lines_around(code: str, statement: str) -> list[str]:
-    """The ``with`` headers enclosing the (last) line holding ``statement``, outermost first."""
+    """The ``with`` headers enclosing the (last) line holding ``statement``'s last line, outermost first."""
     lines = code.splitlines()
-    index = max(i for i, line in enumerate(lines) if line.strip() == statement)
+    last = statement.splitlines()[-1].strip()
+    index = max(i for i, line in enumerate(lines) if line.strip() == last)
     indent = len(lines[index]) - len(lines[index].lstrip())
     found = []
     for line in reversed(lines[:index]):
@@ -181,7 +211,7 @@ def _with_lines_around(code: str, statement: str) -> list[str]:
 
 @pytest.mark.parametrize("case, form", PAIRS)
 def test_new_finding_reuses_the_lock_the_function_holds(case: RuleCase, form: LockForm):
-    code = _source(case, form, form.block.format(stmt=case.statement) + "\n" + case.other)
+    code = _source(case, form, _fill(form.block, case.statement) + "\n" + case.other)
     fixed = fixed_text(code, select=[case.rule])
     new_locks = [line for line in fixed.splitlines() if re.fullmatch(r"\s*\w+ = [\w.]*Lock\(\)", line) and line not in code]
     if form.whole_function:  # nothing to report or fix

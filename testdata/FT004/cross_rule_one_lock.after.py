@@ -2,8 +2,8 @@
 import threading
 
 served = 0
-by_path = {}
 _served_by_path_lock = threading.Lock()
+by_path = {}
 
 
 def record(path):

@@ -2,8 +2,8 @@ from collections import defaultdict
 import threading
 
 counts = {}
-by_length = defaultdict(int)
 _counts_by_length_lock = threading.Lock()
+by_length = defaultdict(int)
 
 
 def count_word(word):

@@ -3,6 +3,7 @@ import threading
 
 class Metrics:
     """Shared by the request handlers (listed in shared-classes)."""
+
     _requests_latency_lock = threading.Lock()
 
     def __init__(self):

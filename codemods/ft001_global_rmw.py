@@ -68,9 +68,9 @@ class GlobalReadModifyWrite(Rule):
     one lock (`_hits_misses_lock`), so no function ever takes two inserted locks. Code
     already under a lock is left alone (the `ftmigrate.analysis` module documentation says
     what counts as a lock), and a lock that already guards the variable elsewhere, or one
-    the function already takes, is reused. If the statement calls a function (`total += compute()`), the
-    lock is an `RLock`, so a call that re-enters the same code on the same thread still
-    works instead of deadlocking; the call now runs while the lock is held, which
+    the function already takes, is reused. If the statement calls a function
+    (`total += compute()`), a new lock is an `RLock`, so a call that re-enters the same
+    code on the same thread still works instead of deadlocking; the call now runs while the lock is held, which
     serialises it. A statement that `await`s or `yield`s is not fixed (a thread lock must
     not be held across a suspension).
     """

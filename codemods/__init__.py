@@ -8,8 +8,9 @@ from ftmigrate.rules import Rule
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
 from codemods.ft002_check_then_act import CheckThenAct
 from codemods.ft003_lazy_init import LazyInitialisation
+from codemods.ft004_shared_item_attr_rmw import SharedItemAttributeReadModifyWrite
 
-ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite, CheckThenAct, LazyInitialisation]
+ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite, CheckThenAct, LazyInitialisation, SharedItemAttributeReadModifyWrite]
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
 

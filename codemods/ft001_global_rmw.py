@@ -7,19 +7,11 @@ from typing import Iterator
 import libcst as cst
 import libcst.matchers as m
 
-from ftmigrate.analysis import FileContext, calls_unknown_code, iter_function_nodes
-from ftmigrate.locking import MODULE, Domain, Guard
+from ftmigrate.analysis import FileContext, binop_operands, iter_function_nodes
+from ftmigrate.locking import MODULE, Domain
 from ftmigrate.rules import Example, Rule, Site
 
 _ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.BinaryOperation())
-
-
-def _operands(expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    """Operands of a chain like ``x + a - b`` (left-nested), plus the right-hand ones."""
-    while isinstance(expr, cst.BinaryOperation):
-        yield expr.right
-        expr = expr.left
-    yield expr
 
 
 def rmw_name(node: cst.CSTNode) -> str | None:
@@ -28,23 +20,9 @@ def rmw_name(node: cst.CSTNode) -> str | None:
         return node.target.value
     if m.matches(node, _ASSIGN_BINOP):
         name = node.targets[0].target.value
-        if any(m.matches(op, m.Name(name)) for op in _operands(node.value)):
+        if any(m.matches(op, m.Name(name)) for op in binop_operands(node.value)):
             return name
     return None
-
-
-def _returns_of(ctx: FileContext, stmt: cst.CSTNode, name: str) -> tuple[cst.CSTNode, ...]:
-    """``return count`` right after ``count += 1``: returning the value read under the lock
-    is what makes a counter usable as an id generator, so it joins the critical section."""
-    block = ctx.parent(stmt)
-    if not isinstance(block, cst.IndentedBlock):
-        return ()
-    index = next(i for i, s in enumerate(block.body) if s is stmt)
-    following = block.body[index + 1] if index + 1 < len(block.body) else None
-    if m.matches(following, m.SimpleStatementLine(body=[m.Return(value=m.MatchIfTrue(lambda v: v is not None))])):
-        if m.findall(following, m.Name(name)):
-            return (following,)
-    return ()
 
 
 class GlobalReadModifyWrite(Rule):
@@ -88,10 +66,11 @@ class GlobalReadModifyWrite(Rule):
     `return counter` right after the update joins the critical section, so each caller
     gets the value its own update produced. Variables updated in the same function share
     one lock (`_hits_misses_lock`), so no function ever takes two inserted locks. Code
-    already under a lock is left alone, and a lock that already guards the variable
-    elsewhere is reused. If the statement calls a function (`total += compute()`), the
-    lock is an `RLock`, so a call that re-enters the same code on the same thread still
-    works instead of deadlocking; the call now runs while the lock is held, which
+    already under a lock is left alone (the `ftmigrate.analysis` module documentation says
+    what counts as a lock), and a lock that already guards the variable elsewhere, or one
+    the function already takes, is reused. If the statement calls a function
+    (`total += compute()`), a new lock is an `RLock`, so a call that re-enters the same
+    code on the same thread still works instead of deadlocking; the call now runs while the lock is held, which
     serialises it. A statement that `await`s or `yield`s is not fixed (a thread lock must
     not be held across a suspension).
     """
@@ -138,21 +117,8 @@ class GlobalReadModifyWrite(Rule):
                     if owner is None:
                         continue
                     domain, where = Domain("closure", owner), "closure"
-                stmt = ctx.statement_of(node)
-                guard = Guard(
-                    stmt=stmt,
-                    state=name,
-                    domain=domain,
-                    function=func,
-                    reentrant=calls_unknown_code(node),
-                    followers=_returns_of(ctx, stmt, name),
-                )
-                yield self.site(
-                    node,
-                    f"`{name}` ({where} state) is read, modified and written without a lock; "
-                    "concurrent threads lose updates",
-                    fix=guard,
-                    guarded_by=ctx.guard_of(node),
+                yield self.read_modify_write_site(
+                    ctx, node, f"`{name}` ({where} state)", m.Name(name), state=name, domain=domain, function=func
                 )
 
     @staticmethod

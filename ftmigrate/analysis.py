@@ -4,16 +4,39 @@
 rules share: where does this statement run, is it already under a lock (and which), which
 locks does a function hold, how is ``threading`` imported, which names are taken.
 
-What counts as a lock (documented in the README, "What counts as a lock"):
-- a name or attribute bound anywhere in the module to ``threading.Lock/RLock/Condition/
-  Semaphore/BoundedSemaphore()`` (or ``multiprocessing``'s, or ``_thread.allocate_lock()``);
-- a name or attribute *named* like a lock (a word ``lock``, ``rlock``, ``mutex``, ``mtx``,
-  ``sem``, ``semaphore``, ``cond``, ``condition``, ``cv``, or a word ending in ``lock`` such
-  as ``_instancelock``), which covers locks imported from other modules;
-- used as ``with L:``; between ``L.acquire()`` and ``L.release()``; in the ``try`` body of a
-  ``try/finally`` whose ``finally`` calls ``L.release()``; or a whole function decorated with
-  ``@synchronized``-style helpers (a decorator named with ``synchronized``/``locked``/``lock``).
-``with threading.Lock():`` creates a fresh lock on every call and so guards nothing.
+What counts as a lock (this docstring is the reference; rule docs point here):
+- A lock object is a name or attribute that is
+  - bound anywhere in the module to ``threading.Lock/RLock/Condition/Semaphore/
+    BoundedSemaphore()`` (or ``multiprocessing``'s, ``_thread.allocate_lock()``, or the
+    factory imported by name, ``from threading import Lock as _Lock``), whatever its name:
+    ``guard = threading.RLock()``, ``self._mutex = Lock()`` in ``__init__``; or
+  - *named* like a lock: a word ``lock``, ``rlock``, ``mutex``, ``mtx``, ``sem``,
+    ``semaphore``, ``cond``, ``condition``, ``cv``, or a word ending in ``lock`` such as
+    ``_instancelock`` (not ``block``, ``clock``, ``unlock``, ``deadlock``...). This covers
+    locks imported from other modules (``from .sync import LOCK``) and passed in.
+- It is held by code
+  - in the body of ``with L:`` (also ``with L as x:`` and ``with a, L:``), for ``L`` like
+    ``lock``, ``self._lock``, ``cls._lock``, ``Owner._lock``, ``self._cond``;
+  - after ``L.acquire()`` and before ``L.release()`` in the same block, or after an earlier
+    ``try`` whose ``finally`` calls ``L.release()``;
+  - in the ``try`` body of a ``try/finally`` whose ``finally`` calls ``L.release()``, or a
+    helper named like a lock release (``_releaseLock()``, ``_imp.release_lock()``): locked,
+    by a lock that cannot be named (so never reused);
+  - anywhere in a function decorated with a ``@synchronized``-style helper: a decorator (or
+    decorator call) named with the word ``synchronized``, ``synchronised``, ``locked``,
+    ``lock``, ``with_lock`` or ``serialized``;
+  - anywhere in a private function or method (``_name``, not a dunder) whose every use in
+    the module is a call (``_name(...)``, ``self._name(...)``) made while holding the same
+    lock; callers may themselves be such helpers (``_read_unlocked`` under ``read()``'s
+    ``with self._read_lock:``).
+- Not held: code in a function or lambda *defined* under a lock (it runs later), code after
+  a release, ``if L.acquire(timeout=...)`` bodies, a private helper also called without
+  the lock, under another lock, or passed around (``pool.submit(self._work)``). ``with threading.Lock():`` creates a fresh
+  lock on every call and so guards nothing.
+- ``Condition``: holding it holds its lock. A ``Semaphore`` counts as a lock, although one
+  created with a count above 1 lets several threads in.
+- Reentrant (an ``RLock``, or a ``Condition()`` around one): only then may the fixer hold
+  an existing lock across a call into code it cannot see (``is_reentrant_lock``).
 """
 
 from __future__ import annotations
@@ -43,6 +66,8 @@ SAFE_CALLS = frozenset(
     }
 )
 
+_ACQUIRE = m.Call(func=m.Attribute(attr=m.Name("acquire")))
+
 FUNCTION_BOUNDARY = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
 
 
@@ -53,7 +78,7 @@ def _words(identifier: str) -> list[str]:
 
 def looks_like_lock_name(identifier: str) -> bool:
     for word in _words(identifier):
-        if word in _LOCK_WORDS or (word.endswith("lock") and word not in _NOT_LOCK_WORDS):
+        if word in _LOCK_WORDS or (word.endswith("lock") and word not in _NOT_LOCK_WORDS and not word.endswith(("block", "clock"))):
             return True
     return False
 
@@ -91,9 +116,12 @@ class _Collector(cst.CSTVisitor):
         self.lock_targets: list[tuple[cst.BaseExpression, cst.Call]] = []
         self.calls: list[tuple[cst.BaseAssignTargetExpression, cst.BaseExpression]] = []
         self.handoffs: list[cst.Call] = []  # calls that may hand a callable to a thread
+        self.private_names: dict[str, list[cst.Name]] = {}  # every use of each ``_name``
 
     def visit_Name(self, node: cst.Name) -> None:
         self.identifiers.add(node.value)
+        if node.value.startswith("_") and not node.value.endswith("__"):
+            self.private_names.setdefault(node.value, []).append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         if m.matches(node, _THREAD_HANDOFF | _POOL_HANDOFF):
@@ -125,6 +153,10 @@ class FileContext:
         self.identifiers = collector.identifiers
         self.assignments = collector.calls  # (target, value) of every assignment with a value
         self.thread_handoffs = collector.handoffs
+        self.private_names = collector.private_names
+        self.shared_reasons: dict[cst.ClassDef, str | None] = {}  # cache of shared_class_reason
+        self._callers_locks: dict[cst.FunctionDef, LockRef | None] = {}  # cache of _callers_lock
+        self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
         self.lock_identifiers: set[str] = set()
         self._lock_kinds: dict[str, set[str]] = {}
         for target, value in collector.calls:
@@ -299,8 +331,9 @@ class FileContext:
         """The lock already held where ``node`` runs, if any (innermost first)."""
         return next(self.locks_held_at(node), None)
 
-    def locks_held_at(self, node: cst.CSTNode) -> Iterator[LockRef]:
-        """Every lock held where ``node`` runs inside its function, innermost first."""
+    def locks_held_at(self, node: cst.CSTNode, _callers_seen: frozenset = frozenset()) -> Iterator[LockRef]:
+        """Every lock held where ``node`` runs inside its function, innermost first; last,
+        for a private helper, the lock all its callers hold."""
         child = node
         for a in self.ancestors(node):
             if isinstance(a, cst.With):
@@ -324,10 +357,44 @@ class FileContext:
                     if any(w in _DECORATOR_WORDS for w in _words(name.rsplit(".", 1)[-1])) or name.rsplit(".", 1)[-1] in _DECORATOR_WORDS:
                         yield LockRef("", "decorator", a)
                         return
+                callers = self._callers_lock(a, _callers_seen)
+                if callers is not None:
+                    yield callers
                 return
             elif isinstance(a, (cst.ClassDef, cst.Lambda)):
                 return
             child = a
+
+    def _callers_lock(self, func: cst.FunctionDef, seen: frozenset) -> LockRef | None:
+        """The lock every caller holds, for a private function or method (``_name``) that is
+        used only by calling it, each time while holding the same lock."""
+        if func in seen:
+            return None  # a cycle of helpers: no caller from outside holds anything
+        if not seen and func in self._callers_locks:
+            return self._callers_locks[func]
+        found = self._find_callers_lock(func, seen | {func})
+        if not seen:
+            self._callers_locks[func] = found
+        return found
+
+    def _find_callers_lock(self, func: cst.FunctionDef, seen: frozenset) -> LockRef | None:
+        name = func.name.value
+        if not name.startswith("_") or name.endswith("__"):
+            return None
+        held = None
+        for ref in self.private_names.get(name, ()):
+            if ref is func.name:
+                continue
+            parent = self.parent(ref)
+            callee = parent if isinstance(parent, cst.Attribute) and parent.attr is ref else ref
+            call = self.parent(callee)
+            if not (isinstance(call, cst.Call) and call.func is callee):
+                return None  # passed around, or another thing of that name: callers unknown
+            lock = next(self.locks_held_at(call, seen), None)
+            if lock is None or (held is not None and lock.code != held.code):
+                return None
+            held = lock
+        return None if held is None else LockRef(held.code, "caller", func)
 
     def _acquired_before(self, block: cst.IndentedBlock | cst.Module, child: cst.CSTNode) -> cst.BaseExpression | None:
         """A lock acquired by an earlier statement of ``block`` and not yet released."""
@@ -342,16 +409,21 @@ class FileContext:
                         held[self.code(call.func.value)] = call.func.value
                     elif m.matches(call, m.Call(func=m.Attribute(attr=m.Name("release")))):
                         held.pop(self.code(call.func.value), None)
+            elif isinstance(stmt, cst.Try):  # `L.acquire()` / `try: ... finally: L.release()`
+                for expr in _released_in(stmt.finalbody):
+                    held.pop(self.code(expr), None)
         return next(iter(held.values()), None)
 
     def held_locks(self, func: cst.FunctionDef) -> list[LockRef]:
-        """Locks that ``func`` itself takes with ``with`` somewhere in its body."""
+        """Locks that ``func`` itself takes somewhere in its body: ``with L:`` or ``L.acquire()``."""
         found = []
         for node in iter_function_nodes(func):
             if isinstance(node, cst.With):
                 for item in node.items:
                     if self.is_lock_expr(item.item):
                         found.append(LockRef(self.code(item.item), "with", func))
+            elif m.matches(node, _ACQUIRE) and self.is_lock_expr(node.func.value):
+                found.append(LockRef(self.code(node.func.value), "acquire", func))
         return found
 
     def called_while_holding(self, func: cst.FunctionDef, lock_code: str) -> cst.CSTNode | None:
@@ -360,13 +432,23 @@ class FileContext:
 
         Then taking the same lock inside ``func`` would deadlock, unless it is only ever an
         ``RLock``. Calls are those of ``call_sites``; the lock may be held by ``with``,
-        ``acquire()``/``release()`` or ``try``/``finally``, in any enclosing block.
+        ``acquire()``/``release()`` or ``try``/``finally``, in any enclosing block. A lock
+        each instance has (``self._lock`` set in ``__init__``) only counts when the method
+        is called on the object holding it (``self.get()``, not ``self._data.get()``).
         """
         wanted = lock_code.rsplit(".", 1)[-1]
         if self.is_reentrant_lock(wanted):
             return None
+        cls = self.method_class(func)
+        per_instance = cls is not None and wanted in self.class_lock_attrs(cls)[1]
         for call in self.call_sites(func):
-            if any(held.code.rsplit(".", 1)[-1] == wanted for held in self.locks_held_at(call) if held.code):
+            for held in self.locks_held_at(call):
+                if not held.code or held.code.rsplit(".", 1)[-1] != wanted:
+                    continue
+                if per_instance and isinstance(call, cst.Attribute) and "." in held.code:
+                    # `self._data.get()` under `self._lock` takes another object's own lock.
+                    if self.code(call.value) != held.code.rsplit(".", 1)[0]:
+                        continue
                 return call
         return None
 
@@ -515,6 +597,29 @@ def calls_unknown_code(node: cst.CSTNode, safe_receivers: frozenset[str] = froze
     return False
 
 
+def binop_operands(expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """Operands of a chain like ``x + a - b`` (left-nested), plus the right-hand ones."""
+    while isinstance(expr, cst.BinaryOperation):
+        yield expr.right
+        expr = expr.left
+    yield expr
+
+
+def return_after(ctx: FileContext, stmt: cst.CSTNode, reads: m.BaseMatcherNode) -> tuple[cst.CSTNode, ...]:
+    """``return count`` right after ``count += 1`` (``reads`` matches something it returns):
+    returning the value read under the lock is what makes a counter usable as an id
+    generator, so it joins the critical section."""
+    block = ctx.parent(stmt)
+    if not isinstance(block, cst.IndentedBlock):
+        return ()
+    index = next(i for i, s in enumerate(block.body) if s is stmt)
+    following = block.body[index + 1] if index + 1 < len(block.body) else None
+    if m.matches(following, m.SimpleStatementLine(body=[m.Return(value=m.MatchIfTrue(lambda v: v is not None))])):
+        if m.findall(following, reads):
+            return (following,)
+    return ()
+
+
 def suspends(node: cst.CSTNode) -> bool:
     """``await``/``yield`` inside: holding a threading lock across it could deadlock."""
     return bool(m.findall(node, m.Await() | m.Yield()))
@@ -532,26 +637,53 @@ def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     in this module (``Thread(target=obj.run)``, ``pool.submit(obj.step)``, ``pool.map(obj.f, …)``)
     where ``obj`` is ``self`` inside the class or a name bound to ``ClassName(...)``.
     """
+    if cls not in ctx.shared_reasons:
+        ctx.shared_reasons[cls] = _shared_class_reason(ctx, cls)
+    return ctx.shared_reasons[cls]
+
+
+def _shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     name = cls.name.value
     if name in ctx.shared_classes:
         return "listed in shared-classes"
     class_level, instance_level = ctx.class_lock_attrs(cls)
     if class_level or instance_level:
         return "it has a lock attribute"
+    if is_thread_subclass(ctx, cls):
+        return "it subclasses threading.Thread"
+    for method in thread_entry_methods(ctx, cls):
+        return f"its method {method}() is run by threads"
+    return None
+
+
+def is_thread_subclass(ctx: FileContext, cls: cst.ClassDef) -> bool:
     for base in cls.bases:
         target = dotted(base.value) or ""
         if target in ("threading.Thread", *(f"{a}.Thread" for a in ctx.threading_aliases)) or (
             target and target == ctx.threading_names.get("Thread")
         ):
-            return "it subclasses threading.Thread"
+            return True
+    return False
+
+
+_REPEATING = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+
+
+def thread_entry_methods(ctx: FileContext, cls: cst.ClassDef) -> dict[str, bool]:
+    """Methods of ``cls`` handed to a thread or an executor in this module, each mapped to
+    whether several threads may run it at once: handed to a pool, or to ``Thread``s created
+    in a loop or comprehension. A method is handed over as ``obj.method`` where ``obj`` is
+    ``self`` inside the class or a name bound to ``ClassName(...)``."""
     methods = {
         s.name.value for s in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()) if isinstance(s, cst.FunctionDef)
     }
-    instances = {"self"} | _names_bound_to_call_of(ctx, name)
+    instances = {"self"} | _names_bound_to_call_of(ctx, cls.name.value)
+    entries: dict[str, bool] = {}
     for call in ctx.thread_handoffs:
         args = list(call.args)
         candidates = [a.value for a in args if a.keyword is not None and a.keyword.value == "target"]
-        if m.matches(call, _POOL_HANDOFF):
+        pool = m.matches(call, _POOL_HANDOFF)
+        if pool:
             candidates += [a.value for a in args[:1] if a.keyword is None]
         elif m.matches(call.func, m.Name("Timer") | m.Attribute(attr=m.Name("Timer"))):
             candidates += [a.value for a in args[1:2] if a.keyword is None]
@@ -563,11 +695,20 @@ def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
                 and expr.value.value in instances
                 and (expr.value.value != "self" or ctx.enclosing_class(call) is cls)
             ):
-                return f"its method {expr.attr.value}() is run by threads"
-    return None
+                repeated = pool or any(isinstance(a, _REPEATING) for a in _up_to_function(ctx, call))
+                entries[expr.attr.value] = entries.get(expr.attr.value, False) or repeated
+    return entries
+
+
+def _up_to_function(ctx: FileContext, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    for a in ctx.ancestors(node):
+        if isinstance(a, FUNCTION_BOUNDARY):
+            return
+        yield a
 
 
 def _names_bound_to_call_of(ctx: FileContext, class_name: str) -> set[str]:
+    """Names assigned ``ClassName(...)`` anywhere in the module."""
     return {
         target.value
         for target, value in ctx.assignments

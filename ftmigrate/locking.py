@@ -9,7 +9,8 @@ Planning, for all fixes of a file at once (so rules share locks):
   lock (named after them: ``_hits_misses_lock``), so a function never takes two inserted
   locks and every site of a key, in every function, uses the same lock. Guards of different domains are never nested.
 - A merged group reuses, in order: a lock that already guards another site of the same
-  state; a lock the function already takes elsewhere; the class's lock attribute
+  state; a lock the function already takes elsewhere (a module-level lock, or for class
+  and instance state also the class's lock attribute); the class's lock attribute
   (``self._lock``); else a new lock named after the state (``_counter_lock``), placed
   right after the state's own assignment, named so that it collides with nothing.
 - The lock is ``threading.RLock`` when a guarded statement calls code we cannot see (a
@@ -121,8 +122,9 @@ class _UnionFind:
 @dataclass
 class _Lock:
     name: str | None  # new lock's name, None when reusing an existing one
-    existing: str | None  # code of an existing lock expression (module/closure) or attribute name
+    existing: str | None  # code of an existing lock expression, or its attribute name if ``attribute``
     kind: str = "Lock"
+    attribute: bool = False  # an existing lock attribute of the class, reached through the receiver
 
 
 def refusal(fix: Guard | Replace) -> str | None:
@@ -228,10 +230,8 @@ class LockPlanner:
 
     def _expr_for(self, guard: Guard, lock: _Lock) -> str | None:
         """How ``guard``'s function names ``lock``; None if it cannot reach it."""
-        domain = guard.domain
-        if domain.kind in ("class", "instance"):
-            attr = lock.name or lock.existing
-            return f"{guard.receiver}.{attr}"
+        if guard.domain.kind in ("class", "instance") and (lock.name is not None or lock.attribute):
+            return f"{guard.receiver}.{lock.name or lock.existing}"
         code = lock.name or lock.existing
         if lock.existing is not None:
             root = code.split(".")[0]
@@ -240,48 +240,52 @@ class LockPlanner:
         return code
 
     def _portable_existing(self, ref: LockRef, component: list[Guard]) -> _Lock | None:
-        """An existing lock expression usable by every guard of the component."""
+        """An existing lock expression usable by every guard of the component: a lock
+        attribute of the state's class (for class and instance state), a module-level lock
+        (for any state but closure state), or a local of the closure's owner (for closure state)."""
         if ref.kind == "decorator" or not ref.code:
             return None
         try:
             expr = cst.parse_expression(ref.code)
         except cst.ParserSyntaxError:
             return None
-        domain = component[0].domain
-        if domain.kind in ("class", "instance"):
-            cls = domain.owner
-            class_level, instance_level = self.ctx.class_lock_attrs(cls)
-            if not isinstance(expr, cst.Attribute) or not isinstance(expr.value, cst.Name):
-                return None
-            attr = expr.attr.value
-            if attr in class_level or (domain.kind == "instance" and attr in instance_level):
-                return _Lock(name=None, existing=attr)
-            return None
         if not isinstance(expr, (cst.Name, cst.Attribute)):
             return None
+        domain = component[0].domain
         root = ref.code.split(".")[0]
-        if domain.kind == "module":
-            if root not in self.ctx.module_bindings():
+        if domain.kind in ("class", "instance") and self._is_class_lock(ref, expr, domain):
+            return _Lock(name=None, existing=expr.attr.value, attribute=True)
+        if domain.kind == "closure":
+            if root not in self.ctx.local_bindings(domain.owner):  # the lock must be a local of the owner function
                 return None
-            if ref.function is not None and root in self.ctx.local_bindings(ref.function):
-                return None
-        else:  # closure: the lock must be a local of the owner function
-            if root not in self.ctx.local_bindings(domain.owner):
-                return None
+        elif root not in self.ctx.module_bindings() or (ref.function is not None and root in self.ctx.local_bindings(ref.function)):
+            return None
         lock = _Lock(name=None, existing=ref.code)
         if all(self._expr_for(g, lock) is not None for g in component):
             return lock
         return None
 
-    def _caller_deadlock(self, lock_code: str, component: list[Guard]) -> str | None:
-        """Why taking the existing lock ``lock_code`` in the component's functions would
-        deadlock (a caller already holds it), else None."""
+    def _is_class_lock(self, ref: LockRef, expr: cst.BaseExpression, domain: Domain) -> bool:
+        """``self._lock`` / ``cls._lock`` / ``Owner._lock``: a lock attribute of ``domain``'s class."""
+        if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)):
+            return False
+        cls = domain.owner
+        holder = expr.value.value
+        own_receiver = ref.function is not None and self.ctx.method_class(ref.function) is cls and holder == self.ctx.first_param(ref.function)
+        if holder != cls.name.value and not own_receiver:
+            return False
+        class_level, instance_level = self.ctx.class_lock_attrs(cls)
+        attr = expr.attr.value
+        return attr in class_level or (domain.kind == "instance" and attr in instance_level)
+
+    def _caller_deadlock(self, lock: _Lock, component: list[Guard]) -> str | None:
+        """Why taking the existing ``lock`` in the component's functions would deadlock (a
+        caller already holds it), else None."""
         for g in component:
-            call = self.ctx.called_while_holding(g.function, lock_code)
+            call = self.ctx.called_while_holding(g.function, lock.existing)
             if call is not None:
                 line = self.ctx.position(call).start.line
-                attribute = g.domain.kind in ("class", "instance") and "." not in lock_code
-                shown = f"{g.receiver}.{lock_code}" if attribute else lock_code
+                shown = f"{g.receiver}.{lock.existing}" if lock.attribute else lock.existing
                 return (
                     f"`{g.function.name.value}` is called while `{shown}` is held (line {line}); "
                     "taking that lock again here would deadlock"
@@ -295,21 +299,22 @@ class LockPlanner:
         for ref in known:
             lock = self._portable_existing(ref, component)
             if lock is not None:
-                return self._caller_deadlock(ref.code, component) or lock
+                return self._caller_deadlock(lock, component) or lock
         for func in dict.fromkeys(g.function for g in component):
             for ref in self.ctx.held_locks(func):
                 lock = self._portable_existing(ref, component)
-                if lock is not None and self._caller_deadlock(ref.code, component) is None:
+                if lock is not None and self._caller_deadlock(lock, component) is None:
                     return lock
         domain = component[0].domain
         if domain.kind in ("class", "instance"):
             class_level, instance_level = self.ctx.class_lock_attrs(domain.owner)
             attrs = class_level + (instance_level if domain.kind == "instance" else [])
-            for attr in attrs:
-                if self._caller_deadlock(attr, component) is None:
-                    return _Lock(name=None, existing=attr)
-            if attrs:
-                return self._caller_deadlock(attrs[0], component)
+            locks = [_Lock(name=None, existing=attr, attribute=True) for attr in attrs]
+            for lock in locks:
+                if self._caller_deadlock(lock, component) is None:
+                    return lock
+            if locks:
+                return self._caller_deadlock(locks[0], component)
         states = list(dict.fromkeys(_stem(g.state) for g in component))
         name = "_" + "_".join(states[:3]) + "_lock"
         base, n = name, 1
@@ -328,7 +333,7 @@ class LockPlanner:
         attr = lock.existing.rsplit(".", 1)[-1]
         if self.ctx.is_reentrant_lock(attr):
             return None
-        by_attr = component[0].domain.kind in ("class", "instance")
+        by_attr = lock.attribute
         for g in component:
             for callee in called_functions(self.ctx, (g.stmt, *g.followers), g.function):
                 for ref in self.ctx.held_locks(callee):
@@ -393,9 +398,14 @@ class LockPlanner:
             if lock.name is not None:
                 domain = component[0].domain
                 container = self._body_of(domain)
-                if container is None:
+                problem = "cannot place a lock in a one-line class or function body" if container is None else None
+                if domain.kind in ("class", "instance") and any(
+                    re.search(r"(Enum|Flag)$", self.ctx.code(base.value)) for base in domain.owner.bases
+                ):
+                    problem = "a lock attribute added to an Enum class would become a member"
+                if problem is not None:
                     for g in component:
-                        self.refused[id(g)] = "cannot place a lock in a one-line class or function body"
+                        self.refused[id(g)] = problem
                     continue
                 body = list(container.body)
                 anchors = dict.fromkeys(g.anchor or g.state for g in component)

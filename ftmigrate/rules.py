@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable, Union
 
 import libcst as cst
+import libcst.matchers as m
 
-from ftmigrate.analysis import FileContext, LockRef
+from ftmigrate.analysis import FileContext, LockRef, calls_unknown_code, return_after
 from ftmigrate.locking import Guard, Replace
 
 Fix = Union[Guard, Replace]
@@ -65,3 +66,26 @@ class Rule:
 
     def site(self, node: cst.CSTNode, message: str, **kwargs) -> Site:
         return Site(rule=self.code, node=node, message=message, **kwargs)
+
+    def read_modify_write_site(
+        self,
+        ctx: FileContext,
+        node: cst.CSTNode,
+        subject: str,
+        reads: m.BaseMatcherNode,
+        safe_receivers: frozenset[str] = frozenset(),
+        **guard: object,
+    ) -> Site:
+        """A finding for ``node``, a read-modify-write of ``subject`` (e.g. "`counter`
+        (module state)"), fixed by locking its statement; ``guard`` gives the Guard's state,
+        domain, function, receiver, anchor. A ``return`` right after that ``reads`` the state
+        joins the critical section; a call other than to ``safe_receivers`` makes it reentrant."""
+        stmt = ctx.statement_of(node)
+        fix = Guard(
+            stmt=stmt,
+            reentrant=calls_unknown_code(node, safe_receivers),
+            followers=return_after(ctx, stmt, reads),
+            **guard,
+        )
+        message = f"{subject} is read, modified and written without a lock; concurrent threads lose updates"
+        return self.site(node, message, fix=fix, guarded_by=ctx.guard_of(node))

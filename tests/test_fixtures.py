@@ -2,7 +2,8 @@
 
 Compared byte for byte (encodings and line endings included) after a real `apply` on a
 temp copy, then applied again to prove the rewrite is idempotent. A fixture runs with its
-folder's rule only, unless its text says `ftmigrate-test: select=FT001,FT004`.
+folder's rule only, unless its text says `ftmigrate-test: select=FT001,FT004`; a text
+saying `ftmigrate-test: shared-classes=Cache,Pool` runs as if the config listed them.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ from tests.conftest import TESTDATA
 CASES = sorted(TESTDATA.glob("FT*/*.before.py"))
 
 
+def _directive(before: bytes, key: str) -> list[str] | None:
+    match = re.search(rb"ftmigrate-test: " + key.encode() + rb"=([\w,]+)", before)
+    return match.group(1).decode().split(",") if match else None
+
+
 def _select(case: Path, before: bytes) -> list[str]:
-    match = re.search(rb"ftmigrate-test: select=([A-Z0-9,]+)", before)
-    return match.group(1).decode().split(",") if match else [case.parent.name]
+    return _directive(before, "select") or [case.parent.name]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name.removesuffix('.before.py')}")
@@ -32,7 +37,7 @@ def test_fixture_pair(case: Path, tmp_path: Path):
     rules = select_rules(_select(case, before), [])
     target = tmp_path / case.name
     target.write_bytes(before)
-    config = Config(root=tmp_path)
+    config = Config(root=tmp_path, shared_classes=_directive(before, "shared-classes") or [])
 
     first = run([target], rules, config, APPLY)
     assert [r.error for r in first.results] == [None]

@@ -1,0 +1,23 @@
+from concurrent.futures import ThreadPoolExecutor
+import threading
+
+
+class Crawler:
+    _fetched_by_host_lock = threading.RLock()
+
+    def __init__(self):
+        self.fetched = 0
+        self.by_host = {}
+
+    def fetch(self, url):
+        host = url.split("/")[2]
+        with self._fetched_by_host_lock:
+            self.fetched += 1
+            self.by_host[host] = self.by_host.get(host, 0) + 1
+
+
+def crawl(urls):
+    crawler = Crawler()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pool.map(crawler.fetch, urls)
+    return crawler

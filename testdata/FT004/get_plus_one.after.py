@@ -1,0 +1,19 @@
+from collections import defaultdict
+import threading
+
+counts = {}
+_counts_by_length_lock = threading.Lock()
+by_length = defaultdict(int)
+
+
+def count_word(word):
+    with _counts_by_length_lock:
+        counts[word] = counts.get(word, 0) + 1
+        by_length[len(word)] = by_length[len(word)] + 1
+
+
+def local_only(words):
+    seen = {}
+    for word in words:
+        seen[word] = seen.get(word, 0) + 1
+    return seen

@@ -1,0 +1,12 @@
+import threading
+
+from .sync import REGISTRY_LOCK
+
+registry = {}
+sizes = {}
+
+
+def register(name, size):
+    with REGISTRY_LOCK:
+        registry[name] = size
+    sizes[name] += size

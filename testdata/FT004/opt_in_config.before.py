@@ -1,0 +1,21 @@
+# ftmigrate-test: shared-classes=Metrics
+class Metrics:
+    """Shared by the request handlers (listed in shared-classes)."""
+
+    def __init__(self):
+        self.requests = 0
+        self.latency = 0.0
+
+    def observe(self, seconds):
+        self.requests += 1
+        self.latency += seconds
+
+
+class Report:
+    """Not listed: one thread builds a report."""
+
+    def __init__(self):
+        self.lines = 0
+
+    def add(self, line):
+        self.lines += 1

@@ -1,0 +1,21 @@
+import threading
+
+
+class Poller(threading.Thread):
+    _polls_lock = threading.Lock()
+
+    def __init__(self, source):
+        super().__init__(daemon=True)
+        self.source = source
+        self.polls = 0
+        self.items = 0
+
+    def run(self):
+        while self.source.alive():
+            with self._polls_lock:
+                self.polls += 1
+            self.items += len(self.source.fetch())
+
+    def poke(self):
+        with self._polls_lock:
+            self.polls += 1

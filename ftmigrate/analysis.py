@@ -10,7 +10,7 @@ What counts as a lock (this docstring is the reference; rule docs point here):
     BoundedSemaphore()`` (or ``multiprocessing``'s, ``_thread.allocate_lock()``, or the
     factory imported by name, ``from threading import Lock as _Lock``), whatever its name:
     ``guard = threading.RLock()``, ``self._mutex = Lock()`` in ``__init__``; or
-  - *named* like a lock: a word ``lock``, ``rlock``, ``mutex``, ``mtx``, ``sem``,
+  - *named* like a lock: its last word is ``lock``, ``rlock``, ``mutex``, ``mtx``, ``sem``,
     ``semaphore``, ``cond``, ``condition``, ``cv``, or a word ending in ``lock`` such as
     ``_instancelock`` (not ``block``, ``clock``, ``unlock``, ``deadlock``...). This covers
     locks imported from other modules (``from .sync import LOCK``) and passed in.
@@ -77,10 +77,14 @@ def _words(identifier: str) -> list[str]:
 
 
 def looks_like_lock_name(identifier: str) -> bool:
-    for word in _words(identifier):
-        if word in _LOCK_WORDS or (word.endswith("lock") and word not in _NOT_LOCK_WORDS and not word.endswith(("block", "clock"))):
-            return True
-    return False
+    """The name's last word says lock: ``_lock``, ``state_lock``, ``LOCK``, ``_instancelock``,
+    ``mutex``, ``cv``; not ``lock_count`` or ``lock_identifiers`` (a lock's *count* or
+    *names*), nor ``block``/``clock``."""
+    words = _words(identifier)
+    if not words:
+        return False
+    word = words[-1]
+    return word in _LOCK_WORDS or (word.endswith("lock") and word not in _NOT_LOCK_WORDS and not word.endswith(("block", "clock")))
 
 
 def dotted(expr: cst.BaseExpression) -> str | None:

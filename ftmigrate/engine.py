@@ -15,7 +15,7 @@ from typing import Sequence
 import libcst as cst
 
 from ftmigrate.analysis import FileContext
-from ftmigrate.locking import Guard, Replace, apply_fixes, refusal
+from ftmigrate.locking import Guard, Inserted, Replace, apply_fixes, refusal
 from ftmigrate.rules import Rule, Site
 from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_source
 from ftmigrate.suppression import is_suppressed, suppressions
@@ -49,6 +49,10 @@ class FileResult:
     source: SourceFile | None = None
     new_text: str | None = None
     internal: bool = False  # the error is a bug of ours, not bad input (exit code 2)
+    # What the rewrite added (for checking it again later, as scripts/selfcheck.py does),
+    # and the rewritten text when the verifier refused it (new_text stays None then).
+    inserted: Inserted | None = None
+    refused_text: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -57,6 +61,11 @@ class FileResult:
     @property
     def fixed(self) -> int:
         return sum(f.fixed for f in self.findings)
+
+
+# LibCST needs minutes and about 1 GB of memory per MB of source; a file this big is
+# generated code, reported as not analysed rather than stalling the whole run.
+MAX_PARSE_BYTES = 2 * 1024 * 1024
 
 
 def parse(text: str, filename: str) -> cst.Module:
@@ -84,6 +93,10 @@ def check_source(
     text = source.text
     active = [rule for rule in rules if not rule.tokens or any(token in text for token in rule.tokens)]
     if not active:
+        return result
+    if len(source.raw) > MAX_PARSE_BYTES:
+        size, limit = len(source.raw) / 2**20, MAX_PARSE_BYTES / 2**20
+        result.error = f"too large to analyse: {size:.1f} MiB (the limit is {limit:.0f} MiB)"
         return result
     try:
         module = parse(text, display)
@@ -123,10 +136,24 @@ def check_source(
     return result
 
 
+def _first_difference(old: str, new: str) -> int:
+    """The 1-based number of the first line where ``old`` and ``new`` differ."""
+    for number, (a, b) in enumerate(zip(old.splitlines(True), new.splitlines(True)), start=1):
+        if a != b:
+            return number
+    return min(len(old.splitlines(True)), len(new.splitlines(True))) + 1
+
+
 def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResult, display: str, write: bool) -> None:
     """Plan every fix of the file together. A scan learns which findings are really fixable
     (the planner may refuse one, e.g. to avoid a deadlock); an apply also gets the new text,
     verified before it is accepted."""
+    if write and ctx.module.code != result.source.text:
+        # LibCST drops e.g. a form feed inside a line's indentation; the AST check below
+        # would not notice, so every unchanged byte is checked here.
+        line = _first_difference(result.source.text, ctx.module.code)
+        result.error = f"not rewritten: LibCST does not reproduce line {line} byte for byte (a form feed in the indentation?)"
+        return
     open_sites = [s for s in sites if s.guarded_by is None and s.fix is not None]
     guards = [s.fix for s in open_sites if isinstance(s.fix, Guard)]
     replaces = [s.fix for s in open_sites if isinstance(s.fix, Replace)]
@@ -140,9 +167,11 @@ def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResul
     if not write:
         return
     new_text = outcome.module.code
+    result.inserted = outcome.inserted
     problem = check_rewrite(result.source.text, new_text, outcome.inserted, display)
     if problem is not None:
         result.error = f"rewrite refused, file left unchanged: {problem}"
+        result.refused_text = new_text
         return
     for site in open_sites:
         findings[id(site)].fixed = id(site.fix) in outcome.applied

@@ -7,10 +7,12 @@ Every failure becomes a per-file error with a reason, never an exception for the
 from __future__ import annotations
 
 import ast
+import sys
+import threading
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence, TypeVar
 
 import libcst as cst
 
@@ -20,6 +22,8 @@ from ftmigrate.rules import Rule, Site
 from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_source
 from ftmigrate.suppression import is_suppressed, suppressions
 from ftmigrate.verify import check_rewrite
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -76,14 +80,12 @@ def parse(text: str, filename: str) -> cst.Module:
             ast.parse(text, filename=filename)
     except SyntaxError as exc:
         raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno}, column {exc.offset})") from None
-    except (ValueError, RecursionError, MemoryError) as exc:
+    except (ValueError, MemoryError) as exc:
         raise SourceError(f"cannot parse: {exc}") from None
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise SourceError(f"LibCST cannot parse this file: {exc.message} (line {exc.raw_line}, column {exc.raw_column})") from None
-    except RecursionError:
-        raise SourceError("too deeply nested for LibCST") from None
 
 
 def check_source(
@@ -203,12 +205,58 @@ def check_bytes(
 def check_loaded(
     source: SourceFile, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
 ) -> FileResult:
-    """``check_source`` that turns a failure into a per-file error instead of raising."""
+    """``check_source`` that turns a failure into a per-file error instead of raising; a
+    file too deeply nested for the default stack is tried again on a deep one."""
     path = source.path
-    try:
+
+    def work() -> FileResult:
         return check_source(source, rules, fix=fix, display=display, shared_classes=shared_classes)
+
+    try:
+        try:
+            return work()
+        except RecursionError:
+            return with_deep_stack(work)
     except RecursionError:
         return FileResult(path=path, source=source, error="too deeply nested to analyse")
     except Exception as exc:  # a bug in a rule must not stop the run
         error = f"internal error: {type(exc).__name__}: {exc}"
         return FileResult(path=path, source=source, error=error, internal=True)
+
+
+DEEP_STACK_BYTES = 512 * 1024 * 1024
+DEEP_RECURSION_LIMIT = 200_000
+
+
+def with_deep_stack(work: Callable[[], T]) -> T:
+    """Run ``work`` again in a thread with a big stack and a high recursion limit.
+
+    LibCST and ``ast`` recurse once per level of nesting, and real code nests deeply
+    where it does not look nested: pydoc_data/topics.py is a dict of strings, each made
+    of hundreds of implicitly concatenated literals. The stack is reserved, not used,
+    until needed; exceptions (a RecursionError even here) reach the caller.
+    """
+    outcome: list = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as exc:  # handed to the calling thread
+            outcome.append((False, exc))
+
+    old_limit, old_size = sys.getrecursionlimit(), threading.stack_size()
+    sys.setrecursionlimit(max(old_limit, DEEP_RECURSION_LIMIT))
+    try:
+        threading.stack_size(DEEP_STACK_BYTES)
+        thread = threading.Thread(target=target, name="ftmigrate-deep-stack", daemon=True)
+        thread.start()
+    finally:
+        threading.stack_size(old_size)
+    try:
+        thread.join()
+    finally:
+        sys.setrecursionlimit(old_limit)
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value

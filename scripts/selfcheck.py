@@ -14,7 +14,10 @@ A file fails one of these checks:
 - idempotent: the second ``apply`` changes the file again.
 
 Files that do not compile on this interpreter in the first place (test data with bad
-syntax or encodings) are "skipped", not failures. Exit status 1 if any file fails.
+syntax or encodings) are "skipped"; valid files that ftmigrate declines, with its per-file
+error, because LibCST cannot parse them, cannot reproduce them byte for byte, or they are
+over the size limit, are "unsupported". Neither is a failure; both are listed. Exit
+status 1 if any file fails.
 """
 
 from __future__ import annotations
@@ -35,11 +38,13 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import libcst as cst  # noqa: E402
+
 from codemods import select_rules  # noqa: E402
 from ftmigrate.config import Config  # noqa: E402
-from ftmigrate.engine import FileResult  # noqa: E402
+from ftmigrate.engine import MAX_PARSE_BYTES, FileResult  # noqa: E402
 from ftmigrate.runner import APPLY, run  # noqa: E402
-from ftmigrate.sourcefile import SourceError, decode_source  # noqa: E402
+from ftmigrate.sourcefile import SourceError, SourceFile, decode_source  # noqa: E402
 from ftmigrate.verify import normalized  # noqa: E402
 
 CHECKS = ("crash", "compile", "ast", "idempotent")
@@ -58,6 +63,7 @@ class Report:
     files: int = 0
     changed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    unsupported: list[tuple[str, str]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -71,9 +77,11 @@ class Report:
             "files": self.files,
             "changed": self.changed,
             "skipped": len(self.skipped),
+            "unsupported": len(self.unsupported),
             "counts": self.counts(),
             "failures": [asdict(f) for f in self.failures],
             "skipped_files": [{"path": p, "reason": r} for p, r in self.skipped],
+            "unsupported_files": [{"path": p, "reason": r} for p, r in self.unsupported],
         }
 
 
@@ -117,9 +125,19 @@ def _round_trip_problem(old: str, new: str, result: FileResult, name: str) -> tu
     return None
 
 
+def _beyond_libcst(source: SourceFile) -> bool:
+    """Valid Python that LibCST cannot parse, or not reproduce exactly, or too big to try."""
+    if len(source.raw) > MAX_PARSE_BYTES:
+        return True
+    try:
+        return cst.parse_module(source.text).code != source.text
+    except cst.ParserSyntaxError:
+        return True
+
+
 def check_one(path: Path, rules: list, workdir: Path, label: str) -> tuple[str, str] | bool | None:
-    """Check one file: (check, detail) on failure, ("skipped", reason), True if it was
-    rewritten cleanly, None if there was nothing to rewrite."""
+    """Check one file: (check, detail) on failure, ("skipped" or "unsupported", reason),
+    True if it was rewritten cleanly, None if there was nothing to rewrite."""
     raw = path.read_bytes()
     try:
         source = decode_source(path, raw)
@@ -138,7 +156,7 @@ def check_one(path: Path, rules: list, workdir: Path, label: str) -> tuple[str, 
     if first.refused_text is not None:
         return _round_trip_problem(source.text, first.refused_text, first, label) or ("ast", first.error)
     if first.error is not None:
-        return "crash", first.error
+        return ("unsupported" if _beyond_libcst(source) else "crash"), first.error
     written = target.read_bytes()
     if written == raw:
         return None
@@ -176,6 +194,8 @@ def selfcheck(files: list[Path], *, select: list[str] | None = None, base: Path 
                 report.changed += 1
             elif isinstance(outcome, tuple) and outcome[0] == "skipped":
                 report.skipped.append((label, outcome[1]))
+            elif isinstance(outcome, tuple) and outcome[0] == "unsupported":
+                report.unsupported.append((label, outcome[1]))
             elif isinstance(outcome, tuple):
                 report.failures.append(Failure(label, *outcome))
             for leftover in workdir.iterdir():
@@ -187,15 +207,17 @@ def selfcheck(files: list[Path], *, select: list[str] | None = None, base: Path 
 
 
 def table(report: Report) -> str:
-    columns = ["files", "changed", "skipped", *CHECKS]
-    values = [report.files, report.changed, len(report.skipped), *report.counts().values()]
+    columns = ["files", "changed", "skipped", "unsupported", *CHECKS]
+    values = [report.files, report.changed, len(report.skipped), len(report.unsupported), *report.counts().values()]
     widths = [max(len(c), len(str(v))) for c, v in zip(columns, values)]
     head = "  ".join(c.rjust(w) for c, w in zip(columns, widths))
     row = "  ".join(str(v).rjust(w) for v, w in zip(values, widths))
     lines = [head, row]
+    if report.unsupported:
+        lines += ["", "unsupported (left untouched, with an error line):"]
+        lines += [f"  {path}: {reason}" for path, reason in report.unsupported]
     if report.failures:
-        lines.append("")
-        lines.append("failing files:")
+        lines += ["", "failing files:"]
         lines += [f"  {f.check:<10} {f.path}: {f.detail}" for f in report.failures]
     return "\n".join(lines)
 

@@ -152,6 +152,15 @@ def test_syntax_error_in_a_file_no_rule_can_match_is_kept_without_an_error(proje
     assert_good_file_fixed(project)
 
 
+def test_code_that_makes_the_compiler_warn_is_fixed_without_printing_warnings(project: Path, recwarn):
+    (project / "odd.py").write_text(RACY + "    if counter is 1:\n        print('\\d')\n")
+    result = cli("apply", ".")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert [str(w.message) for w in recwarn] == []
+    assert (project / "odd.py").read_text() == FIXED.replace("counter += 1\n", "counter += 1\n    if counter is 1:\n        print('\\d')\n")
+    assert_good_file_fixed(project)
+
+
 def _big_module(needs_parsing: bool) -> bytes:
     chunk = "def f{0}(a, b):\n    return [a + b * {0}, 'padding to make the file big enough']\n\n"
     lines, size, i = [], 0, 0

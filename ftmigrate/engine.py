@@ -138,23 +138,32 @@ def check_source(
     return result
 
 
-def _first_difference(old: str, new: str) -> int:
-    """The 1-based number of the first line where ``old`` and ``new`` differ."""
-    for number, (a, b) in enumerate(zip(old.splitlines(True), new.splitlines(True)), start=1):
-        if a != b:
-            return number
-    return min(len(old.splitlines(True)), len(new.splitlines(True))) + 1
+def _libcst_loss(text: str, code: str) -> str | None:
+    """Why LibCST's ``code`` for ``text`` is not ``text`` byte for byte, or None if it is.
+
+    LibCST drops a form feed inside a line's indentation and the last of lone ``\\r``
+    line endings; the AST check of a rewrite cannot notice that, so every byte is checked.
+    """
+    if code == text:
+        return None
+    old, new = text.splitlines(True), code.splitlines(True)
+    number = next((n for n, (a, b) in enumerate(zip(old, new), start=1) if a != b), min(len(old), len(new)) + 1)
+    line = (old + [""])[number - 1]
+    cause = ""
+    if "\f" in line:
+        cause = " (a form feed in the indentation)"
+    elif "\r" in line.replace("\r\n", ""):
+        cause = " (a lone \\r line ending)"
+    return f"not rewritten: LibCST does not reproduce line {number} byte for byte{cause}"
 
 
 def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResult, display: str, write: bool) -> None:
     """Plan every fix of the file together. A scan learns which findings are really fixable
     (the planner may refuse one, e.g. to avoid a deadlock); an apply also gets the new text,
     verified before it is accepted."""
-    if write and ctx.module.code != result.source.text:
-        # LibCST drops e.g. a form feed inside a line's indentation; the AST check below
-        # would not notice, so every unchanged byte is checked here.
-        line = _first_difference(result.source.text, ctx.module.code)
-        result.error = f"not rewritten: LibCST does not reproduce line {line} byte for byte (a form feed in the indentation?)"
+    loss = _libcst_loss(result.source.text, ctx.module.code) if write else None
+    if loss is not None:
+        result.error = loss
         return
     open_sites = [s for s in sites if s.guarded_by is None and s.fix is not None]
     guards = [s.fix for s in open_sites if isinstance(s.fix, Guard)]

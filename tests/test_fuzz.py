@@ -9,6 +9,7 @@ The runs are bounded and derandomized: the same examples on every run.
 
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 from collections import Counter
@@ -31,7 +32,7 @@ selfcheck = load_script("selfcheck")
 # compiles are silent (tests/test_hostile_input.py checks that).
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
-EXAMPLES = int(__import__("os").environ.get("FTM_FUZZ_EXAMPLES", 300))
+EXAMPLES = int(os.environ.get("FTMIGRATE_FUZZ_EXAMPLES", 300))  # 300 in CI
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     derandomize=True,

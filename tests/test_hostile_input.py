@@ -82,7 +82,13 @@ CASES = {
     "form_feed_in_indentation": (
         # CPython resets the indentation at a form feed; LibCST drops it: not rewritten.
         RACY.replace("    counter += 1", "\f    counter += 1").encode(),
-        "error: odd.py: not rewritten: LibCST does not reproduce line 5 byte for byte (a form feed in the indentation?)",
+        "error: odd.py: not rewritten: LibCST does not reproduce line 5 byte for byte (a form feed in the indentation)",
+        None,
+    ),
+    "lone_cr_line_endings": (
+        # Valid Python (old Mac line endings); LibCST drops the last one: not rewritten.
+        RACY.replace("\n", "\r").encode(),
+        "error: odd.py: not rewritten: LibCST does not reproduce line 5 byte for byte (a lone \\r line ending)",
         None,
     ),
     "latin1_with_cookie": (
@@ -116,6 +122,12 @@ CASES = {
         RACY.replace("\ndef", "\f\ndef").encode(),
         None,
         FIXED.replace("\ndef", "\f\ndef").encode(),
+    ),
+    "deeply_nested_string_concatenation": (
+        # LibCST recurses once per piece: needs the engine's deep-stack retry.
+        (RACY + "TEXT = (\n" + '    "piece"\n' * 2500 + ")\n").encode(),
+        None,
+        (FIXED + "TEXT = (\n" + '    "piece"\n' * 2500 + ")\n").encode(),
     ),
     "empty_file": (b"", None, None),
     "no_final_newline": (RACY.removesuffix("\n").encode(), None, FIXED.removesuffix("\n").encode()),

@@ -7,6 +7,7 @@ Every failure becomes a per-file error with a reason, never an exception for the
 from __future__ import annotations
 
 import ast
+import dataclasses
 import sys
 import threading
 import warnings
@@ -83,12 +84,46 @@ def parse(text: str, filename: str) -> cst.Module:
     except (ValueError, MemoryError) as exc:
         raise SourceError(f"cannot parse: {exc}") from None
     try:
-        return cst.parse_module(text)
+        module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise SourceError(f"LibCST cannot parse this file: {exc.message} (line {exc.raw_line}, column {exc.raw_column})") from None
+    if text.endswith("\r") and not module.has_trailing_newline:
+        # LibCST looks for a final "\n" only: with old Mac line endings it would drop the last "\r".
+        module = module.with_changes(has_trailing_newline=True)
+    return module
+
+
+# A fix can give a rule new evidence (an inserted class lock tells FT003 the class is
+# shared), so ``apply`` reruns the rules on its own output until nothing changes, as ruff
+# does; this bounds the rounds.
+MAX_FIX_ROUNDS = 4
 
 
 def check_source(
+    source: SourceFile, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
+) -> FileResult:
+    """Findings of one file; with ``fix``, also its rewrite, applied until it is stable."""
+    result = _check_once(source, rules, fix=fix, display=display, shared_classes=shared_classes)
+    for _ in range(MAX_FIX_ROUNDS - 1):
+        if result.new_text is None or result.error is not None:
+            break
+        current = dataclasses.replace(source, text=result.new_text, raw=source.encode(result.new_text))
+        again = _check_once(current, rules, fix=True, display=display, shared_classes=shared_classes)
+        if again.new_text is None or again.error is not None:
+            break  # stable (a refusal here shows up, with its reason, on the next run)
+        inserted = Inserted(
+            lock_names=result.inserted.lock_names | again.inserted.lock_names,
+            lock_exprs=result.inserted.lock_exprs | again.inserted.lock_exprs,
+            substitutions=result.inserted.substitutions + again.inserted.substitutions,
+        )
+        if check_rewrite(source.text, again.new_text, inserted, display) is not None:
+            break
+        result.new_text, result.inserted = again.new_text, inserted
+        result.findings += [f for f in again.findings if f.fixed]
+    return result
+
+
+def _check_once(
     source: SourceFile, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
 ) -> FileResult:
     result = FileResult(path=source.path, source=source)
@@ -141,8 +176,9 @@ def check_source(
 def _libcst_loss(text: str, code: str) -> str | None:
     """Why LibCST's ``code`` for ``text`` is not ``text`` byte for byte, or None if it is.
 
-    LibCST drops a form feed inside a line's indentation and the last of lone ``\\r``
-    line endings; the AST check of a rewrite cannot notice that, so every byte is checked.
+    LibCST drops a form feed inside a line's indentation (and would drop a final lone
+    ``\\r`` if ``parse`` did not put it back); the AST check of a rewrite cannot notice
+    such a loss, so every byte is checked.
     """
     if code == text:
         return None

@@ -86,10 +86,10 @@ CASES = {
         None,
     ),
     "lone_cr_line_endings": (
-        # Valid Python (old Mac line endings); LibCST drops the last one: not rewritten.
+        # Old Mac line endings: LibCST alone would drop the last one (see engine.parse).
         RACY.replace("\n", "\r").encode(),
-        "error: odd.py: not rewritten: LibCST does not reproduce line 5 byte for byte (a lone \\r line ending)",
         None,
+        FIXED.replace("\n", "\r").encode(),
     ),
     "latin1_with_cookie": (
         ("# -*- coding: latin-1 -*-\n" + RACY + 'name = "café"\n').encode("latin-1"),

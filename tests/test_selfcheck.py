@@ -85,8 +85,8 @@ def _replace_fix_outcome(monkeypatch, edit):
     """Make the engine's planner return ``edit(module)`` instead of its real rewrite."""
     real = ftmigrate.engine.apply_fixes
 
-    def tampered(ctx, *args):
-        outcome = real(ctx, *args)
+    def tampered(ctx, *args, **kwargs):
+        outcome = real(ctx, *args, **kwargs)
         outcome.module = edit(ctx.module, outcome.module)
         return outcome
 

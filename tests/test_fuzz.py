@@ -41,14 +41,19 @@ FUZZ_SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
 )
 
-# Racy (and one already locked) code to splice into a function body; {i} keeps names unique.
+# Racy code (and one already locked) for a function body, with what it needs at module
+# level; {i} keeps names unique. One or more shapes per rule: FT001, FT002, FT003.
 SNIPPETS = [
-    ["global _fz_n{i}\n", "_fz_n{i} += 1\n"],
-    ["global _fz_n{i}\n", "_fz_n{i} = _fz_n{i} + 1\n", "return _fz_n{i}\n"],
-    ["global _fz_n{i}\n", "_fz_n{i} += _fz_compute()\n"],
-    ["global _fz_n{i}\n", "if _fz_n{i}: _fz_n{i} -= 1\n"],
-    ["global _fz_n{i}\n", "with _fz_lock:\n    _fz_n{i} += 1\n"],
-    ["_fz_c{i} = 0\n", "def _fz_inc{i}():\n    nonlocal _fz_c{i}\n    _fz_c{i} += 1\n    return _fz_c{i}\n"],
+    ([], ["global _fz_n{i}\n", "_fz_n{i} += 1\n"]),
+    ([], ["global _fz_n{i}\n", "_fz_n{i} = _fz_n{i} + 1\n", "return _fz_n{i}\n"]),
+    ([], ["global _fz_n{i}\n", "_fz_n{i} += _fz_compute()\n"]),
+    ([], ["global _fz_n{i}\n", "if _fz_n{i}: _fz_n{i} -= 1\n"]),
+    ([], ["global _fz_n{i}\n", "with _fz_lock:\n    _fz_n{i} += 1\n"]),
+    ([], ["_fz_c{i} = 0\n", "def _fz_inc{i}():\n    nonlocal _fz_c{i}\n    _fz_c{i} += 1\n    return _fz_c{i}\n"]),
+    (["_fz_n{i} = 0\n"], ["global _fz_n{i}\n", "_fz_n{i} += 1\n"]),
+    (["_fz_seen{i} = []\n"], ["if _fz_x not in _fz_seen{i}:\n    _fz_seen{i}.append(_fz_x)\n"]),
+    (["_fz_cache{i} = {{}}\n"], ["if _fz_k not in _fz_cache{i}:\n    _fz_cache{i}[_fz_k] = _fz_compute(_fz_k)\n"]),
+    (["_fz_client{i} = None\n"], ["global _fz_client{i}\n", "if _fz_client{i} is None:\n    _fz_client{i} = _fz_make()\n"]),
 ]
 
 
@@ -106,9 +111,13 @@ def splice_racy_code(base: str, host: str, rnd: random.Random) -> str | None:
     counter = iter(range(1000))
     config = module.config_for_parsing
 
+    module_level: list[cst.BaseStatement] = []
+
     def snippet() -> list[cst.BaseStatement]:
         i = next(counter)
-        return [cst.parse_statement(line.format(i=i), config=config) for line in rnd.choice(SNIPPETS)]
+        at_module, in_function = rnd.choice(SNIPPETS)
+        module_level.extend(cst.parse_statement(line.format(i=i), config=config) for line in at_module)
+        return [cst.parse_statement(line.format(i=i), config=config) for line in in_function]
 
     blocks = _FunctionBlocks()
     module.visit(blocks)
@@ -125,8 +134,8 @@ def splice_racy_code(base: str, host: str, rnd: random.Random) -> str | None:
     function = function.with_changes(body=function.body.with_changes(body=inner))
     body = list(module.body)
     body.insert(rnd.randint(0, len(body)), function)
-    if rnd.random() < 0.5:
-        body.insert(rnd.randint(0, len(body)), cst.parse_statement("_fz_n0 = 0\n", config=config))
+    for stmt in module_level:
+        body.insert(rnd.randint(0, len(body)), stmt)
     code = module.with_changes(body=body).code
     try:
         compile(code, "<fuzz>", "exec", dont_inherit=True)
@@ -149,6 +158,7 @@ def _round_trip(code: str, workdir: Path, counts: Counter) -> None:
     counts["examples"] += 1
     counts["with findings"] += bool(scanned.findings)
     counts["findings"] += len(scanned.findings)
+    counts.update(f"findings {f.rule}" for f in scanned.findings)
     applied = workdir / "apply"
     applied.mkdir(exist_ok=True)
     outcome = selfcheck.check_one(path, rules, applied, "fuzz.py")
@@ -190,3 +200,4 @@ def test_generated_modules_with_racy_snippets_are_rewritten_correctly(tmp_path: 
     )
     assert counts["examples"] >= EXAMPLES // 2
     assert counts["rewritten"] >= counts["examples"] // 2, dict(counts)
+    assert all(counts[f"findings {code}"] > 0 for code in ("FT001", "FT002", "FT003")), dict(counts)

@@ -4,7 +4,8 @@ Every example must not crash either command, and whatever ``apply`` writes must 
 checks of scripts/selfcheck.py (compiles, AST-identical apart from lock code, idempotent).
 Generated modules almost never contain ``global``, so a second strategy splices racy
 snippets into function bodies of generated code, which drives the rewrite path.
-The runs are bounded and derandomized: the same examples on every run.
+The runs are bounded and derandomized: the same examples on every run (300 per test;
+FTMIGRATE_FUZZ_EXAMPLES=N for a longer or shorter run).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The ``ftmigrate`` command line: thin on purpose; the work is in ``runner`` and ``engine``.
 
 Exit codes (as in ruff): 0 clean; 1 findings, a diff, unfixed findings or per-file errors;
-2 usage or configuration error, or an internal error.
+2 usage or configuration error, or an internal error; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -158,6 +158,11 @@ def _execute(opts: RunOptions) -> int:
 def _guarded(opts: RunOptions) -> None:
     try:
         code = _execute(opts)
+    except KeyboardInterrupt:
+        # Writes are atomic and hold back Ctrl-C (sourcefile.write_atomic): no file is
+        # half-written, so a rerun finishes the job.
+        typer.echo("ftmigrate: interrupted; files are either rewritten or untouched, none half-written", err=True)
+        code = 130
     except Exception as exc:  # anything unexpected is our bug: say so, exit 2
         typer.echo(f"ftmigrate: internal error: {type(exc).__name__}: {exc}", err=True)
         code = 2

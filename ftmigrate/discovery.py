@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pathspec
 
+from ftmigrate.sourcefile import os_reason
+
 DEFAULT_EXCLUDES = frozenset(
     {
         ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".tox", ".nox", "__pycache__",
@@ -103,16 +105,12 @@ def discover(
             result.files.append(path)
 
     for given in paths:
-        if given.is_symlink() and not given.exists():
-            result.errors.append((given, "dangling symbolic link"))
+        try:
+            given.stat()
+        except OSError as exc:
+            result.errors.append((given, os_reason(given, exc)))
+            seen.add(Path(os.path.abspath(given)))  # reported once, even if a walk meets it again
             continue
-        if not given.exists():
-            try:
-                given.stat()
-            except OSError as exc:
-                reason = "no such file or directory" if isinstance(exc, FileNotFoundError) else exc.strerror
-                result.errors.append((given, reason or str(exc)))
-                continue
         if not given.is_dir():
             if not (force_exclude and excluded_file(given)):
                 add(given)  # named explicitly: processed unless --force-exclude says otherwise
@@ -120,7 +118,11 @@ def discover(
         # A folder named explicitly is walked even if excluded; then only patterns
         # matching below it count (as in ruff).
         base = Path(os.path.abspath(given)) if user_excluded(given, True) else root
-        for folder, dirnames, filenames in os.walk(given, onerror=lambda e: result.errors.append((Path(e.filename), e.strerror or str(e)))):
+        def unlistable(exc: OSError) -> None:
+            folder = Path(exc.filename)
+            result.errors.append((folder, f"cannot list folder: {os_reason(folder, exc)}"))
+
+        for folder, dirnames, filenames in os.walk(given, onerror=unlistable):
             here = Path(folder)
             keep = []
             for name in sorted(dirnames):

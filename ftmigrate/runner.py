@@ -11,7 +11,7 @@ from ftmigrate.config import Config
 from ftmigrate.discovery import discover
 from ftmigrate.engine import FileResult, check_file
 from ftmigrate.rules import Rule
-from ftmigrate.sourcefile import SourceError, write_atomic
+from ftmigrate.sourcefile import SourceError, os_reason, write_atomic
 
 SCAN, APPLY, DIFF = "scan", "apply", "diff"
 
@@ -95,9 +95,11 @@ def run(
                 try:
                     write_atomic(result.source, result.new_text)
                 except (SourceError, OSError) as exc:
-                    result.error = str(exc) if isinstance(exc, SourceError) else f"cannot write: {exc.strerror or exc}"
+                    result.error = str(exc) if isinstance(exc, SourceError) else f"cannot write: {os_reason(result.path, exc)}"
                     for finding in result.findings:
-                        finding.fixed = False
+                        if finding.fixed:
+                            finding.fixed = False
+                            finding.unfixable_reason = "the file was not written"
             report.results.append(result)
             if observer is not None:
                 observer.file_done(result)

@@ -8,13 +8,22 @@ reader (or an interrupted run) sees either the old or the new file, never a part
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import errno
 import io
 import os
+import re
+import signal
 import stat
 import tempfile
+import threading
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
+
+TEMP_SUFFIX = ".ftmigrate.tmp"  # temporary files of an unfinished write end with this
 
 
 class SourceError(Exception):
@@ -32,20 +41,55 @@ class SourceFile:
         return text.encode(self.encoding)
 
 
+def os_reason(path: Path, exc: OSError) -> str:
+    """A short, plain reason for an ``OSError`` on ``path`` (no path, no errno number)."""
+    if isinstance(exc, FileNotFoundError) and path.is_symlink():
+        return f"dangling symbolic link (its target {os.readlink(path)} does not exist)"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file or directory"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return (exc.strerror or str(exc)).lower()
+
+
 def read_source(path: Path) -> SourceFile:
     try:
-        if path.is_dir():
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
             raise SourceError("is a directory")
+        if not stat.S_ISREG(mode):  # a FIFO would block the run forever
+            raise SourceError("not a regular file (a FIFO, socket or device)")
         raw = path.read_bytes()
-    except SourceError:
-        raise
-    except FileNotFoundError:
-        raise SourceError("no such file") from None
-    except PermissionError:
-        raise SourceError("permission denied") from None
     except OSError as exc:
-        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+        raise SourceError(f"cannot read: {os_reason(path, exc)}") from None
     return decode_source(path, raw)
+
+
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def _fallback_encoding(raw: bytes) -> str:
+    """The encoding when ``tokenize.detect_encoding`` gave up: it decodes the cookie line
+    as UTF-8 and reports everything as "invalid or missing encoding declaration"."""
+    bom = raw.startswith(codecs.BOM_UTF8)
+    lines = raw[len(codecs.BOM_UTF8) if bom else 0 :].splitlines()[:2]
+    cookie = next(filter(None, map(_COOKIE.match, lines)), None)
+    if cookie is None:
+        return "utf-8"  # the default; decoding fails below, naming the byte
+    name = cookie.group(1).decode("ascii", "replace")
+    try:
+        encoding = codecs.lookup(name).name
+    except LookupError:
+        raise SourceError(f"unknown encoding {name!r} in the coding declaration") from None
+    if bom and encoding != "utf-8":
+        raise SourceError(f"the UTF-8 byte order mark contradicts the coding declaration {name!r}")
+    return encoding
 
 
 def decode_source(path: Path, raw: bytes) -> SourceFile:
@@ -53,14 +97,17 @@ def decode_source(path: Path, raw: bytes) -> SourceFile:
         raise SourceError("binary file (contains NUL bytes), not Python source")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-    except SyntaxError as exc:
-        raise SourceError(f"bad encoding declaration: {exc.msg}") from None
+    except SyntaxError:
+        encoding = _fallback_encoding(raw)
     try:
         text = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
-        where = f" at byte {exc.start}" if isinstance(exc, UnicodeDecodeError) else ""
-        raise SourceError(f"cannot decode as {encoding}{where}: {reason}") from None
+        if isinstance(exc, LookupError):
+            raise SourceError(f"unknown encoding {encoding!r}") from None
+        hint = " and there is no coding declaration (PEP 263)" if encoding == "utf-8" else ""
+        raise SourceError(
+            f"cannot decode as {encoding}{hint}: byte 0x{raw[exc.start]:02x} at line {_line_of(raw, exc.start)}"
+        ) from None
     if text.startswith("\ufeff"):  # a BOM inside a file declared as something else
         raise SourceError("unexpected byte order mark")
     return SourceFile(path=path, raw=raw, text=text, encoding=encoding)
@@ -73,28 +120,47 @@ def write_atomic(source: SourceFile, new_text: str) -> None:
     try:
         current = path.read_bytes()
     except OSError as exc:
-        raise SourceError(f"cannot re-read before writing: {exc.strerror or exc}") from None
+        raise SourceError(f"cannot re-read before writing: {os_reason(path, exc)}") from None
     if current != source.raw:
         raise SourceError("file changed on disk while it was processed; not written")
     target = Path(os.path.realpath(path))  # write through symlinks, keep the link itself
     st = target.stat()
     if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise SourceError("file is read-only; not written")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".ftmigrate.tmp", dir=target.parent)
+    with _signals_deferred():
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except (PermissionError, AttributeError):
+                pass
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+
+_DEFERRED_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold back Ctrl-C and termination signals while a temporary file exists, so an
+    interrupted run leaves neither a temporary file nor a half-replaced one; the signal
+    is delivered as soon as the write is complete."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        try:
-            os.chown(tmp, st.st_uid, st.st_gid)
-        except (PermissionError, AttributeError):
-            pass
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

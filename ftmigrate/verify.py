@@ -12,6 +12,7 @@ replaced. Anything else that differs is a bug, and the file is left untouched.
 from __future__ import annotations
 
 import ast
+import warnings
 
 from ftmigrate.locking import Inserted
 
@@ -93,12 +94,14 @@ def normalized(tree: ast.AST, inserted: Inserted, map_back: bool) -> str:
 
 def check_rewrite(old: str, new: str, inserted: Inserted, filename: str = "<file>") -> str | None:
     """None if ``new`` is ``old`` plus lock code only; else the reason it is not."""
-    try:
-        compile(new, filename, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        return f"the rewritten code does not compile: {exc.msg} (line {exc.lineno})"
-    before = normalized(ast.parse(old), inserted, map_back=False)
-    after = normalized(ast.parse(new), inserted, map_back=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the user's `x is 1` is not ours to report
+        try:
+            compile(new, filename, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            return f"the rewritten code does not compile: {exc.msg} (line {exc.lineno})"
+        before = normalized(ast.parse(old), inserted, map_back=False)
+        after = normalized(ast.parse(new), inserted, map_back=True)
     if before != after:
         return "the rewritten code differs from the input beyond the inserted lock code"
     return None

@@ -19,3 +19,19 @@ def fixed_text(code: str, select: list[str] | None = None, shared_classes=()) ->
     result = check_text(code, fix=True, select=select, shared_classes=shared_classes)
     assert result.error is None, result.error
     return result.new_text if result.new_text is not None else code
+
+
+def load_script(name: str):
+    """A module of scripts/ (not a package), imported by path."""
+    import importlib.util
+    import sys
+
+    from tests.conftest import REPO
+
+    module_name = f"ftmigrate_script_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, REPO / "scripts" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Round-trip every rule over real code and report what went wrong, file by file.
+
+    python scripts/selfcheck.py [PATH ...] [--json] [--select FT001,...]
+
+PATH (default: the running interpreter's standard library, without site-packages) is
+walked for ``*.py`` files. Each file is copied to a temporary folder and ``apply`` runs on
+the copy with every registered rule, the way the CLI runs it; then it runs a second time.
+A file fails one of these checks:
+
+- crash: an exception, an internal error, or a per-file error on a file that compiles;
+- compile: the rewritten code (written, or refused by the engine's verifier) does not compile;
+- ast: the rewritten code is not the input plus lock code (``ftmigrate.verify``'s normaliser);
+- idempotent: the second ``apply`` changes the file again.
+
+Files that do not compile on this interpreter in the first place (test data with bad
+syntax or encodings) are "skipped"; valid files that ftmigrate declines, with its per-file
+error, because LibCST cannot parse them, cannot reproduce them byte for byte, or they are
+over the size limit, are "unsupported". Neither is a failure; both are listed. Exit
+status 1 if any file fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import sys
+import sysconfig
+import tempfile
+import traceback
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import libcst as cst  # noqa: E402
+
+from codemods import select_rules  # noqa: E402
+from ftmigrate.config import Config  # noqa: E402
+from ftmigrate.engine import MAX_PARSE_BYTES, FileResult  # noqa: E402
+from ftmigrate.runner import APPLY, run  # noqa: E402
+from ftmigrate.sourcefile import SourceError, SourceFile, decode_source  # noqa: E402
+from ftmigrate.verify import normalized  # noqa: E402
+
+CHECKS = ("crash", "compile", "ast", "idempotent")
+SKIPPED_FOLDERS = frozenset({"__pycache__"})
+
+
+@dataclass
+class Failure:
+    path: str
+    check: str  # one of CHECKS
+    detail: str
+
+
+@dataclass
+class Report:
+    files: int = 0
+    changed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    unsupported: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts = {check: 0 for check in CHECKS}
+        for failure in self.failures:
+            counts[failure.check] += 1
+        return counts
+
+    def to_dict(self) -> dict:
+        return {
+            "files": self.files,
+            "changed": self.changed,
+            "skipped": len(self.skipped),
+            "unsupported": len(self.unsupported),
+            "counts": self.counts(),
+            "failures": [asdict(f) for f in self.failures],
+            "skipped_files": [{"path": p, "reason": r} for p, r in self.skipped],
+            "unsupported_files": [{"path": p, "reason": r} for p, r in self.unsupported],
+        }
+
+
+def default_path() -> Path:
+    return Path(sysconfig.get_paths()["stdlib"])
+
+
+def python_files(root: Path, skip_folders: frozenset[str] = SKIPPED_FOLDERS) -> list[Path]:
+    """Every ``*.py`` file below ``root`` (or ``root`` itself), in a stable order."""
+    if not root.is_dir():
+        return [root]
+    found = []
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in skip_folders)
+        found += [Path(folder) / name for name in sorted(filenames) if name.endswith(".py")]
+    return found
+
+
+def _compiles(text: str, name: str) -> str | None:
+    """None if ``text`` compiles, else why not."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, name, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    except RecursionError:
+        return "RecursionError: too deeply nested for the compiler"
+    return None
+
+
+def _round_trip_problem(old: str, new: str, result: FileResult, name: str) -> tuple[str, str] | None:
+    """(check, detail) if ``new`` is not ``old`` plus inserted lock code."""
+    problem = _compiles(new, name)
+    if problem is not None:
+        return "compile", problem
+    if result.inserted is None:
+        return "ast", "the file changed but the engine recorded no inserted lock code"
+    if normalized(ast.parse(old), result.inserted, map_back=False) != normalized(ast.parse(new), result.inserted, map_back=True):
+        return "ast", "the rewritten code differs from the input beyond the inserted lock code"
+    return None
+
+
+def _beyond_libcst(source: SourceFile) -> bool:
+    """Valid Python that LibCST cannot parse, or not reproduce exactly, or too big to try."""
+    if len(source.raw) > MAX_PARSE_BYTES:
+        return True
+    try:
+        return cst.parse_module(source.text).code != source.text
+    except cst.ParserSyntaxError:
+        return True
+
+
+def check_one(path: Path, rules: list, workdir: Path, label: str) -> tuple[str, str] | bool | None:
+    """Check one file: (check, detail) on failure, ("skipped" or "unsupported", reason),
+    True if it was rewritten cleanly, None if there was nothing to rewrite."""
+    raw = path.read_bytes()
+    try:
+        source = decode_source(path, raw)
+    except SourceError as exc:
+        return "skipped", str(exc)
+    problem = _compiles(source.text, label)
+    if problem is not None:
+        return "skipped", problem
+    target = workdir / path.name
+    target.write_bytes(raw)
+    config = Config(root=workdir)
+    try:
+        [first] = run([target], rules, config, APPLY).results
+    except Exception:
+        return "crash", traceback.format_exc(limit=-3).strip().replace("\n", " | ")
+    if first.refused_text is not None:
+        return _round_trip_problem(source.text, first.refused_text, first, label) or ("ast", first.error)
+    if first.error is not None:
+        return ("unsupported" if _beyond_libcst(source) else "crash"), first.error
+    written = target.read_bytes()
+    if written == raw:
+        return None
+    try:
+        new_text = decode_source(target, written).text
+    except SourceError as exc:
+        return "compile", f"the written file cannot be read back: {exc}"
+    if new_text != first.new_text or written != source.encode(first.new_text):
+        return "compile", "the written bytes are not the rewritten text in the file's encoding"
+    problem = _round_trip_problem(source.text, new_text, first, label)
+    if problem is not None:
+        return problem
+    try:
+        [second] = run([target], rules, config, APPLY).results
+    except Exception:
+        return "crash", "second apply: " + traceback.format_exc(limit=-3).strip().replace("\n", " | ")
+    if second.error is not None:
+        return "idempotent", f"second apply: {second.error}"
+    if target.read_bytes() != written:
+        return "idempotent", "the second apply changed the file again"
+    return True
+
+
+def selfcheck(files: list[Path], *, select: list[str] | None = None, base: Path | None = None, progress=None) -> Report:
+    rules = select_rules(select, [])
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="ftmigrate-selfcheck-") as tmp:
+        for index, path in enumerate(files):
+            label = path.relative_to(base).as_posix() if base is not None and path.is_relative_to(base) else path.as_posix()
+            workdir = Path(tmp) / str(index)
+            workdir.mkdir()
+            outcome = check_one(path, rules, workdir, label)
+            report.files += 1
+            if outcome is True:
+                report.changed += 1
+            elif isinstance(outcome, tuple) and outcome[0] == "skipped":
+                report.skipped.append((label, outcome[1]))
+            elif isinstance(outcome, tuple) and outcome[0] == "unsupported":
+                report.unsupported.append((label, outcome[1]))
+            elif isinstance(outcome, tuple):
+                report.failures.append(Failure(label, *outcome))
+            for leftover in workdir.iterdir():
+                leftover.unlink()
+            workdir.rmdir()
+            if progress is not None:
+                progress(index + 1, len(files), label)
+    return report
+
+
+def table(report: Report) -> str:
+    columns = ["files", "changed", "skipped", "unsupported", *CHECKS]
+    values = [report.files, report.changed, len(report.skipped), len(report.unsupported), *report.counts().values()]
+    widths = [max(len(c), len(str(v))) for c, v in zip(columns, values)]
+    head = "  ".join(c.rjust(w) for c, w in zip(columns, widths))
+    row = "  ".join(str(v).rjust(w) for v, w in zip(values, widths))
+    lines = [head, row]
+    if report.unsupported:
+        lines += ["", "unsupported (left untouched, with an error line):"]
+        lines += [f"  {path}: {reason}" for path, reason in report.unsupported]
+    if report.failures:
+        lines += ["", "failing files:"]
+        lines += [f"  {f.check:<10} {f.path}: {f.detail}" for f in report.failures]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the standard library)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--select", help="rule codes, comma-separated (default: every registered rule)")
+    parser.add_argument("--progress", action="store_true", help="print each file to stderr as it is checked")
+    args = parser.parse_args(argv)
+    if args.paths:
+        roots = args.paths
+        files = [f for root in roots for f in python_files(root)]
+    else:
+        roots = [default_path()]
+        files = python_files(roots[0], SKIPPED_FOLDERS | {"site-packages"})
+    base = roots[0] if len(roots) == 1 and roots[0].is_dir() else None
+
+    def progress(done: int, total: int, label: str) -> None:
+        print(f"[{done}/{total}] {label}", file=sys.stderr, flush=True)
+
+    select = [s for s in args.select.split(",") if s] if args.select else None
+    report = selfcheck(files, select=select, base=base, progress=progress if args.progress else None)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else table(report))
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""scripts/selfcheck.py: every registered rule round-trips real code (a fixed sample of the
+standard library here; the whole library by hand), and the checker itself catches each
+kind of failure it claims to catch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+import ftmigrate.engine
+from codemods import ALL_RULES
+from tests.conftest import REPO
+from tests.helpers import fixed_text, load_script
+
+selfcheck = load_script("selfcheck")
+
+SAMPLE_SIZE = 300
+SAMPLE_MAX_BYTES = 30_000  # LibCST takes about a second per 50 KB; keeps the test near a minute
+
+RACY = "counter = 0\n\ndef bump():\n    global counter\n    counter += 1\n"
+
+
+def stdlib_sample() -> tuple[Path, list[Path]]:
+    """SAMPLE_SIZE standard library files, the same on every run of this interpreter:
+    ordered by a hash of their relative path, files that no rule can match (only checked
+    to stay byte-identical) at most two thirds of the sample."""
+    root = selfcheck.default_path()
+    files = selfcheck.python_files(root, selfcheck.SKIPPED_FOLDERS | {"site-packages"})
+    files = [f for f in files if f.stat().st_size <= SAMPLE_MAX_BYTES]
+    files.sort(key=lambda f: hashlib.sha256(f.relative_to(root).as_posix().encode()).hexdigest())
+    tokens = [t.encode() for rule in ALL_RULES for t in rule.tokens]
+    matching = [f for f in files if any(t in f.read_bytes() for t in tokens)]
+    others = [f for f in files if f not in set(matching)]
+    chosen = matching[: SAMPLE_SIZE // 3]
+    chosen += others[: SAMPLE_SIZE - len(chosen)]
+    return root, sorted(chosen)
+
+
+def test_stdlib_sample_round_trips_with_every_rule():
+    root, files = stdlib_sample()
+    assert len(files) == SAMPLE_SIZE
+    report = selfcheck.selfcheck(files, base=root)
+    print(selfcheck.table(report))
+    assert report.counts() == {"crash": 0, "compile": 0, "ast": 0, "idempotent": 0}, selfcheck.table(report)
+    assert report.files == SAMPLE_SIZE
+    assert report.changed >= 1  # the sample exercises the rewrite, not only the scan
+
+
+@pytest.fixture
+def racy_file(tmp_path: Path) -> Path:
+    folder = tmp_path / "input"
+    folder.mkdir()
+    path = folder / "racy.py"
+    path.write_text(RACY)
+    return path
+
+
+def _only_failure(report) -> tuple[str, str]:
+    [failure] = report.failures
+    return failure.check, failure.detail
+
+
+def test_clean_rewrite_passes(racy_file: Path):
+    report = selfcheck.selfcheck([racy_file])
+    assert (report.files, report.changed, report.failures) == (1, 1, [])
+    assert racy_file.read_text() == RACY  # the checker works on a copy
+
+
+def test_crash_is_caught(racy_file: Path, monkeypatch):
+    def boom(self, ctx):
+        raise ValueError("rule bug")
+
+    monkeypatch.setattr(ALL_RULES[0], "check", boom)
+    check, detail = _only_failure(selfcheck.selfcheck([racy_file]))
+    assert check == "crash" and detail == "internal error: ValueError: rule bug"
+
+
+def _replace_fix_outcome(monkeypatch, edit):
+    """Make the engine's planner return ``edit(module)`` instead of its real rewrite."""
+    real = ftmigrate.engine.apply_fixes
+
+    def tampered(ctx, *args, **kwargs):
+        outcome = real(ctx, *args, **kwargs)
+        outcome.module = edit(ctx.module, outcome.module)
+        return outcome
+
+    monkeypatch.setattr(ftmigrate.engine, "apply_fixes", tampered)
+
+
+def test_output_that_does_not_compile_is_caught(racy_file: Path, monkeypatch):
+    _replace_fix_outcome(monkeypatch, lambda old, new: new.with_changes(body=[*new.body, cst.parse_statement("return 1\n")]))
+    check, detail = _only_failure(selfcheck.selfcheck([racy_file]))
+    assert check == "compile" and "'return' outside function" in detail
+
+
+def test_output_with_a_changed_ast_is_caught(racy_file: Path, monkeypatch):
+    _replace_fix_outcome(monkeypatch, lambda old, new: new.with_changes(body=[*new.body, cst.parse_statement("x = 1\n")]))
+    check, detail = _only_failure(selfcheck.selfcheck([racy_file]))
+    assert check == "ast"
+    assert detail == "the rewritten code differs from the input beyond the inserted lock code"
+
+
+def test_output_that_changes_again_is_caught(racy_file: Path, monkeypatch):
+    """A "fix" that only appends a comment: the AST is unchanged, the finding stays open,
+    and every apply appends another comment."""
+    _replace_fix_outcome(monkeypatch, lambda old, new: old.with_changes(footer=[*old.footer, cst.EmptyLine(comment=cst.Comment("# again"))]))
+    check, detail = _only_failure(selfcheck.selfcheck([racy_file]))
+    assert (check, detail) == ("idempotent", "the second apply changed the file again")
+
+
+def test_invalid_input_is_skipped_and_libcst_limits_are_unsupported(tmp_path: Path):
+    (tmp_path / "py2.py").write_text("print 'hello'\nglobal x\n")
+    # Valid Python 3.11 that LibCST's parser rejects (a parenthesized annotated target).
+    (tmp_path / "annotated.py").write_text("def f():\n    global g\n    (g): int\n")
+    report = selfcheck.selfcheck(selfcheck.python_files(tmp_path), base=tmp_path)
+    assert report.failures == []
+    assert [p for p, _ in report.skipped] == ["py2.py"]
+    assert [p for p, _ in report.unsupported] == ["annotated.py"]
+    assert report.unsupported[0][1].startswith("LibCST cannot parse this file")
+
+
+def test_command_line_table_json_and_exit_code(tmp_path: Path, racy_file: Path, monkeypatch, capsys):
+    script = REPO / "scripts" / "selfcheck.py"
+    proc = subprocess.run([sys.executable, str(script), "--json", str(racy_file.parent)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["counts"] == {"crash": 0, "compile": 0, "ast": 0, "idempotent": 0}
+    assert (data["files"], data["changed"], data["failures"]) == (1, 1, [])
+
+    monkeypatch.setattr(ALL_RULES[0], "check", lambda self, ctx: 1 / 0)
+    assert selfcheck.main([str(racy_file.parent)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[:2] == [
+        "files  changed  skipped  unsupported  crash  compile  ast  idempotent",
+        "    1        0        0            0      1        0    0           0",
+    ]
+    assert "  crash      racy.py: internal error: ZeroDivisionError: division by zero" in out
+
+
+def test_apply_is_idempotent_when_one_fix_is_new_evidence_for_another_rule():
+    """Found by the selfcheck on idlelib/iomenu.py: FT002 adds a class lock, and a class
+    with a lock attribute is shared as far as FT003 is concerned; apply reruns the rules
+    on its own output, so the second apply has nothing left to do."""
+    source = (
+        "class Binding:\n    dialog = None\n\n    def __init__(self, text):\n        self.text = text\n\n"
+        "    def fixnewline(self):\n        if self.text.get('end-2c') != '\\n':\n            self.text.insert('end-1c', '\\n')\n\n"
+        "    def ask(self):\n        if not self.dialog:\n            self.dialog = make_dialog(self.text)\n        return self.dialog.show()\n"
+    )
+    expected = (
+        "import threading\n\nclass Binding:\n    _text_lock = threading.Lock()\n    dialog = None\n\n"
+        "    def __init__(self, text):\n        self.text = text\n\n"
+        "    def fixnewline(self):\n        with self._text_lock:\n            if self.text.get('end-2c') != '\\n':\n"
+        "                self.text.insert('end-1c', '\\n')\n\n"
+        "    def ask(self):\n        if not self.dialog:\n            with self._text_lock:\n                if not self.dialog:\n"
+        "                    self.dialog = make_dialog(self.text)\n        return self.dialog.show()\n"
+    )
+    assert fixed_text(source, select=["FT002", "FT003"]) == expected
+    assert fixed_text(expected, select=["FT002", "FT003"]) == expected

@@ -155,12 +155,26 @@ _DEFERRED_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
 def _signals_deferred() -> Iterator[None]:
     """Hold back Ctrl-C and termination signals while a temporary file exists, so an
     interrupted run leaves neither a temporary file nor a half-replaced one; the signal
-    is delivered as soon as the write is complete."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    is delivered as soon as the write is complete.
+
+    Python-level handlers, not a signal mask: a mask is per thread, and a process with
+    other threads (a progress bar's refresh thread) could still take the signal and have
+    the main thread interrupted mid-write. Python runs every handler in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
+    pending: list[int] = []
+    previous = {}
+    for sig in _DEFERRED_SIGNALS:
+        try:
+            previous[sig] = signal.signal(sig, lambda signum, frame: pending.append(signum))
+        except (OSError, ValueError):
+            pass
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        for signum in pending:
+            signal.raise_signal(signum)

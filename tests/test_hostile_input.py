@@ -174,7 +174,8 @@ def test_code_that_makes_the_compiler_warn_is_fixed_without_printing_warnings(pr
 
 
 def _big_module(needs_parsing: bool) -> bytes:
-    chunk = "def f{0}(a, b):\n    return [a + b * {0}, 'padding to make the file big enough']\n\n"
+    # No rule's prefilter token (operators, " in ", "None", ...) occurs in the chunk.
+    chunk = "def f{0}(a, b):\n    return [a, b, {0}, 'padding that makes the file big enough']\n\n"
     lines, size, i = [], 0, 0
     while size < 10 * 1024 * 1024:
         lines.append(chunk.format(i))

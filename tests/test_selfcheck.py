@@ -39,6 +39,7 @@ def stdlib_sample() -> tuple[Path, list[Path]]:
     others = [f for f in files if f not in set(matching)]
     chosen = matching[: SAMPLE_SIZE // 3]
     chosen += others[: SAMPLE_SIZE - len(chosen)]
+    chosen += matching[SAMPLE_SIZE // 3 :][: SAMPLE_SIZE - len(chosen)]  # when few match no rule
     return root, sorted(chosen)
 
 

@@ -6,6 +6,7 @@ Exit codes (as in ruff): 0 clean; 1 findings, a diff, unfixed findings or per-fi
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -16,6 +17,7 @@ import typer
 from ftmigrate import __version__
 from ftmigrate.config import Config, ConfigError, find_pyproject, load_config
 from ftmigrate.runner import APPLY, DIFF, SCAN, RunReport, run
+from ftmigrate.selection import RuleSelection
 
 app = typer.Typer(
     name="ftmigrate",
@@ -55,15 +57,15 @@ EXCLUDE = typer.Option(None, "--exclude", help="Gitignore-style patterns of path
 FORMAT = typer.Option(OutputFormat.text, "--format", help="Report format.")
 CONFIG = typer.Option(None, "--config", help="A pyproject.toml (or ftmigrate.toml) to read instead of the nearest one.")
 NO_GITIGNORE = typer.Option(False, "--no-gitignore", help="Also check files that .gitignore excludes.")
+JOBS = typer.Option(None, "--jobs", min=1, help="Worker processes (default: one per CPU; 1: no pool).")
+NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the results cache (.ftmigrate_cache/).")
 
 
 def _split(values: Optional[List[str]]) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
-def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tuple[list[Path], list, Config]:
-    from codemods import select_rules
-
+def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tuple[list[Path], RuleSelection, Config]:
     paths = list(paths or [Path(".")])
     if config_file is None:
         config_file = find_pyproject(paths[0]) or find_pyproject(Path.cwd())
@@ -73,23 +75,25 @@ def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tup
     if no_gitignore:
         config.respect_gitignore = False
     # As in ruff, a --select on the command line starts the selection afresh: the config's
-    # select and ignore give way to it.
+    # select and ignore give way to it. Rules are resolved (and unknown codes reported) by
+    # the run, which needs them only for files the cache cannot answer.
     if _split(select):
-        rules = select_rules(_split(select), _split(ignore))
+        rules = RuleSelection(tuple(_split(select)), tuple(_split(ignore)))
     else:
-        rules = select_rules(config.select, config.ignore + _split(ignore))
+        config_select = None if config.select is None else tuple(config.select)
+        rules = RuleSelection(config_select, tuple(config.ignore + _split(ignore)))
     return paths, rules, config
 
 
-def _execute(mode: str, paths, select, ignore, exclude, fmt: OutputFormat, config_file, no_gitignore) -> int:
+def _execute(mode: str, paths, select, ignore, exclude, fmt: OutputFormat, config_file, no_gitignore, jobs, no_cache) -> int:
     from ftmigrate import reporting
 
     try:
         paths, rules, config = _configure(paths, select, ignore, exclude, config_file, no_gitignore)
+        report: RunReport = run(paths, rules, config, mode, jobs=jobs or os.cpu_count() or 1, cache=not no_cache)
     except ConfigError as exc:
         typer.echo(f"ftmigrate: error: {exc}", err=True)
         return 2
-    report: RunReport = run(paths, rules, config, mode)
     for line in reporting.error_lines(report):
         typer.echo(line, err=True)
     if mode == DIFF:
@@ -122,9 +126,11 @@ def scan(
     format: OutputFormat = FORMAT,
     config: Optional[Path] = CONFIG,
     no_gitignore: bool = NO_GITIGNORE,
+    jobs: Optional[int] = JOBS,
+    no_cache: bool = NO_CACHE,
 ) -> None:
     """Report code that races without the GIL. Exit 1 if anything is found."""
-    _guarded(SCAN, paths, select, ignore, exclude, format, config, no_gitignore)
+    _guarded(SCAN, paths, select, ignore, exclude, format, config, no_gitignore, jobs, no_cache)
 
 
 @app.command()
@@ -137,10 +143,12 @@ def apply(
     format: OutputFormat = FORMAT,
     config: Optional[Path] = CONFIG,
     no_gitignore: bool = NO_GITIGNORE,
+    jobs: Optional[int] = JOBS,
+    no_cache: bool = NO_CACHE,
 ) -> None:
     """Rewrite files in place so shared state is locked. Exit 1 if findings remain unfixed
     (with --diff: if there is a diff)."""
-    _guarded(DIFF if diff else APPLY, paths, select, ignore, exclude, format, config, no_gitignore)
+    _guarded(DIFF if diff else APPLY, paths, select, ignore, exclude, format, config, no_gitignore, jobs, no_cache)
 
 
 def main() -> None:

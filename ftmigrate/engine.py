@@ -1,5 +1,9 @@
 """One file through the pipeline: read -> prefilter -> parse -> detect -> plan -> rewrite -> verify.
 
+Prefiltering, from cheap to dear: each rule's text test (``Rule.prefilter``), then the
+standard library's ``ast`` (which also gives the compiler's own syntax errors) and each
+rule's ``Rule.candidate``; only files some rule still wants are parsed with LibCST.
+
 Nothing here writes to disk; ``runner`` does, atomically, after ``verify`` has passed.
 Every failure becomes a per-file error with a reason, never an exception for the caller.
 """
@@ -8,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import warnings
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -16,59 +19,33 @@ import libcst as cst
 
 from ftmigrate.analysis import FileContext
 from ftmigrate.locking import Guard, Replace, apply_fixes, refusal
+from ftmigrate.results import FileResult, Finding
 from ftmigrate.rules import Rule, Site
-from ftmigrate.sourcefile import SourceError, SourceFile, read_source
+from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_bytes
 from ftmigrate.suppression import is_suppressed, suppressions
 from ftmigrate.verify import check_rewrite
 
 
-@dataclass
-class Finding:
-    rule: str
-    path: str
-    line: int
-    column: int  # 1-based, like ruff
-    end_line: int
-    end_column: int
-    message: str
-    fixable: bool
-    fixed: bool = False
-    unfixable_reason: str | None = None
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data.pop("unfixable_reason")
-        return data
-
-
-@dataclass
-class FileResult:
-    path: Path
-    findings: list[Finding] = field(default_factory=list)
-    error: str | None = None
-    source: SourceFile | None = None
-    new_text: str | None = None
-    internal: bool = False  # the error is a bug of ours, not bad input (exit code 2)
-
-    @property
-    def changed(self) -> bool:
-        return self.source is not None and self.new_text is not None and self.new_text != self.source.text
-
-    @property
-    def fixed(self) -> int:
-        return sum(f.fixed for f in self.findings)
-
-
 def parse(text: str, filename: str) -> cst.Module:
     """Parse for rewriting; raises SourceError with the compiler's own message on bad syntax."""
+    syntax_tree(text, filename)
+    return parse_cst(text)
+
+
+def syntax_tree(text: str, filename: str) -> ast.Module:
+    """The standard library's ``ast``; raises SourceError with the compiler's message."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
-            ast.parse(text, filename=filename)
+            return ast.parse(text, filename=filename)
     except SyntaxError as exc:
         raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno}, column {exc.offset})") from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise SourceError(f"cannot parse: {exc}") from None
+
+
+def parse_cst(text: str) -> cst.Module:
+    """LibCST's tree of text the compiler accepted."""
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -78,15 +55,32 @@ def parse(text: str, filename: str) -> cst.Module:
 
 
 def check_source(
-    source: SourceFile, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
+    source: SourceFile,
+    rules: Sequence[Rule],
+    *,
+    fix: bool,
+    display: str,
+    shared_classes: Sequence[str] = (),
+    prefilter: bool = True,
 ) -> FileResult:
+    """Findings (and with ``fix``, the rewritten text) of one file.
+
+    ``prefilter=False`` parses every file with LibCST and runs every rule on it: the
+    plain path the prefilters are tested against.
+    """
     result = FileResult(path=source.path, source=source)
     text = source.text
-    active = [rule for rule in rules if not rule.tokens or any(token in text for token in rule.tokens)]
+    active = [rule for rule in rules if rule.prefilter(text)] if prefilter else list(rules)
     if not active:
         return result
     try:
-        module = parse(text, display)
+        tree = syntax_tree(text, display)
+        if prefilter:
+            active = [rule for rule in active if rule.candidate(tree)]
+            if not active:
+                return result
+        del tree
+        module = parse_cst(text)
     except SourceError as exc:
         result.error = str(exc)
         return result
@@ -144,16 +138,30 @@ def _fix(ctx: FileContext, sites: list[Site], findings: dict, result: FileResult
 
 
 def check_file(
-    path: Path, rules: Sequence[Rule], *, fix: bool, display: str | None = None, shared_classes: Sequence[str] = ()
+    path: Path,
+    rules: Sequence[Rule],
+    *,
+    fix: bool,
+    display: str | None = None,
+    shared_classes: Sequence[str] = (),
+    prefilter: bool = True,
 ) -> FileResult:
     """Never raises for bad input: unreadable, undecodable or unparsable files give ``error``."""
-    display = display or path.as_posix()
     try:
-        source = read_source(path)
+        raw = read_bytes(path)
+    except SourceError as exc:
+        return FileResult(path=path, error=str(exc))
+    return check_bytes(path, raw, rules, fix=fix, display=display, shared_classes=shared_classes, prefilter=prefilter)
+
+
+def check_bytes(path: Path, raw: bytes, rules: Sequence[Rule], *, display: str | None = None, **options) -> FileResult:
+    """``check_file`` of bytes already read (a result depends on these bytes alone)."""
+    try:
+        source = decode_source(path, raw)
     except SourceError as exc:
         return FileResult(path=path, error=str(exc))
     try:
-        return check_source(source, rules, fix=fix, display=display, shared_classes=shared_classes)
+        return check_source(source, rules, display=display or path.as_posix(), **options)
     except RecursionError:
         return FileResult(path=path, source=source, error="too deeply nested to analyse")
     except Exception as exc:  # a bug in a rule must not stop the run

@@ -12,7 +12,7 @@ import re
 from typing import IO
 
 from ftmigrate import __version__
-from ftmigrate.engine import FileResult
+from ftmigrate.results import FileResult
 from ftmigrate.runner import APPLY, DIFF, SCAN, RunReport, display_path
 
 

@@ -33,10 +33,15 @@ class SourceFile:
 
 
 def read_source(path: Path) -> SourceFile:
+    return decode_source(path, read_bytes(path))
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes; SourceError with a short reason if it cannot be read."""
     try:
         if path.is_dir():
             raise SourceError("is a directory")
-        raw = path.read_bytes()
+        return path.read_bytes()
     except SourceError:
         raise
     except FileNotFoundError:
@@ -45,7 +50,6 @@ def read_source(path: Path) -> SourceFile:
         raise SourceError("permission denied") from None
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
-    return decode_source(path, raw)
 
 
 def decode_source(path: Path, raw: bytes) -> SourceFile:

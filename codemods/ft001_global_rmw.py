@@ -168,7 +168,7 @@ class GlobalReadModifyWrite(Rule):
         return not declared.isdisjoint(targets)
 
     def check(self, ctx: FileContext) -> Iterator[Site]:
-        for func in m.findall(ctx.module, m.FunctionDef()):
+        for func in ctx.find(cst.FunctionDef):
             globals_ = ctx.declared(func, cst.Global)
             nonlocals = ctx.declared(func, cst.Nonlocal)
             if not globals_ and not nonlocals:

@@ -333,12 +333,15 @@ class LockPlanner:
                     self._substitution(g.stmt, g.replacement)
         for r in replaces:
             self._substitution(r.stmt, r.new)
-        applier = _Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, self.ctx.module)
+        touched = [*(stmt for g in guards for stmt in (g.stmt, *g.followers) if id(stmt) in wraps), *(r.stmt for r in replaces)]
+        touched += [self._body_of(g.domain) for g in guards if id(self._body_of(g.domain)) in defs]
+        on_the_way = {id(node) for t in touched for node in (t, *self.ctx.ancestors(t))}
+        applier = _Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, self.ctx.module, on_the_way)
         module = self.ctx.module.visit(applier)
         if self.needs_import:
             context = CodemodContext()
             AddImportsVisitor.add_needed_import(context, "threading")
-            module = AddImportsVisitor(context).transform_module(module)
+            module = module.visit(_TopLevelImports(context))
         applied = {id(g) for g in guards if id(g.stmt) in wraps and id(g) not in self.refused}
         applied |= {id(r) for r in replaces} | self.covered
         return Outcome(module=module, inserted=self.inserted, applied=applied, refused=self.refused)
@@ -372,15 +375,45 @@ def _import_block_end(body: list) -> int:
     return i
 
 
-class _Applier(cst.CSTTransformer):
-    """Writes the planned wraps, replacements and lock definitions in one pass."""
+_STAND_IN = cst.SimpleStatementLine(body=[cst.Pass()])
 
-    def __init__(self, wraps, replaces, defs, module: cst.Module) -> None:
+
+class _TopLevelImports(AddImportsVisitor):
+    """LibCST's AddImportsVisitor, kept to the module's top level, where it reads and adds
+    imports: it does not enter function and class bodies (on a large module, entering them
+    is most of a rewrite's cost), and it runs without ``transform_module``'s deep copy (it
+    needs no metadata)."""
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # What it gathers comes from the leading simple statements; bodies stay out.
+        super().visit_Module(node.with_changes(body=[s if isinstance(s, cst.SimpleStatementLine) else _STAND_IN for s in node.body]))
+        self._entered = {id(node), *(id(s) for s in node.body if isinstance(s, cst.SimpleStatementLine))}
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Module) or id(node) in self._entered:
+            return super().on_visit(node)
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            super().on_visit(node)  # leave_Import(From) may merge names into it
+        return False
+
+
+class _Applier(cst.CSTTransformer):
+    """Writes the planned wraps, replacements and lock definitions in one pass.
+
+    Only the nodes ``on_the_way`` to a change (ids) are entered: a subtree without one
+    comes back as it is, so a large module costs no more than the paths to its changes.
+    """
+
+    def __init__(self, wraps, replaces, defs, module: cst.Module, on_the_way: set[int]) -> None:
         super().__init__()
         self.wraps = wraps
         self.replaces = replaces
         self.defs = defs
         self.config = module.config_for_parsing
+        self.on_the_way = on_the_way
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return id(node) in self.on_the_way
 
     def _lock_item(self, expr: str) -> list[cst.WithItem]:
         return [cst.WithItem(item=cst.parse_expression(expr, config=self.config))]

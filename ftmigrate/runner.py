@@ -144,7 +144,9 @@ def check_files_parallel(
 
 def _pooled(work, rules, options, jobs: int, store: Cache | None) -> Iterator[FileResult]:
     context = multiprocessing.get_context("fork" if _can_fork() else None)
-    chunksize = max(1, min(16, len(work) // (jobs * 8)))
+    # Small chunks: the few files that reach LibCST cost a hundred times the others, and
+    # a chunk of several of them handed out last would keep one worker busy, the rest idle.
+    chunksize = 2
     with context.Pool(min(jobs, len(work)), initializer=_start_worker, initargs=(rules, options, store)) as pool:
         yield from pool.imap(_pool_job, work, chunksize)
 

@@ -93,7 +93,7 @@ def run(
     work = [(path, display_path(path)) for path in found.files]
     store = Cache(config.root, _cache_settings(rules, config, prefilter)) if cache else None
     cached: list[FileResult | None] = [None] * len(work)
-    if store is not None:
+    if store is not None and store.folder.is_dir():  # else nothing is cached yet: skip reading
         for i, (_, hit) in enumerate(store.load_many(work)):
             if hit is not None and not (fix and any(f.fixable for f in hit.findings)):
                 cached[i] = hit  # a rewrite is never skipped: apply re-checks fixable files

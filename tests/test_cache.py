@@ -19,21 +19,16 @@ from ftmigrate.cli import app
 from ftmigrate.config import Config
 from ftmigrate.runner import APPLY, SCAN, run
 from tests.conftest import REPO
-
-RACY = "counter = 0\n\n\ndef increment():\n    global counter\n    counter += 1\n"
-CLEAN = "counter = 0\n\n\ndef read():\n    return counter\n"
-AWAITS = "n = 0\n\n\nasync def f(s):\n    global n\n    n += await s.read()\n"
+from tests.test_cli import AWAITS, CLEAN, RACY
+from tests.test_cli import project as cli_project  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "racy.py").write_text(RACY)
-    (tmp_path / "pkg" / "clean.py").write_text(CLEAN)
-    (tmp_path / "pkg" / "aio.py").write_text(AWAITS)
-    (tmp_path / "pkg" / "broken.py").write_text("def f(:\n    global n\n    n += 1\n")
-    return tmp_path
+def project(cli_project: Path) -> Path:
+    """The CLI tests' project (racy.py, clean.py) plus an unfixable finding and a syntax error."""
+    (cli_project / "pkg" / "aio.py").write_text(AWAITS)
+    (cli_project / "pkg" / "broken.py").write_text("def f(:\n    global n\n    n += 1\n")
+    return cli_project
 
 
 def scan(project: Path, **options):
@@ -73,7 +68,7 @@ def test_a_changed_file_is_checked_again(project, monkeypatch):
     report = scan(project)
     assert [(r.path.name, [f.line for f in r.findings]) for r in report.results if r.findings] == [
         ("aio.py", [6]),
-        ("clean.py", [10]),
+        ("clean.py", [7]),
     ]
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from ftmigrate.config import ConfigError
 from ftmigrate.rules import Rule
+from ftmigrate.selection import RuleSelection
 
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
+from codemods.ft002_check_then_act import CheckThenAct
+from codemods.ft003_lazy_init import LazyInitialisation
 
-ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite]
+ALL_RULES: list[type[Rule]] = [GlobalReadModifyWrite, CheckThenAct, LazyInitialisation]
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
 
@@ -27,3 +30,9 @@ def select_rules(select: list[str] | None, ignore: list[str]) -> list[Rule]:
     chosen = {r.code for s in (select or ["ALL"]) for r in _matching(s)}
     dropped = {r.code for s in ignore for r in _matching(s)}
     return [rule() for rule in ALL_RULES if rule.code in chosen - dropped]
+
+
+def configured_rules(select: list[str], ignore: list[str], config) -> list[Rule]:
+    """The rules a run uses: command-line ``select``/``ignore`` over the config's (a ``Config``);
+    see ``RuleSelection.configured``."""
+    return RuleSelection.configured(select, ignore, config).resolve()

@@ -153,17 +153,37 @@ class FileContext:
         return {node.value for node in self.find(cst.Name)}
 
     @cached_property
+    def assignments(self) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+        """(target, value) of every assignment with a value, in source order."""
+        return [pair for node in self.find((cst.Assign, cst.AnnAssign)) for pair in _assignments(node)]
+
+    @cached_property
+    def thread_handoffs(self) -> list[cst.Call]:
+        """Calls that may hand a callable to a thread (``Thread(target=...)``, ``pool.submit``...)."""
+        return [call for call in self.find(cst.Call) if m.matches(call, _THREAD_HANDOFF | _POOL_HANDOFF)]
+
+    @cached_property
+    def _lock_bindings(self) -> dict[str, set[str]]:
+        # name or attribute bound to a lock factory call -> the factories (Lock, RLock...)
+        kinds: dict[str, set[str]] = {}
+        for target, value in self.assignments:
+            kind = self.lock_kind(value)
+            if kind is not None:
+                name = target.value if isinstance(target, cst.Name) else (
+                    target.attr.value if isinstance(target, cst.Attribute) else None
+                )
+                if name:
+                    kinds.setdefault(name, set()).add(kind)
+        return kinds
+
+    @cached_property
     def lock_identifiers(self) -> set[str]:
         """Names and attributes bound anywhere to a lock factory call (``threading.Lock()``...)."""
-        found: set[str] = set()
-        for node in self.find((cst.Assign, cst.AnnAssign)):
-            for target, value in _assignments(node):
-                if self.is_lock_factory_call(value):
-                    if isinstance(target, cst.Name):
-                        found.add(target.value)
-                    elif isinstance(target, cst.Attribute):
-                        found.add(target.attr.value)
-        return found
+        return set(self._lock_bindings)
+
+    @property
+    def _lock_kinds(self) -> dict[str, set[str]]:
+        return self._lock_bindings
 
     # --- metadata ---------------------------------------------------------------------
     @property
@@ -301,16 +321,43 @@ class FileContext:
                             names[alias.name.value] = local
         return aliases, names
 
-    def is_lock_factory_call(self, expr: cst.BaseExpression) -> bool:
+    def lock_kind(self, expr: cst.BaseExpression) -> str | None:
+        """``"RLock"`` for ``threading.RLock()`` (and a ``Condition()`` without a lock, which
+        is reentrant), the factory's name for other lock factories, None for anything else."""
         if not isinstance(expr, cst.Call):
-            return False
+            return None
         func = expr.func
+        kind = None
         if isinstance(func, cst.Attribute) and func.attr.value in LOCK_FACTORIES:
             mod = dotted(func.value)
-            return mod in LOCK_MODULES or mod in self.threading_aliases
-        if isinstance(func, cst.Name):
-            return func.value in {self.threading_names.get(f) for f in LOCK_FACTORIES} - {None}
-        return False
+            if mod in LOCK_MODULES or mod in self.threading_aliases:
+                kind = func.attr.value
+        elif isinstance(func, cst.Name):
+            kind = next((f for f in LOCK_FACTORIES if self.threading_names.get(f) == func.value), None)
+        if kind == "Condition" and not expr.args:
+            return "RLock"
+        return kind
+
+    def is_lock_factory_call(self, expr: cst.BaseExpression) -> bool:
+        return self.lock_kind(expr) is not None
+
+    def is_reentrant_lock(self, code: str) -> bool:
+        """True if the lock named by ``code`` (``_lock``, ``self._lock``) is only ever bound
+        to an ``RLock``: taking it again on the same thread cannot deadlock."""
+        return self._lock_kinds.get(code.rsplit(".", 1)[-1]) == {"RLock"}
+
+    def call_sites(self, func: cst.FunctionDef) -> list[cst.CSTNode]:
+        """Where this module may call ``func``: ``f(...)`` for a plain function, any ``x.f``
+        for a method (a property is read without a call), and ``C(...)`` (``cls(...)``
+        inside the class) for ``__new__``/``__init__`` of class ``C``."""
+        name = func.name.value
+        cls = self.method_class(func)
+        if cls is None:
+            return m.findall(self.module, m.Call(func=m.Name(name)))
+        if name in ("__new__", "__init__"):
+            inside = m.findall(cls, m.Call(func=m.Name("cls") | m.Call(func=m.Name("type"))))
+            return m.findall(self.module, m.Call(func=m.Name(cls.name.value))) + inside
+        return m.findall(self.module, m.Attribute(attr=m.Name(name)))
 
     # --- locks ------------------------------------------------------------------------
     def is_lock_expr(self, expr: cst.BaseExpression) -> bool:
@@ -327,31 +374,37 @@ class FileContext:
 
     def guard_of(self, node: cst.CSTNode) -> LockRef | None:
         """The lock already held where ``node`` runs, if any (innermost first)."""
+        return next(self.locks_held_at(node), None)
+
+    def locks_held_at(self, node: cst.CSTNode) -> Iterator[LockRef]:
+        """Every lock held where ``node`` runs inside its function, innermost first."""
         child = node
         for a in self.ancestors(node):
             if isinstance(a, cst.With):
                 for item in a.items:
                     if self.is_lock_expr(item.item):
-                        return LockRef(self.code(item.item), "with", self.enclosing_function(a))
+                        yield LockRef(self.code(item.item), "with", self.enclosing_function(a))
             elif isinstance(a, cst.Try) and child is a.body:
-                released = _released_in(a.finalbody)
-                for expr in released:
-                    return LockRef(self.code(expr), "acquire", self.enclosing_function(a))
+                for expr in _released_in(a.finalbody):
+                    yield LockRef(self.code(expr), "acquire", self.enclosing_function(a))
+                if _calls_lock_release_function(a.finalbody):
+                    # `_acquireLock()` / try / finally `_releaseLock()`: locked, by a lock we cannot name.
+                    yield LockRef("", "acquire", self.enclosing_function(a))
             elif isinstance(a, cst.IndentedBlock) or isinstance(a, cst.Module):
                 held = self._acquired_before(a, child)
                 if held is not None:
-                    return LockRef(self.code(held), "acquire", self.enclosing_function(a))
+                    yield LockRef(self.code(held), "acquire", self.enclosing_function(a))
             elif isinstance(a, cst.FunctionDef):
                 for dec in a.decorators:
                     target = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
                     name = dotted(target) or ""
                     if any(w in _DECORATOR_WORDS for w in _words(name.rsplit(".", 1)[-1])) or name.rsplit(".", 1)[-1] in _DECORATOR_WORDS:
-                        return LockRef("", "decorator", a)
-                return None
+                        yield LockRef("", "decorator", a)
+                        return
+                return
             elif isinstance(a, (cst.ClassDef, cst.Lambda)):
-                return None
+                return
             child = a
-        return None
 
     def _acquired_before(self, block: cst.IndentedBlock | cst.Module, child: cst.CSTNode) -> cst.BaseExpression | None:
         """A lock acquired by an earlier statement of ``block`` and not yet released."""
@@ -377,6 +430,22 @@ class FileContext:
                     if self.is_lock_expr(item.item):
                         found.append(LockRef(self.code(item.item), "with", func))
         return found
+
+    def called_while_holding(self, func: cst.FunctionDef, lock_code: str) -> cst.CSTNode | None:
+        """A call of ``func`` in this module made while this lock is held (compared by its
+        last name: ``self._lock`` matches ``_lock``), else None.
+
+        Then taking the same lock inside ``func`` would deadlock, unless it is only ever an
+        ``RLock``. Calls are those of ``call_sites``; the lock may be held by ``with``,
+        ``acquire()``/``release()`` or ``try``/``finally``, in any enclosing block.
+        """
+        wanted = lock_code.rsplit(".", 1)[-1]
+        if self.is_reentrant_lock(wanted):
+            return None
+        for call in self.call_sites(func):
+            if any(held.code.rsplit(".", 1)[-1] == wanted for held in self.locks_held_at(call) if held.code):
+                return call
+        return None
 
     def class_lock_attrs(self, cls: cst.ClassDef) -> tuple[list[str], list[str]]:
         """Lock attributes of ``cls``: (class-level, instance-level), in source order."""
@@ -421,6 +490,17 @@ def _released_in(finalbody: cst.Finally | None) -> list[cst.BaseExpression]:
                 if isinstance(small, cst.Expr) and m.matches(small.value, m.Call(func=m.Attribute(attr=m.Name("release")))):
                     released.append(small.value.func.value)
     return released
+
+
+def _calls_lock_release_function(finalbody: cst.Finally | None) -> bool:
+    """The ``finally`` calls a helper that releases a lock: ``_releaseLock()``, ``_imp.release_lock()``."""
+    if finalbody is None:
+        return False
+    for call in m.findall(finalbody, m.Call(func=m.Name() | m.Attribute())):
+        name = call.func.value if isinstance(call.func, cst.Name) else call.func.attr.value
+        if "release" in _words(name) and looks_like_lock_name(name):
+            return True
+    return False
 
 
 def iter_function_nodes(func: cst.CSTNode) -> list[cst.CSTNode]:
@@ -532,7 +612,7 @@ def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
         s.name.value for s in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()) if isinstance(s, cst.FunctionDef)
     }
     instances = {"self"} | _names_bound_to_call_of(ctx, name)
-    for call in (c for c in ctx.find(cst.Call) if m.matches(c, _THREAD_HANDOFF | _POOL_HANDOFF)):
+    for call in ctx.thread_handoffs:
         args = list(call.args)
         candidates = [a.value for a in args if a.keyword is not None and a.keyword.value == "target"]
         if m.matches(call, _POOL_HANDOFF):
@@ -552,9 +632,43 @@ def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
 
 
 def _names_bound_to_call_of(ctx: FileContext, class_name: str) -> set[str]:
-    names = set()
-    for assign in (a for a in ctx.find(cst.Assign) if m.matches(a.value, m.Call(func=m.Name(class_name)))):
-        for target in assign.targets:
-            if isinstance(target.target, cst.Name):
-                names.add(target.target.value)
-    return names
+    return {
+        target.value
+        for target, value in ctx.assignments
+        if isinstance(target, cst.Name) and m.matches(value, m.Call(func=m.Name(class_name)))
+    }
+
+
+def _resolve_call(ctx: FileContext, call: cst.Call, caller: cst.FunctionDef | None) -> cst.FunctionDef | None:
+    """The function of this module a call runs, when it can be told: ``helper()`` (a
+    module-level function), ``self.method()`` / ``cls.method()`` from a method, or
+    ``ClassName.method()``."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return next((s for s in ctx.module.body if isinstance(s, cst.FunctionDef) and s.name.value == func.value), None)
+    if not m.matches(func, m.Attribute(value=m.Name())):
+        return None
+    receiver, name = func.value.value, func.attr.value
+    cls = None
+    if caller is not None and ctx.method_class(caller) is not None and ctx.first_param(caller) == receiver:
+        cls = ctx.method_class(caller)
+    else:
+        cls = next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and s.name.value == receiver), None)
+    if cls is None or not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    return next((s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+
+
+def called_functions(ctx: FileContext, stmts: Sequence[cst.CSTNode], caller: cst.FunctionDef | None) -> list[cst.FunctionDef]:
+    """Functions of this module that ``stmts`` call, directly or through each other."""
+    found: list[cst.FunctionDef] = []
+    work = [(stmt, caller) for stmt in stmts]
+    while work:
+        node, context = work.pop()
+        for call in m.findall(node, m.Call()):
+            callee = _resolve_call(ctx, call, context)
+            if callee is not None and all(callee is not f for f in found):
+                found.append(callee)
+                work.append((callee.body, callee))
+    return found
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -16,6 +17,7 @@ import typer
 
 from ftmigrate import __version__
 from ftmigrate.config import Config, ConfigError, find_pyproject, load_config
+from ftmigrate.formats import OutputFormat
 from ftmigrate.runner import APPLY, DIFF, SCAN, RunReport, run
 from ftmigrate.selection import RuleSelection
 
@@ -27,11 +29,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
 
 
 def _version(value: bool) -> None:
@@ -50,15 +47,51 @@ def _main(
     """
 
 
-PATHS = typer.Argument(None, help="Files or folders (default: the current folder). Named files are always checked.")
+PATHS = typer.Argument(
+    None, help="Files or folders (default: the current folder); `-` reads source from stdin. Named files are always checked, unless --force-exclude."
+)
 SELECT = typer.Option(None, "--select", help="Rule codes or prefixes to enable, comma-separated or repeated (default: all).")
 IGNORE = typer.Option(None, "--ignore", help="Rule codes or prefixes to disable.")
 EXCLUDE = typer.Option(None, "--exclude", help="Gitignore-style patterns of paths to skip (added to the config's).")
 FORMAT = typer.Option(OutputFormat.text, "--format", help="Report format.")
 CONFIG = typer.Option(None, "--config", help="A pyproject.toml (or ftmigrate.toml) to read instead of the nearest one.")
 NO_GITIGNORE = typer.Option(False, "--no-gitignore", help="Also check files that .gitignore excludes.")
+FORCE_EXCLUDE = typer.Option(
+    False, "--force-exclude", help="Apply exclusions to files named on the command line too (for pre-commit)."
+)
+STDIN_FILENAME = typer.Option(
+    None, "--stdin-filename", help="With `-`: the path of the file the stdin source belongs to (for messages and config)."
+)
+QUIET = typer.Option(False, "--quiet", "-q", help="Print only findings and errors: no summary, no progress.")
+VERBOSE = typer.Option(False, "--verbose", "-v", help="Also print the configuration and one line per file on stderr.")
 JOBS = typer.Option(None, "--jobs", min=1, help="Worker processes (default: one per CPU; 1: no pool).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the results cache (.ftmigrate_cache/).")
+
+
+@dataclass
+class RunOptions:
+    """Everything `scan` and `apply` were asked to do."""
+
+    mode: str
+    paths: Optional[List[Path]]
+    select: Optional[List[str]]
+    ignore: Optional[List[str]]
+    exclude: Optional[List[str]]
+    format: OutputFormat
+    config: Optional[Path]
+    no_gitignore: bool
+    force_exclude: bool = False
+    stdin_filename: Optional[Path] = None
+    quiet: bool = False
+    verbose: bool = False
+    exit_zero: bool = False
+    statistics: bool = False
+    jobs: Optional[int] = None
+    no_cache: bool = False
+
+    @property
+    def reads_stdin(self) -> bool:
+        return self.paths == [Path("-")] or (not self.paths and self.stdin_filename is not None)
 
 
 def _split(values: Optional[List[str]]) -> list[str]:
@@ -74,43 +107,73 @@ def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tup
         config.exclude += _split(exclude)
     if no_gitignore:
         config.respect_gitignore = False
-    # As in ruff, a --select on the command line starts the selection afresh: the config's
-    # select and ignore give way to it. Rules are resolved (and unknown codes reported) by
-    # the run, which needs them only for files the cache cannot answer.
-    if _split(select):
-        rules = RuleSelection(tuple(_split(select)), tuple(_split(ignore)))
-    else:
-        config_select = None if config.select is None else tuple(config.select)
-        rules = RuleSelection(config_select, tuple(config.ignore + _split(ignore)))
-    return paths, rules, config
+    # Rules are resolved (and unknown codes reported) when needed: a run answered from the
+    # cache needs none, and saves importing them.
+    return paths, RuleSelection.configured(_split(select), _split(ignore), config), config
 
 
-def _execute(mode: str, paths, select, ignore, exclude, fmt: OutputFormat, config_file, no_gitignore, jobs, no_cache) -> int:
-    from ftmigrate import reporting
+def _usage_problem(opts: RunOptions) -> Optional[str]:
+    if opts.quiet and opts.verbose:
+        return "--quiet and --verbose exclude each other"
+    if opts.paths and Path("-") in opts.paths and len(opts.paths) > 1:
+        return "`-` (stdin) cannot be combined with other paths"
+    if opts.stdin_filename is not None and not opts.reads_stdin:
+        return "--stdin-filename needs `-` as the only path"
+    if opts.statistics and opts.format not in (OutputFormat.text, OutputFormat.json):
+        return "--statistics works with --format text or json"
+    return None
 
+
+def _execute(opts: RunOptions) -> int:
+    from ftmigrate.output import OutputOptions, emit
+    from ftmigrate.progress import Feedback
+
+    problem = _usage_problem(opts)
+    if problem:
+        typer.echo(f"ftmigrate: error: {problem}", err=True)
+        return 2
+    where = [opts.stdin_filename] if opts.reads_stdin and opts.stdin_filename else opts.paths
     try:
-        paths, rules, config = _configure(paths, select, ignore, exclude, config_file, no_gitignore)
-        report: RunReport = run(paths, rules, config, mode, jobs=jobs or os.cpu_count() or 1, cache=not no_cache)
+        paths, selection, config = _configure(where, opts.select, opts.ignore, opts.exclude, opts.config, opts.no_gitignore)
+        # Rule objects now only where they are needed before the run: it resolves its own.
+        needs_rules = opts.verbose or opts.reads_stdin or opts.format is OutputFormat.sarif
+        rules = selection.resolve() if needs_rules else []
     except ConfigError as exc:
         typer.echo(f"ftmigrate: error: {exc}", err=True)
         return 2
-    for line in reporting.error_lines(report):
-        typer.echo(line, err=True)
-    if mode == DIFF:
-        reporting.write_diffs(report, sys.stdout.buffer)
-        typer.echo(reporting.summary_line(report), err=True)
-    elif fmt is OutputFormat.json:
-        typer.echo(reporting.as_json(report))
+    feedback = Feedback(quiet=opts.quiet, verbose=opts.verbose, fixing=opts.mode != SCAN)
+    feedback.note(f"config: {config.path or 'none (defaults)'}")
+    feedback.note(f"rules: {', '.join(rule.code for rule in rules) or 'none'}")
+    output = OutputOptions(
+        format=opts.format, quiet=opts.quiet, statistics=opts.statistics, rules=rules, shared_classes=config.shared_classes
+    )
+    if opts.reads_stdin:
+        from ftmigrate.stdin import run_stdin, write_source
+
+        raw = sys.stdin.buffer.read()
+        report: RunReport = run_stdin(raw, opts.stdin_filename, rules, config, opts.mode)
+        if opts.mode == APPLY:
+            write_source(report, raw, sys.stdout.buffer)
+            output.report_to_stderr = True
     else:
-        for line in reporting.text_lines(report):
-            typer.echo(line)
-        typer.echo(reporting.summary_line(report))
-    return report.exit_code()
+        try:
+            report = run(
+                paths, selection, config, opts.mode, force_exclude=opts.force_exclude,
+                observer=feedback, jobs=opts.jobs or os.cpu_count() or 1, cache=not opts.no_cache,
+            )
+        except ConfigError as exc:  # an unknown rule code, found when the rules were needed
+            typer.echo(f"ftmigrate: error: {exc}", err=True)
+            return 2
+    emit(report, output)
+    code = report.exit_code()
+    if opts.exit_zero and code == 1 and not report.errors:
+        return 0  # findings only; a file that could not be processed still fails the run
+    return code
 
 
-def _guarded(mode: str, *args) -> None:
+def _guarded(opts: RunOptions) -> None:
     try:
-        code = _execute(mode, *args)
+        code = _execute(opts)
     except Exception as exc:  # anything unexpected is our bug: say so, exit 2
         typer.echo(f"ftmigrate: internal error: {type(exc).__name__}: {exc}", err=True)
         code = 2
@@ -126,11 +189,23 @@ def scan(
     format: OutputFormat = FORMAT,
     config: Optional[Path] = CONFIG,
     no_gitignore: bool = NO_GITIGNORE,
+    force_exclude: bool = FORCE_EXCLUDE,
+    stdin_filename: Optional[Path] = STDIN_FILENAME,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings (files that cannot be processed still exit 1)."),
+    statistics: bool = typer.Option(False, "--statistics", help="Print the number of findings per rule instead of the findings."),
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
 ) -> None:
     """Report code that races without the GIL. Exit 1 if anything is found."""
-    _guarded(SCAN, paths, select, ignore, exclude, format, config, no_gitignore, jobs, no_cache)
+    _guarded(
+        RunOptions(
+            SCAN, paths, select, ignore, exclude, format, config, no_gitignore,
+            force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
+            exit_zero=exit_zero, statistics=statistics, jobs=jobs, no_cache=no_cache,
+        )
+    )
 
 
 @app.command()
@@ -143,12 +218,108 @@ def apply(
     format: OutputFormat = FORMAT,
     config: Optional[Path] = CONFIG,
     no_gitignore: bool = NO_GITIGNORE,
+    force_exclude: bool = FORCE_EXCLUDE,
+    stdin_filename: Optional[Path] = STDIN_FILENAME,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
 ) -> None:
     """Rewrite files in place so shared state is locked. Exit 1 if findings remain unfixed
-    (with --diff: if there is a diff)."""
-    _guarded(DIFF if diff else APPLY, paths, select, ignore, exclude, format, config, no_gitignore, jobs, no_cache)
+    (with --diff: if there is a diff). With `-`, the fixed source goes to stdout."""
+    _guarded(
+        RunOptions(
+            DIFF if diff else APPLY, paths, select, ignore, exclude, format, config, no_gitignore,
+            force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
+            jobs=jobs, no_cache=no_cache,
+        )
+    )
+
+
+class RulesFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command("rules")
+def rules_command(
+    format: RulesFormat = typer.Option(RulesFormat.text, "--format", help="markdown is the README's rule section."),
+) -> None:
+    """List every rule: code, name, whether `apply` fixes it, summary."""
+    from codemods import ALL_RULES
+    from ftmigrate import ruledocs
+
+    render = {RulesFormat.text: ruledocs.rules_text, RulesFormat.markdown: ruledocs.rules_markdown, RulesFormat.json: ruledocs.rules_json}
+    typer.echo(render[format](ALL_RULES).rstrip("\n"))
+
+
+@app.command()
+def explain(code: str = typer.Argument(..., help="A rule code, e.g. FT001.")) -> None:
+    """Show a rule's full documentation with its tested examples."""
+    from codemods import RULES_BY_CODE
+    from ftmigrate import ruledocs
+    from ftmigrate.terminal import is_terminal
+
+    rule = RULES_BY_CODE.get(code.strip().upper())
+    if rule is None:
+        typer.echo(f"ftmigrate: error: unknown rule {code!r} (known: {', '.join(RULES_BY_CODE)})", err=True)
+        raise typer.Exit(2)
+    text = ruledocs.explain_markdown(rule)
+    if is_terminal(sys.stdout):
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console(file=sys.stdout, force_terminal=True).print(Markdown(text))
+    else:
+        typer.echo(text, nl=False)
+
+
+class Executor(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+@app.command()
+def batch(
+    repos: Optional[List[str]] = typer.Argument(None, help="Git repositories: local paths (or anything `git clone` accepts)."),
+    repos_file: Optional[Path] = typer.Option(None, "--repos-file", help="A file with one repository per line (# comments)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for patches, per-repository results and report.md/json."),
+    branch: str = typer.Option("ftmigrate/free-threading", "--branch", help="Name of the branch created in each changed repository."),
+    select: Optional[List[str]] = SELECT,
+    ignore: Optional[List[str]] = IGNORE,
+    test_cmd: Optional[str] = typer.Option(None, "--test-cmd", help="Shell command run in each migrated worktree; failing fails the repository."),
+    test_timeout: float = typer.Option(900.0, "--test-timeout", min=1, help="Seconds before --test-cmd is killed."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Repositories processed at once (local executor; default: CPU count)."),
+    executor: Executor = typer.Option(Executor.local, "--executor", help="local: a process pool; dask: one task per repository on an existing Dask cluster (repositories and --output must have the same paths on the workers, e.g. a shared file system)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786."),
+    resume: bool = typer.Option(False, "--resume", help="Skip repositories already done for the same HEAD and options."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report and diffs only: no branches, no commits."),
+) -> None:
+    """Migrate many repositories: a new branch and a patch per changed repository, one report.
+
+    Exit 0 if every repository is changed, clean or skipped, 1 if any failed, 2 usage error.
+    """
+    from ftmigrate.batch.command import UsageError, default_jobs, read_repos_file, run_batch
+    from ftmigrate.batch.model import BatchOptions
+
+    try:
+        sources = list(repos or []) + (read_repos_file(repos_file) if repos_file else [])
+        options = BatchOptions(
+            output=str(output.resolve()), branch=branch, select=tuple(_split(select)), ignore=tuple(_split(ignore)),
+            test_cmd=test_cmd, test_timeout=test_timeout, dry_run=dry_run, resume=resume,
+        )
+        code = run_batch(sources, options, executor=executor.value, jobs=jobs or default_jobs(), scheduler=scheduler, echo=typer.echo)
+    except UsageError as exc:
+        typer.echo(f"ftmigrate: error: {exc}", err=True)
+        code = 2
+    except KeyboardInterrupt:
+        typer.echo("ftmigrate: interrupted; run again with --resume to continue", err=True)
+        code = 130
+    except Exception as exc:  # our bug: say so, exit 2
+        typer.echo(f"ftmigrate: internal error: {type(exc).__name__}: {exc}", err=True)
+        code = 2
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -66,8 +66,10 @@ class _Ignores:
 
 
 def discover(
-    paths: list[Path], *, exclude: list[str], root: Path, respect_gitignore: bool = True
+    paths: list[Path], *, exclude: list[str], root: Path, respect_gitignore: bool = True, force_exclude: bool = False
 ) -> Discovery:
+    """``force_exclude``: exclusions apply to files named explicitly too (for pre-commit,
+    which names every staged file, and editors)."""
     result = Discovery()
     excluded = _spec(exclude)
     ignores = _Ignores(respect_gitignore)
@@ -82,6 +84,17 @@ def discover(
         except ValueError:
             rel = path.as_posix()
         return excluded.match_file(rel + ("/" if is_dir else ""))
+
+    def excluded_file(path: Path) -> bool:
+        """Would a walk from ``root`` skip this file? (default-excluded folders, patterns, .gitignore)"""
+        absolute = Path(os.path.abspath(path))
+        try:
+            folders = absolute.parent.relative_to(root).parts
+        except ValueError:
+            folders = ()
+        if any(name in DEFAULT_EXCLUDES or name.endswith(".egg-info") for name in folders):
+            return True
+        return user_excluded(path, False) or ignores.ignored(absolute, False)
 
     def add(path: Path) -> None:
         key = Path(os.path.abspath(path))
@@ -101,7 +114,8 @@ def discover(
                 result.errors.append((given, reason or str(exc)))
                 continue
         if not given.is_dir():
-            add(given)  # named explicitly: always processed
+            if not (force_exclude and excluded_file(given)):
+                add(given)  # named explicitly: processed unless --force-exclude says otherwise
             continue
         # A folder named explicitly is walked even if excluded; then only patterns
         # matching below it count (as in ruff).

@@ -136,56 +136,62 @@ def check_source(
                 unfixable_reason=site.unfixable_reason,
             )
     result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
-    if fix and any(f.fixable for f in result.findings):
-        _fix(ctx, sites, findings, result, display)
+    if any(f.fixable for f in result.findings):
+        _plan(ctx, sites, findings, result, display, write=fix)
     return result
 
 
-def _fix(ctx: FileContext, sites: list[Site], findings: dict, result: FileResult, display: str) -> None:
+def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResult, display: str, write: bool) -> None:
+    """Plan every fix of the file together. A scan learns which findings are really fixable
+    (the planner may refuse one, e.g. to avoid a deadlock); an apply also gets the new text,
+    verified before it is accepted."""
     open_sites = [s for s in sites if s.guarded_by is None and s.fix is not None]
     guards = [s.fix for s in open_sites if isinstance(s.fix, Guard)]
     replaces = [s.fix for s in open_sites if isinstance(s.fix, Replace)]
     known = [(s.fix, s.guarded_by) for s in sites if s.guarded_by is not None and isinstance(s.fix, Guard)]
-    outcome = apply_fixes(ctx, guards, replaces, known)
+    outcome = apply_fixes(ctx, guards, replaces, known, write=write)
+    for site in open_sites:
+        finding = findings[id(site)]
+        if id(site.fix) not in outcome.applied:
+            finding.fixable = False
+            finding.unfixable_reason = outcome.refused.get(id(site.fix), "not fixed")
+    if not write:
+        return
     new_text = outcome.module.code
     problem = check_rewrite(result.source.text, new_text, outcome.inserted, display)
     if problem is not None:
         result.error = f"rewrite refused, file left unchanged: {problem}"
         return
     for site in open_sites:
-        finding = findings[id(site)]
-        if id(site.fix) in outcome.applied:
-            finding.fixed = True
-        else:
-            finding.unfixable_reason = outcome.refused.get(id(site.fix), "not fixed")
+        findings[id(site)].fixed = id(site.fix) in outcome.applied
     result.new_text = new_text
 
 
-def check_file(
-    path: Path,
-    rules: Sequence[Rule],
-    *,
-    fix: bool,
-    display: str | None = None,
-    shared_classes: Sequence[str] = (),
-    prefilter: bool = True,
-) -> FileResult:
-    """Never raises for bad input: unreadable, undecodable or unparsable files give ``error``."""
+def check_file(path: Path, rules: Sequence[Rule], *, display: str | None = None, **options) -> FileResult:
+    """Never raises for bad input: unreadable, undecodable or unparsable files give ``error``.
+    ``options``: those of ``check_source`` (``fix`` is required)."""
     try:
         raw = read_bytes(path)
     except SourceError as exc:
         return FileResult(path=path, error=str(exc))
-    return check_bytes(path, raw, rules, fix=fix, display=display, shared_classes=shared_classes, prefilter=prefilter)
+    return check_bytes(path, raw, rules, display=display or path.as_posix(), **options)
 
 
-def check_bytes(path: Path, raw: bytes, rules: Sequence[Rule], *, display: str | None = None, **options) -> FileResult:
-    """``check_file`` of bytes already read (a result depends on these bytes alone)."""
+def check_bytes(path: Path, raw: bytes, rules: Sequence[Rule], **options) -> FileResult:
+    """``check_file`` of bytes already read: the file's own (its result depends on them
+    alone, which the cache relies on), or source for it from standard input."""
     try:
         source = decode_source(path, raw)
     except SourceError as exc:
         return FileResult(path=path, error=str(exc))
+    return check_loaded(source, rules, **options)
+
+
+def check_loaded(source: SourceFile, rules: Sequence[Rule], **options) -> FileResult:
+    """``check_source`` that turns a failure into a per-file error instead of raising."""
+    path = source.path
     try:
-        return check_source(source, rules, display=display or path.as_posix(), **options)
+        return check_source(source, rules, **options)
     except RecursionError:
         return FileResult(path=path, source=source, error="too deeply nested to analyse")
     except Exception as exc:  # a bug in a rule must not stop the run

@@ -16,6 +16,10 @@ Planning, for all fixes of a file at once (so rules share locks):
   re-entrant call from the same thread then still works), else ``threading.Lock``.
 - A statement that awaits or yields is never put under a lock (it would be held while
   suspended): the fix is refused and the finding stays.
+- An existing non-reentrant lock is not reused for a function that some caller in the
+  module calls while already holding that lock (it would deadlock): the fix is refused.
+- ``double_checked`` writes ``if T: with L: if T: body``; an ``if`` with an ``else``/``elif``
+  is refused (the else branch would run only under the lock, or not at all).
 
 ``apply_fixes`` returns the new module and an ``Inserted`` record that ``verify`` uses
 to check that nothing but lock code changed.
@@ -31,7 +35,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from ftmigrate.analysis import FileContext, LockRef, suspends, top_level_bindings
+from ftmigrate.analysis import FileContext, LockRef, called_functions, dotted, suspends, top_level_bindings
 
 
 @dataclass(frozen=True)
@@ -123,8 +127,15 @@ class _Lock:
 
 def refusal(fix: Guard | Replace) -> str | None:
     """Why ``fix`` can never be applied (known before planning), else None."""
-    if isinstance(fix, Guard) and suspends(fix.stmt if fix.replacement is None else fix.replacement):
+    if not isinstance(fix, Guard):
+        return None
+    target = fix.stmt if fix.replacement is None else fix.replacement
+    if any(suspends(stmt) for stmt in (target, *fix.followers)):
         return "the statement awaits or yields; a thread lock must not be held across it"
+    if fix.double_checked and not isinstance(target, cst.If):
+        return "double-checked locking needs an `if` statement"
+    if fix.double_checked and target.orelse is not None:
+        return "the `if` has an `else`/`elif` branch, which double-checked locking would run at the wrong time"
     return None
 
 
@@ -147,6 +158,7 @@ class LockPlanner:
         self.known = known  # sites that are already locked: (their guard, their lock)
         self.refused: dict[int, str] = {}
         self.covered: set[int] = set()
+        self.nested: list[tuple[Guard, Guard]] = []  # (covered guard, the guard covering it)
         self.taken: set[str] = set(ctx.identifiers)
         self.inserted = Inserted()
 
@@ -166,17 +178,28 @@ class LockPlanner:
                 self.refused[id(r)] = "overlaps another fix"
             else:
                 replaces.append(r)
-        # A fix inside another fix's statement is covered by it.
-        targets = {id(f.stmt): f for f in [*guards, *replaces]}
+        # A fix inside another fix's statement, or on one of a guard's followers, is covered by it.
+        owners: dict[int, Guard | Replace] = {id(f.stmt): f for f in [*guards, *replaces]}
+        followed: dict[int, Guard] = {id(stmt): g for g in guards for stmt in g.followers}
+        owners.update(followed)
+
+        def outer(fix: Guard | Replace) -> Guard | Replace | None:
+            if id(fix.stmt) in followed:
+                return followed[id(fix.stmt)]
+            return next((owners[id(a)] for a in self.ctx.ancestors(fix.stmt) if id(a) in owners), None)
+
         kept_guards = []
         for g in guards:
-            if any(id(a) in targets for a in self.ctx.ancestors(g.stmt)):
-                self.covered.add(id(g))
-            else:
+            cover = outer(g)
+            if cover is None:
                 kept_guards.append(g)
+            else:
+                self.covered.add(id(g))
+                if isinstance(cover, Guard):
+                    self.nested.append((g, cover))
         kept_replaces = []
         for r in replaces:
-            if any(id(a) in targets for a in self.ctx.ancestors(r.stmt)):
+            if outer(r) is not None:
                 self.refused[id(r)] = "inside another fix"
             else:
                 kept_replaces.append(r)
@@ -194,6 +217,10 @@ class LockPlanner:
             for g in group[1:]:
                 if g.domain == group[0].domain:
                     uf.union(_key(group[0]), _key(g))
+        # State locked by an enclosing guard keeps that guard's lock everywhere else too.
+        for inner, cover in self.nested:
+            if inner.domain == cover.domain:
+                uf.union(_key(cover), _key(inner))
         components: dict = {}
         for g in guards:
             components.setdefault(uf.find(_key(g)), []).append(g)
@@ -246,21 +273,43 @@ class LockPlanner:
             return lock
         return None
 
-    def _choose(self, component: list[Guard]) -> _Lock:
+    def _caller_deadlock(self, lock_code: str, component: list[Guard]) -> str | None:
+        """Why taking the existing lock ``lock_code`` in the component's functions would
+        deadlock (a caller already holds it), else None."""
+        for g in component:
+            call = self.ctx.called_while_holding(g.function, lock_code)
+            if call is not None:
+                line = self.ctx.position(call).start.line
+                attribute = g.domain.kind in ("class", "instance") and "." not in lock_code
+                shown = f"{g.receiver}.{lock_code}" if attribute else lock_code
+                return (
+                    f"`{g.function.name.value}` is called while `{shown}` is held (line {line}); "
+                    "taking that lock again here would deadlock"
+                )
+        return None
+
+    def _choose(self, component: list[Guard]) -> _Lock | str:
+        """The lock for a component, or the reason no lock can be used safely."""
         keys = {_key(g) for g in component}
-        candidates = [ref for g, ref in self.known if _key(g) in keys]
-        for func in dict.fromkeys(g.function for g in component):
-            candidates += self.ctx.held_locks(func)
-        for ref in candidates:
+        known = [ref for g, ref in self.known if _key(g) in keys]
+        for ref in known:
             lock = self._portable_existing(ref, component)
             if lock is not None:
-                return lock
+                return self._caller_deadlock(ref.code, component) or lock
+        for func in dict.fromkeys(g.function for g in component):
+            for ref in self.ctx.held_locks(func):
+                lock = self._portable_existing(ref, component)
+                if lock is not None and self._caller_deadlock(ref.code, component) is None:
+                    return lock
         domain = component[0].domain
         if domain.kind in ("class", "instance"):
             class_level, instance_level = self.ctx.class_lock_attrs(domain.owner)
             attrs = class_level + (instance_level if domain.kind == "instance" else [])
+            for attr in attrs:
+                if self._caller_deadlock(attr, component) is None:
+                    return _Lock(name=None, existing=attr)
             if attrs:
-                return _Lock(name=None, existing=attrs[0])
+                return self._caller_deadlock(attrs[0], component)
         states = list(dict.fromkeys(_stem(g.state) for g in component))
         name = "_" + "_".join(states[:3]) + "_lock"
         base, n = name, 1
@@ -271,6 +320,26 @@ class LockPlanner:
         kind = "RLock" if any(g.reentrant for g in component) else "Lock"
         return _Lock(name=name, existing=None, kind=kind)
 
+    def _callee_deadlock(self, component: list[Guard], lock: _Lock) -> str | None:
+        """Why holding an existing non-reentrant lock around the guarded code would
+        deadlock: the code calls a function of this module that takes the same lock."""
+        if lock.existing is None:
+            return None
+        attr = lock.existing.rsplit(".", 1)[-1]
+        if self.ctx.is_reentrant_lock(attr):
+            return None
+        by_attr = component[0].domain.kind in ("class", "instance")
+        for g in component:
+            for callee in called_functions(self.ctx, (g.stmt, *g.followers), g.function):
+                for ref in self.ctx.held_locks(callee):
+                    same = ref.code.rsplit(".", 1)[-1] == attr and "." in ref.code if by_attr else ref.code == lock.existing
+                    if same:
+                        return (
+                            f"it calls {callee.name.value}(), which takes `{ref.code}` too; holding that lock here "
+                            "would deadlock"
+                        )
+        return None
+
     # --- placement ----------------------------------------------------------------------
     def _body_of(self, domain: Domain) -> cst.CSTNode | None:
         if domain.kind == "module":
@@ -279,18 +348,23 @@ class LockPlanner:
         return block if isinstance(block, cst.IndentedBlock) else None
 
     def _insert_index(self, domain: Domain, body: list, anchor: str) -> int:
-        """Index of the statement after which the new lock is defined (-1: at the top)."""
-        top = 0 if not body or not _is_docstring(body[0]) else 1
+        """Index of the statement after which the new lock is defined (-1: at the top).
+
+        Right after the state's own assignment when that is a simple statement; before the
+        compound statement (``if __name__ == ...``, ``try``) that assigns it otherwise, so the
+        lock exists before any code in that block can run; after the docstring and imports
+        (including an existing threading import) when the body never assigns the state.
+        """
+        top = 1 if body and _is_docstring(body[0]) else 0
         if domain.kind == "module":
             top = _import_block_end(body)
             for i, stmt in enumerate(body):
-                if isinstance(stmt, cst.SimpleStatementLine) and "threading" in top_level_bindings(stmt) | set(
-                    self.ctx.threading_names.values()
-                ):
+                if _imports_threading(stmt):
                     top = max(top, i + 1)
         for i, stmt in enumerate(body):
             if anchor in top_level_bindings(stmt):
-                return max(i, top - 1)
+                position = i if isinstance(stmt, cst.SimpleStatementLine) else i - 1
+                return max(position, top - 1)
         return top - 1
 
     def _factory(self, kind: str) -> str:
@@ -302,13 +376,20 @@ class LockPlanner:
         return f"threading.{kind}()"
 
     # --- the whole thing ----------------------------------------------------------------
-    def run(self) -> Outcome:
+    def run(self, write: bool = True) -> Outcome:
+        """Plan every fix; with ``write``, also produce the rewritten module (else the
+        outcome's module is the input: enough to know what would be applied or refused)."""
         self.needs_import = False
         guards, replaces = self._prune()
         wraps: dict[int, tuple[str, Guard]] = {}
         defs: dict[int, list[tuple[int, str]]] = {}
         for component in self._components(guards).values():
             lock = self._choose(component)
+            reason = lock if isinstance(lock, str) else self._callee_deadlock(component, lock)
+            if reason is not None:
+                for g in component:
+                    self.refused[id(g)] = reason
+                continue
             if lock.name is not None:
                 domain = component[0].domain
                 container = self._body_of(domain)
@@ -318,7 +399,8 @@ class LockPlanner:
                     continue
                 body = list(container.body)
                 anchors = dict.fromkeys(g.anchor or g.state for g in component)
-                index = max(self._insert_index(domain, body, anchor) for anchor in anchors)
+                # The earliest place: every function using the lock runs after it exists.
+                index = min(self._insert_index(domain, body, anchor) for anchor in anchors)
                 defs.setdefault(id(container), []).append((index, f"{lock.name} = {self._factory(lock.kind)}"))
                 self.inserted.lock_names.add(lock.name)
             for g in component:
@@ -333,12 +415,17 @@ class LockPlanner:
                     self._substitution(g.stmt, g.replacement)
         for r in replaces:
             self._substitution(r.stmt, r.new)
-        touched = [*(stmt for g in guards for stmt in (g.stmt, *g.followers) if id(stmt) in wraps), *(r.stmt for r in replaces)]
-        touched += [self._body_of(g.domain) for g in guards if id(self._body_of(g.domain)) in defs]
-        on_the_way = {id(node) for t in touched for node in (t, *self.ctx.ancestors(t))}
-        applier = _Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, self.ctx.module, on_the_way)
-        module = self.ctx.module.visit(applier)
-        if self.needs_import:
+        module = self.ctx.module
+        if write:
+            touched = [*(stmt for g in guards for stmt in (g.stmt, *g.followers) if id(stmt) in wraps), *(r.stmt for r in replaces)]
+            touched += [self._body_of(g.domain) for g in guards if id(self._body_of(g.domain)) in defs]
+            on_the_way = {id(node) for t in touched for node in (t, *self.ctx.ancestors(t))}
+            applier = _Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, module, on_the_way)
+            module = module.visit(applier)
+            for g in guards:
+                if id(g.stmt) in wraps and id(g.stmt) not in applier.written and id(g) not in self.refused:
+                    self.refused[id(g)] = "the statement is not in a block ftmigrate can rewrite"
+        if write and self.needs_import:
             context = CodemodContext()
             AddImportsVisitor.add_needed_import(context, "threading")
             module = module.visit(_TopLevelImports(context))
@@ -365,6 +452,17 @@ def _is_docstring(stmt: cst.CSTNode) -> bool:
     )
 
 
+def _imports_threading(stmt: cst.CSTNode) -> bool:
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    for small in stmt.body:
+        if isinstance(small, cst.Import) and any(dotted(a.name) == "threading" for a in small.names):
+            return True
+        if isinstance(small, cst.ImportFrom) and small.module is not None and dotted(small.module) == "threading":
+            return True
+    return False
+
+
 def _import_block_end(body: list) -> int:
     """Where AddImportsVisitor puts new imports: after the docstring and leading imports."""
     i = 1 if body and _is_docstring(body[0]) else 0
@@ -373,6 +471,17 @@ def _import_block_end(body: list) -> int:
     ):
         i += 1
     return i
+
+
+def _blank_lines(stmt: cst.CSTNode | None) -> tuple:
+    """The blank lines ``stmt`` starts with (before any comment): a lock defined between two
+    blocks is spaced like the code around it."""
+    lines = []
+    for line in getattr(stmt, "leading_lines", ()):
+        if line.comment is not None:
+            break
+        lines.append(cst.EmptyLine(indent=False))  # no trailing whitespace in indented bodies
+    return tuple(lines)
 
 
 _STAND_IN = cst.SimpleStatementLine(body=[cst.Pass()])
@@ -411,6 +520,7 @@ class _Applier(cst.CSTTransformer):
         self.defs = defs
         self.config = module.config_for_parsing
         self.on_the_way = on_the_way
+        self.written: set[int] = set()  # id() of the original statements actually wrapped
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         return id(node) in self.on_the_way
@@ -424,11 +534,17 @@ class _Applier(cst.CSTTransformer):
         return cst.With(items=self._lock_item(expr), body=cst.IndentedBlock(body=inner), leading_lines=first.leading_lines)
 
     def _double_checked(self, expr: str, stmt: cst.If) -> cst.If:
+        """``if T: body`` -> ``if T: with L: if T: body``. Comments above the ``if`` and at
+        the end of its line stay on the outer (original) line; the body keeps its own."""
+        header = cst.TrailingWhitespace()
         inner = stmt.with_changes(leading_lines=())
+        if isinstance(stmt.body, cst.IndentedBlock):
+            header = stmt.body.header
+            inner = inner.with_changes(body=stmt.body.with_changes(header=cst.TrailingWhitespace()))
         with_ = cst.With(items=self._lock_item(expr), body=cst.IndentedBlock(body=[inner]))
         return cst.If(
             test=stmt.test.deep_clone(),
-            body=cst.IndentedBlock(body=[with_]),
+            body=cst.IndentedBlock(body=[with_], header=header),
             leading_lines=stmt.leading_lines,
             whitespace_before_test=stmt.whitespace_before_test,
             whitespace_after_test=stmt.whitespace_after_test,
@@ -438,18 +554,29 @@ class _Applier(cst.CSTTransformer):
         defs: dict[int, list[str]] = {}
         for index, code in self.defs.get(id(container), []):
             defs.setdefault(index, []).append(code)
-        out = [cst.parse_statement(code + self.config.default_newline, config=self.config) for code in defs.get(-1, [])]
+
+        def defs_at(index: int) -> list[cst.BaseStatement]:
+            return [cst.parse_statement(code + self.config.default_newline, config=self.config) for code in defs.get(index, [])]
+
+        out = defs_at(-1)
+        if out and original and isinstance(updated[0], (cst.FunctionDef, cst.ClassDef)) and not updated[0].leading_lines:
+            # A lock defined above what was the first statement of a body, a def: keep them apart.
+            updated = (updated[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)]), *updated[1:])
         i = 0
         while i < len(original):
             stmt = updated[i]
             if id(original[i]) in self.replaces:
-                stmt = self.replaces[id(original[i])].with_changes(leading_lines=stmt.leading_lines)
+                # The replacement's own leading lines (comments it carries over from the
+                # statement it replaces) go after the replaced statement's.
+                new = self.replaces[id(original[i])]
+                stmt = new.with_changes(leading_lines=(*stmt.leading_lines, *new.leading_lines))
             wrap = self.wraps.get(id(original[i]))
             last = i
             if wrap is None:
                 out.append(stmt)
             else:
                 expr, guard = wrap
+                self.written.add(id(original[i]))
                 if guard.replacement is not None:
                     stmt = guard.replacement.with_changes(leading_lines=stmt.leading_lines)
                 if guard.double_checked:
@@ -462,9 +589,16 @@ class _Applier(cst.CSTTransformer):
                             break
                         last += 1
                         group.append(updated[last])
+                        self.written.add(id(original[last]))
                     out.append(self._with(expr, group))
             for k in range(i, last + 1):
-                out += [cst.parse_statement(code + self.config.default_newline, config=self.config) for code in defs.get(k, [])]
+                following = updated[k + 1] if k + 1 < len(updated) else None
+                # After a block, or after a docstring, a lock is spaced like the code that follows.
+                after_block = isinstance(original[k], cst.BaseCompoundStatement) or (k == 0 and _is_docstring(original[k]))
+                spacing = _blank_lines(following) if after_block else ()
+                for code in defs.get(k, []):
+                    statement = cst.parse_statement(code + self.config.default_newline, config=self.config)
+                    out.append(statement.with_changes(leading_lines=spacing))
             i = last + 1
         return out
 
@@ -478,9 +612,12 @@ class _Applier(cst.CSTTransformer):
         wrap = self.wraps.get(id(original_node))
         if wrap is None:
             return updated_node
+        self.written.add(id(original_node))
         line = cst.SimpleStatementLine(body=updated_node.body)
         return cst.IndentedBlock(body=[self._with(wrap[0], [line])], header=updated_node.trailing_whitespace)
 
 
-def apply_fixes(ctx: FileContext, guards: list[Guard], replaces: list[Replace], known: list[tuple[Guard, LockRef]]) -> Outcome:
-    return LockPlanner(ctx, guards, replaces, known).run()
+def apply_fixes(
+    ctx: FileContext, guards: list[Guard], replaces: list[Replace], known: list[tuple[Guard, LockRef]], *, write: bool = True
+) -> Outcome:
+    return LockPlanner(ctx, guards, replaces, known).run(write)

@@ -14,13 +14,15 @@ from typing import IO
 from ftmigrate import __version__
 from ftmigrate.results import FileResult
 from ftmigrate.runner import APPLY, DIFF, SCAN, RunReport, display_path
+from ftmigrate.terminal import colorize_diff
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    suffix = "es" if word.endswith(("s", "x", "ch", "sh")) else "s"
+    return f"{n} {word}{'' if n == 1 else suffix}"
 
 
 def summary(report: RunReport) -> dict:
@@ -46,7 +48,9 @@ def error_lines(report: RunReport) -> list[str]:
     return [f"error: {display_path(r.path)}: {r.error}" for r in report.errors]
 
 
-def text_lines(report: RunReport) -> list[str]:
+def text_lines(report: RunReport, *, fixed_files: bool = True) -> list[str]:
+    """One line per finding (after apply: per finding left unfixed), then, after apply and
+    unless ``fixed_files`` is false, one ``fixed path (N fixes)`` line per changed file."""
     lines = []
     for f in report.findings:
         if report.mode == SCAN:
@@ -55,7 +59,7 @@ def text_lines(report: RunReport) -> list[str]:
         elif not f.fixed:
             reason = f" (not fixed: {f.unfixable_reason})" if f.unfixable_reason else " (no automatic fix)"
             lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}{reason}")
-    if report.mode == APPLY:
+    if report.mode == APPLY and fixed_files:
         for r in report.changed:
             lines.append(f"fixed {display_path(r.path)} ({_plural(r.fixed, 'fix')})")
     return lines
@@ -80,17 +84,17 @@ def summary_line(report: RunReport) -> str:
     )
 
 
-def _lines(text: str) -> list[str]:
+def split_lines(text: str) -> list[str]:
     """Lines with their own endings; unlike str.splitlines, form feeds do not end a line."""
     return _LINE.findall(text)
 
 
 def unified_diff(result: FileResult) -> bytes:
     """A git-applyable diff of one file, in the file's own encoding and line endings."""
-    path = display_path(result.path)
+    path = display_path(result.path).lstrip("/")
     bom = "\ufeff" if result.source.encoding == "utf-8-sig" else ""
-    old = _lines(bom + result.source.text)
-    new = _lines(bom + result.new_text)
+    old = split_lines(bom + result.source.text)
+    new = split_lines(bom + result.new_text)
     out = []
     for line in difflib.unified_diff(old, new, f"a/{path}", f"b/{path}", n=3):
         if line.startswith(("---", "+++", "@@")):
@@ -102,7 +106,8 @@ def unified_diff(result: FileResult) -> bytes:
     return "".join(out).encode(result.source.encoding.replace("-sig", ""))
 
 
-def write_diffs(report: RunReport, stream: IO[bytes]) -> None:
+def write_diffs(report: RunReport, stream: IO[bytes], *, color: bool = False) -> None:
     for result in report.changed:
-        stream.write(unified_diff(result))
+        diff = unified_diff(result)
+        stream.write(colorize_diff(diff) if color else diff)
     stream.flush()

@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Protocol, Sequence
 
 from ftmigrate.cache import Cache
 from ftmigrate.config import Config
@@ -60,6 +60,16 @@ class RunReport:
         return 1 if any(not f.fixed for f in self.findings) else 0
 
 
+class RunObserver(Protocol):
+    """Told about a run as it goes (progress bar, --verbose); ``start`` gets the file count."""
+
+    def start(self, total: int) -> None: ...
+
+    def file_done(self, result: FileResult) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, so diffs apply with ``git apply -p1``."""
     absolute = Path(os.path.abspath(path))
@@ -75,6 +85,8 @@ def run(
     config: Config,
     mode: str,
     *,
+    force_exclude: bool = False,
+    observer: RunObserver | None = None,
     jobs: int = 1,
     cache: bool = False,
     prefilter: bool = True,
@@ -86,7 +98,13 @@ def run(
     parses every file with LibCST (the plain path, for tests). Neither changes a result.
     """
     report = RunReport(mode=mode)
-    found = discover(list(paths), exclude=config.exclude, root=config.root, respect_gitignore=config.respect_gitignore)
+    found = discover(
+        list(paths),
+        exclude=config.exclude,
+        root=config.root,
+        respect_gitignore=config.respect_gitignore,
+        force_exclude=force_exclude,
+    )
     for path, reason in found.errors:
         report.results.append(FileResult(path=path, error=reason))
     fix = mode != SCAN
@@ -103,16 +121,24 @@ def run(
         rules = rules.resolve() if isinstance(rules, RuleSelection) else list(rules)
         options = {"fix": fix, "shared_classes": tuple(config.shared_classes), "prefilter": prefilter}
         fresh = check_files_parallel(todo, rules, options, jobs=jobs, store=store)
-    for hit in cached:
-        result = hit if hit is not None else next(fresh)
-        if mode == APPLY and result.changed and result.error is None:
-            try:
-                write_atomic(result.source, result.new_text)
-            except (SourceError, OSError) as exc:
-                result.error = str(exc) if isinstance(exc, SourceError) else f"cannot write: {exc.strerror or exc}"
-                for finding in result.findings:
-                    finding.fixed = False
-        report.results.append(result)
+    if observer is not None:
+        observer.start(len(found.files))
+    try:
+        for hit in cached:
+            result = hit if hit is not None else next(fresh)
+            if mode == APPLY and result.changed and result.error is None:
+                try:
+                    write_atomic(result.source, result.new_text)
+                except (SourceError, OSError) as exc:
+                    result.error = str(exc) if isinstance(exc, SourceError) else f"cannot write: {exc.strerror or exc}"
+                    for finding in result.findings:
+                        finding.fixed = False
+            report.results.append(result)
+            if observer is not None:
+                observer.file_done(result)
+    finally:
+        if observer is not None:
+            observer.stop()
     return report
 
 

@@ -21,6 +21,17 @@ class RuleSelection:
     select: tuple[str, ...] | None
     ignore: tuple[str, ...] = ()
 
+    @classmethod
+    def configured(cls, select: list[str], ignore: list[str], config) -> RuleSelection:
+        """Command-line ``select``/``ignore`` over the config's (a ``Config``).
+
+        As in ruff, a ``--select`` on the command line starts the selection afresh: the
+        config's select and ignore give way to it; a ``--ignore`` alone adds to the config's.
+        """
+        if select:
+            return cls(tuple(select), tuple(ignore))
+        return cls(None if config.select is None else tuple(config.select), tuple(config.ignore + ignore))
+
     def resolve(self) -> list[Rule]:
         """The rule objects; raises ConfigError for an unknown code or prefix."""
         from codemods import select_rules

@@ -2,10 +2,11 @@
 
 The output must compile, and its AST must equal the input's once the inserted lock code
 is taken away: ``with <inserted lock>:`` wrappers are unwrapped, double-checked ``if``s
-are collapsed back to one ``if``, inserted lock definitions and ``threading`` imports
-are dropped, and each declared rewrite (e.g. ``if k in d: del d[k]`` -> ``d.pop(k, None)``)
-is mapped back to the statement it replaced. Anything else that differs is a bug, and the
-file is left untouched.
+are collapsed back to one ``if`` (only when neither has an ``else``: the planner never
+writes that shape, and collapsing it would hide a lost ``else``), inserted lock
+definitions and ``threading`` imports are dropped, and each declared rewrite (e.g.
+``if k in d: del d[k]`` -> ``d.pop(k, None)``) is mapped back to the statement it
+replaced. Anything else that differs is a bug, and the file is left untouched.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class _Normalizer(ast.NodeTransformer):
                 and self._is_lock_with(stmt.body[0])
                 and len(stmt.body[0].body) == 1
                 and isinstance(stmt.body[0].body[0], ast.If)
+                and not stmt.body[0].body[0].orelse
                 and ast.dump(stmt.body[0].body[0].test) == ast.dump(stmt.test)
             ):
                 out.extend(self._statements(stmt.body[0].body))

@@ -10,7 +10,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TESTDATA = REPO / "testdata"
-FT_PYTHON_SCRIPT = REPO.parent / "shared" / "tools" / "ft-python.sh"
+# ../shared/tools/ft-python.sh next to the checkout (a worktree sits one level deeper).
+FT_PYTHON_SCRIPT = next(
+    (p / "shared" / "tools" / "ft-python.sh" for p in REPO.parents if (p / "shared" / "tools" / "ft-python.sh").exists()),
+    REPO.parent / "shared" / "tools" / "ft-python.sh",
+)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,6 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
     commands = re.findall(r"```sh\n(.*?)\n```", setup, re.S)
     assert commands == [
         "python3 -m pip install -e . && ftmigrate scan testdata/demo",
-        'python3 -m pip install -e ".[test]" && python3 -m pytest',
+        'python3 -m pip install -e ".[test,dask]" && python3 -m pytest',
     ]
     assert commands[1] in (REPO / ".ci" / "run").read_text()

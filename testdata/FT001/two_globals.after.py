@@ -1,8 +1,8 @@
 import threading
 
 hits = 0
-misses = 0
 _hits_misses_lock = threading.Lock()
+misses = 0
 
 
 def record(found):

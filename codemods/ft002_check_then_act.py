@@ -1,0 +1,610 @@
+"""FT002: check-then-act on a shared container (``if x not in seen: seen.append(x)``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import libcst as cst
+import libcst.matchers as m
+
+from ftmigrate.analysis import FileContext, calls_unknown_code, dotted, iter_function_nodes, top_level_bindings
+from ftmigrate.locking import MODULE, Domain, Guard, Replace
+from ftmigrate.rules import Example, Rule, Site
+
+# Methods that add or remove members of a list, set, dict or deque.
+MUTATORS = frozenset(
+    {
+        "append", "add", "insert", "update", "extend", "remove", "pop", "discard", "setdefault", "clear",
+        "popitem", "appendleft", "extendleft", "popleft", "difference_update", "intersection_update",
+        "symmetric_difference_update",
+    }
+)
+_MEMBERSHIP = m.ComparisonTarget(operator=m.In() | m.NotIn())
+_GET_CALL = m.Call(func=m.Attribute(attr=m.Name("get")))
+_DICT_FACTORY = m.Name("dict") | m.Name("defaultdict") | m.Name("OrderedDict") | m.Attribute(
+    value=m.Name("collections"), attr=m.Name("defaultdict") | m.Name("OrderedDict")
+)
+_DICT_VALUE = m.Dict() | m.DictComp() | m.Call(func=_DICT_FACTORY)
+_LITERAL = m.Integer() | m.Float() | m.Imaginary() | m.SimpleString() | m.ConcatenatedString() | m.Name()
+
+
+@dataclass(frozen=True)
+class Container:
+    """Shared state an ``if`` tests and changes: ``code`` as written (``self.items``) and
+    where its lock lives."""
+
+    code: str
+    state: str  # the bare name, used for the lock's name and placement
+    domain: Domain
+    where: str  # module | closure | instance | class, for the message
+    receiver: str | None = None
+
+
+def _branches(stmt: cst.If) -> tuple[list[cst.If], cst.Else | None]:
+    """The ``if`` and its ``elif``s, and the ``else``."""
+    links, node = [], stmt
+    while isinstance(node, cst.If):
+        links.append(node)
+        node = node.orelse
+    return links, node
+
+
+def tested(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """Containers a test asks about: ``x in c``, ``x not in c``, ``c.get(k)``."""
+    found = [target.comparator for target in m.findall(test, _MEMBERSHIP)]
+    found += [call.func.value for call in m.findall(test, _GET_CALL)]
+    return found
+
+
+class _OwnNodes(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.nodes: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.nodes.append(node)
+        return not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
+
+
+def own_nodes(root: cst.CSTNode) -> list[cst.CSTNode]:
+    """``root`` and every node below it, not descending into nested functions or classes."""
+    visitor = _OwnNodes()
+    root.visit(visitor)
+    return visitor.nodes
+
+
+def mutations(root: cst.CSTNode) -> Iterator[tuple[cst.BaseExpression, cst.CSTNode]]:
+    """(container, node) for each change of a container in ``root`` (not in nested
+    functions): ``c.append(x)``, ``c[k] = v``, ``c[k] += 1``, ``del c[k]``."""
+    for node in own_nodes(root):
+        if m.matches(node, m.Call(func=m.Attribute(attr=m.Name()))) and node.func.attr.value in MUTATORS:
+            yield node.func.value, node
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                if isinstance(target.target, cst.Subscript):
+                    yield target.target.value, node
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)) and isinstance(node.target, cst.Subscript):
+            yield node.target.value, node
+        elif isinstance(node, cst.Del):
+            targets = [e.value for e in node.target.elements] if isinstance(node.target, cst.Tuple) else [node.target]
+            for target in targets:
+                if isinstance(target, cst.Subscript):
+                    yield target.value, node
+
+
+def changed_in(root: cst.CSTNode) -> set[str]:
+    return {dotted(c) for c, _ in mutations(root)} - {None}
+
+
+def _exits(block: cst.BaseSuite) -> bool:
+    """The block always leaves: it ends with ``return``, ``raise``, ``continue`` or ``break``."""
+    last = block.body[-1] if isinstance(block, cst.SimpleStatementSuite) else None
+    if isinstance(block, cst.IndentedBlock) and isinstance(block.body[-1], cst.SimpleStatementLine):
+        last = block.body[-1].body[-1]
+    return isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break))
+
+
+@dataclass(frozen=True)
+class CheckThenChange:
+    """A container an ``if`` tests and then changes, and the statements after the ``if``
+    that belong to the same critical section (``if x in seen: return`` / ``seen.add(x)``)."""
+
+    code: str
+    followers: tuple[cst.BaseStatement, ...] = ()
+
+
+def checked_then_changed(stmt: cst.If, after: Sequence[cst.BaseStatement] = ()) -> list[CheckThenChange]:
+    """Containers that a test of the ``if`` chain asks about and that the branch it
+    guards, a later ``elif``/``else`` branch, or -- when that branch always leaves -- a
+    statement after the ``if`` then changes."""
+    links, orelse = _branches(stmt)
+    branches = [link.body for link in links] + ([orelse.body] if orelse is not None else [])
+    changed = [changed_in(branch) for branch in branches]
+    changed_after = [changed_in(s) for s in after] if orelse is None else []
+    found: dict[str, CheckThenChange] = {}
+    for i, link in enumerate(links):
+        later = set().union(*changed[i:])
+        for code in (dotted(c) for c in tested(link.test)):
+            if code is None:
+                continue
+            if _exits(link.body) and any(code in c for c in changed_after):
+                last = max(k for k, c in enumerate(changed_after) if code in c)
+                found[code] = CheckThenChange(code, tuple(after[: last + 1]))
+            elif code in later and code not in found:
+                found[code] = CheckThenChange(code)
+    return list(found.values())
+
+
+def _pure(expr: cst.BaseExpression) -> bool:
+    """A literal or a name: evaluating it has no side effects (and once is like twice)."""
+    if m.matches(expr, _LITERAL):
+        return True
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, (cst.Minus, cst.Plus)):
+        return _pure(expr.expression)
+    if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        return all(isinstance(e, cst.Element) and _pure(e.value) for e in expr.elements)
+    if isinstance(expr, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and _pure(e.key) and _pure(e.value) for e in expr.elements)
+    return False
+
+
+def _only_small_statement(block: cst.BaseSuite) -> cst.BaseSmallStatement | None:
+    if isinstance(block, cst.SimpleStatementSuite):
+        body = block.body
+    elif len(block.body) == 1 and isinstance(block.body[0], cst.SimpleStatementLine):
+        body = block.body[0].body
+    else:
+        return None
+    return body[0] if len(body) == 1 else None
+
+
+def _single_membership(test: cst.BaseExpression, operator: type, container: str) -> cst.BaseExpression | None:
+    """``key`` when ``test`` is exactly ``key <operator> container`` with a side-effect-free key."""
+    if (
+        isinstance(test, cst.Comparison)
+        and not test.lpar
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, operator)
+        and dotted(test.comparisons[0].comparator) == container
+        and _pure(test.left)
+    ):
+        return test.left
+    return None
+
+
+def _subscript_key(expr: cst.BaseExpression, container: str) -> cst.BaseExpression | None:
+    if isinstance(expr, cst.Subscript) and dotted(expr.value) == container and len(expr.slice) == 1:
+        index = expr.slice[0].slice
+        if isinstance(index, cst.Index) and index.star is None:
+            return index.value
+    return None
+
+
+def atomic_form(ctx: FileContext, stmt: cst.If, container: str) -> str | None:
+    """The one dict call equivalent to ``stmt``, if there is one (the caller knows the
+    container is a dict):
+
+    - ``if k in d: del d[k]``         -> ``d.pop(k, None)``
+    - ``if k not in d: d[k] = value`` -> ``d.setdefault(k, value)`` (value a literal or name)
+    """
+    if stmt.orelse is not None:
+        return None
+    action = _only_small_statement(stmt.body)
+    code = ctx.code
+    key = _single_membership(stmt.test, cst.In, container)
+    if key is not None and isinstance(action, cst.Del):
+        deleted = _subscript_key(action.target, container)
+        if deleted is not None and deleted.deep_equals(key):
+            return f"{container}.pop({code(key)}, None)"
+    key = _single_membership(stmt.test, cst.NotIn, container)
+    if key is not None and m.matches(action, m.Assign(targets=[m.AssignTarget()])):
+        stored = _subscript_key(action.targets[0].target, container)
+        if stored is not None and stored.deep_equals(key) and _pure(action.value):
+            return f"{container}.setdefault({code(key)}, {code(action.value)})"
+    return None
+
+
+def replacement(ctx: FileContext, stmt: cst.If, code: str) -> cst.SimpleStatementLine:
+    """``code`` as a statement that keeps the comments of ``stmt``: a single end-of-line
+    comment stays at the end of the line, any others become lines above it."""
+    new = cst.parse_statement(code + ctx.module.config_for_parsing.default_newline, config=ctx.module.config_for_parsing)
+    inner = stmt.with_changes(leading_lines=())
+    comments = m.findall(inner, m.Comment())
+    if not comments:
+        return new
+    trailing = m.findall(inner, m.TrailingWhitespace(comment=m.Comment()))
+    if len(comments) == 1 and len(trailing) == 1:
+        return new.with_changes(trailing_whitespace=trailing[0].with_changes(whitespace=cst.SimpleWhitespace("  ")))
+    lines = [cst.EmptyLine(comment=c) for c in comments]
+    return new.with_changes(leading_lines=lines)
+
+
+def _is_dict_value(expr: cst.BaseExpression | None) -> bool:
+    return expr is not None and m.matches(expr, _DICT_VALUE)
+
+
+class _Resolver:
+    """Which shared state a container expression names, seen from one function."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self.module_assigned = self._module_assigned()
+        self.classes = {s.name.value: s for s in ctx.module.body if isinstance(s, cst.ClassDef)}
+        self._scopes: dict[int, tuple[set[str], set[str], set[str]]] = {}
+
+    def _scope(self, func: cst.FunctionDef) -> tuple[set[str], set[str], set[str]]:
+        """(``global`` names, ``nonlocal`` names, locals and parameters) of ``func``, computed once."""
+        if id(func) not in self._scopes:
+            ctx = self.ctx
+            self._scopes[id(func)] = (
+                ctx.declared(func, cst.Global),
+                ctx.declared(func, cst.Nonlocal),
+                ctx.local_bindings(func) | self._params(func),
+            )
+        return self._scopes[id(func)]
+
+    def _module_assigned(self) -> set[str]:
+        """Module names bound by assignment (not by def, class or import)."""
+        names: set[str] = set()
+        for stmt in self.ctx.module.body:
+            if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body):
+                continue
+            if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                names |= top_level_bindings(stmt)
+        return names
+
+    def _params(self, func: cst.FunctionDef) -> set[str]:
+        params = func.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+        return {p.name.value for p in every}
+
+    def inner_functions_escape(self, owner: cst.FunctionDef) -> bool:
+        """A function defined in ``owner`` leaves it (returned, stored, handed to a thread),
+        so its closure variables can outlive the call and be shared. Functions only ever
+        called in place (``get_abbr(i)``) share their closure with that one call alone."""
+        nodes = iter_function_nodes(owner)
+        inner = {n.name.value for n in nodes if isinstance(n, cst.FunctionDef)}
+        called = {id(n.func) for n in nodes if isinstance(n, cst.Call)}
+        return any(isinstance(n, cst.Name) and n.value in inner and id(n) not in called for n in nodes)
+
+    def closure_owner(self, func: cst.FunctionDef, name: str) -> cst.FunctionDef | None:
+        """The enclosing function whose local ``name`` ``func`` uses (free or ``nonlocal``)."""
+        for ancestor in self.ctx.ancestors(func):
+            if isinstance(ancestor, cst.FunctionDef):
+                globals_, nonlocals, locals_ = self._scope(ancestor)
+                if name in globals_:
+                    return None
+                if name in locals_ and name not in nonlocals:
+                    return ancestor
+        return None
+
+    def resolve(self, func: cst.FunctionDef, code: str) -> Container | None:
+        """``seen``, ``self.items``, ``cls.registry`` or ``Plugin.registry`` as seen from
+        ``func``; None for a local or parameter, or anything we cannot place a lock for."""
+        ctx = self.ctx
+        globals_, nonlocals, locals_ = self._scope(func)
+        parts = code.split(".")
+        if len(parts) == 1:
+            name = parts[0]
+            if name in globals_:
+                return Container(code, name, MODULE, "module")
+            if name in locals_ and name not in nonlocals:
+                return None
+            owner = self.closure_owner(func, name)
+            if owner is not None:
+                if name in nonlocals or self.inner_functions_escape(owner):
+                    return Container(code, name, Domain("closure", owner), "closure")
+                return None
+            if name in self.module_assigned:
+                return Container(code, name, MODULE, "module")
+            return None
+        if len(parts) != 2:
+            return None
+        root, attr = parts
+        cls = ctx.method_class(func)
+        if cls is not None and ctx.first_param(func) == root:
+            kind = ctx.method_kind(func)
+            if kind in ("instance", "class"):
+                return Container(code, attr, Domain(kind, cls), kind, receiver=root)
+            return None
+        cls = self.classes.get(root)
+        if cls is not None and root not in locals_ and attr in _class_bindings(cls):
+            return Container(code, attr, Domain("class", cls), "class", receiver=root)
+        return None
+
+    def is_dict(self, container: Container) -> bool:
+        """Every assignment of the container makes a dict (so ``pop``/``setdefault`` are
+        the dict's own atomic methods)."""
+        values = self._assigned_values(container)
+        return bool(values) and all(_is_dict_value(v) for v in values)
+
+    def _assigned_values(self, container: Container) -> list[cst.BaseExpression | None]:
+        ctx, domain = self.ctx, container.domain
+        if domain.kind in ("module", "closure"):
+            scope = ctx.scopes[ctx.module] if domain.kind == "module" else ctx.scopes[domain.owner.body]
+            values = []
+            for assignment in scope.assignments[container.state]:
+                node = assignment.node
+                parent = ctx.parent(node) if isinstance(node, cst.CSTNode) else None
+                if isinstance(parent, cst.AssignTarget):
+                    values.append(ctx.parent(parent).value)
+                elif isinstance(parent, cst.AnnAssign):
+                    if parent.value is not None:  # `d: dict[str, int]` alone binds nothing
+                        values.append(parent.value)
+                else:
+                    values.append(None)
+            return values
+        cls, attr = domain.owner, container.state
+        values = []
+        for stmt in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    values += [v for t, v in _assignments(small) if m.matches(t, m.Name(attr))]
+        for node in m.findall(cls, m.Assign() | m.AnnAssign() | m.AugAssign()):
+            values += [v for t, v in _assignments(node) if m.matches(t, m.Attribute(value=m.Name(), attr=m.Name(attr)))]
+        return values
+
+
+def _assignments(node: cst.CSTNode) -> list[tuple[cst.BaseExpression, cst.BaseExpression | None]]:
+    if isinstance(node, cst.Assign):
+        return [(t.target, node.value) for t in node.targets]
+    if isinstance(node, cst.AnnAssign):
+        return [(node.target, node.value)] if node.value is not None else []
+    if isinstance(node, cst.AugAssign):
+        return [(node.target, None)]
+    return []
+
+
+def _class_bindings(cls: cst.ClassDef) -> set[str]:
+    names: set[str] = set()
+    for stmt in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
+        names |= top_level_bindings(stmt)
+    return names
+
+
+def takes_lock(ctx: FileContext, stmts: Sequence[cst.CSTNode]) -> str | None:
+    """A lock the statements take themselves (``with lock:`` or ``lock.acquire()``)."""
+    for node in (n for stmt in stmts for n in own_nodes(stmt)):
+        if isinstance(node, cst.With):
+            for item in node.items:
+                if ctx.is_lock_expr(item.item):
+                    return ctx.code(item.item)
+        if m.matches(node, m.Call(func=m.Attribute(attr=m.Name("acquire")))) and ctx.is_lock_expr(node.func.value):
+            return ctx.code(node.func.value)
+    return None
+
+
+def _statements_after(ctx: FileContext, stmt: cst.CSTNode) -> Sequence[cst.BaseStatement]:
+    block = ctx.parent(stmt)
+    if not isinstance(block, cst.IndentedBlock):
+        return ()
+    index = next(i for i, s in enumerate(block.body) if s is stmt)
+    return block.body[index + 1 :]
+
+
+def _return_reading(after: Sequence[cst.BaseStatement], containers: set[str]) -> tuple[cst.BaseStatement, ...]:
+    """``return cache[key]`` right after the locked code joins it, so the value returned is
+    the one the critical section ensured (no other thread removes it in between)."""
+    if after and m.matches(after[0], m.SimpleStatementLine(body=[m.Return(value=m.MatchIfTrue(lambda v: v is not None))])):
+        if any(dotted(node) in containers for node in m.findall(after[0], m.Name() | m.Attribute())):
+            return (after[0],)
+    return ()
+
+
+@dataclass(eq=False)
+class _Candidate:
+    stmt: cst.CSTNode  # the `if`, or for a change already under a lock, its statement
+    function: cst.FunctionDef
+    container: Container
+    followers: tuple[cst.BaseStatement, ...] = ()
+    nested: bool = False  # inside another candidate `if`, whose lock will cover it
+
+
+class CheckThenAct(Rule):
+    """
+    ## What it does
+    Finds a test of a shared container followed by a change of that container in the
+    branch the test guards: `if x not in seen: seen.append(x)`, `if k in d: del d[k]`,
+    `if k not in cache: cache[k] = compute(k)`, `if not d.get(k): ...`,
+    `if d.get(k) is None: ...`; also when the change is in an `elif`/`else` branch, or
+    after an `if` that leaves (`if x in seen: return` then `seen.add(x)`). Changes are
+    `append`, `add`, `insert`, `extend`, `update`, `remove`, `discard`, `pop`,
+    `setdefault`, `clear`, `c[k] = v`, `c[k] += v` and `del c[k]`.
+
+    Shared means: a module-level name, a `global` or `nonlocal` name, a closure
+    variable of a function that leaves its parent (returned or handed to a thread), a
+    class attribute (`cls.x`, `ClassName.x`) or instance state (`self.x`). A container
+    created in the same function, or passed in as a parameter, is not reported.
+
+    ## Why is this bad under free-threading?
+    `x in seen` and `seen.append(x)` are each atomic, the pair is not: two threads both
+    find `x` missing and both append it. On free-threaded CPython 3.13t, six threads
+    adding the same 300 items to such a list got duplicates in a third to a half of 200
+    trials, and a compute-on-miss cache computed keys twice about as often (never after
+    the fix).
+
+    ## Example
+    ```python
+    seen = []
+
+    def remember(item):
+        if item not in seen:
+            seen.append(item)
+    ```
+
+    ## Use instead
+    ```python
+    import threading
+
+    seen = []
+    _seen_lock = threading.Lock()
+
+    def remember(item):
+        with _seen_lock:
+            if item not in seen:
+                seen.append(item)
+    ```
+
+    ## Fix safety
+    Two dict idioms become one atomic dict call: `if k in d: del d[k]` becomes
+    `d.pop(k, None)` and `if k not in d: d[k] = value` becomes `d.setdefault(k, value)`.
+    Only when every assignment of `d` makes a dict (`{}`, `dict()`, `defaultdict()`),
+    the key and value are literals or names (`setdefault` evaluates the value even when
+    the key exists), there is no `else`, and no other code relies on a lock for `d`
+    (another test of `d` that needs one, or a change of `d` already under a lock).
+
+    Everything else is wrapped whole, test and all branches, in `with <lock>:`, so no
+    other thread changes the container between the test and the change; after an `if`
+    that leaves, the statements up to the last change join the block, and so does a
+    `return cache[key]` right after it. The lock is a module-level lock for module and
+    `global` containers, one in the enclosing function for closure containers, and for
+    `self.x`, `cls.x` and `ClassName.x` the class's own lock attribute (`self._lock`)
+    when it has one, else a new class attribute `_x_lock = threading.Lock()`. That
+    lock is shared by all instances: correct, but coarse (two instances no longer pass
+    through the block at the same time). Containers tested in one `if` share one lock.
+    A lock that already guards the container elsewhere is reused, and code already under
+    a lock in its own function is left alone (a helper called with a caller's lock held
+    gets its own lock, taken inside the caller's).
+
+    When the block calls anything but the container's own methods and builtins
+    (`cache[k] = compute(k)`), a new lock is an `RLock`: if `compute` calls back into
+    the same code on the same thread, it re-acquires the lock instead of deadlocking.
+    The call now runs while the lock is held, so concurrent misses wait for each other
+    (each key is computed once). Not fixed, and reported with the reason: an `if` whose
+    branch already takes a lock (the test belongs under that lock, a change to make by
+    hand), one that awaits or yields, and one that calls a function of the same module
+    that takes the reused lock itself (holding it would deadlock).
+    """
+
+    code = "FT002"
+    name = "check-then-act"
+    summary = "membership test then change of a shared container without a lock"
+    tokens = (" in ", ".get(")
+
+    VALID = [
+        "def f(items):\n    seen = []\n    for x in items:\n        if x not in seen:\n            seen.append(x)\n",
+        "import threading\nseen = []\nlock = threading.Lock()\n\ndef f(x):\n    with lock:\n        if x not in seen:\n            seen.append(x)\n",
+        "seen = []\n\ndef f(x):\n    if x in seen:\n        print(x)\n",
+        "def f(seen, x):\n    if x not in seen:\n        seen.append(x)\n",
+        "seen = []\n\ndef f(x):\n    if x not in seen:  # ftmigrate: ignore[FT002]\n        seen.append(x)\n",
+        "def load(data):\n    names = {}\n\n    def name(i):\n        if i not in names:\n            names[i] = data[i].decode()\n"
+        "        return names[i]\n\n    return [name(i) for i in range(len(data))]\n",
+    ]
+    INVALID = [
+        Example(
+            "seen = []\n\ndef remember(item):\n    if item not in seen:\n        seen.append(item)\n",
+            "import threading\n\nseen = []\n_seen_lock = threading.Lock()\n\n"
+            "def remember(item):\n    with _seen_lock:\n        if item not in seen:\n            seen.append(item)\n",
+        ),
+        Example(
+            "cache = {}\n\ndef get(k):\n    if k not in cache:\n        cache[k] = compute(k)\n    return cache[k]\n",
+            "import threading\n\ncache = {}\n_cache_lock = threading.RLock()\n\n"
+            "def get(k):\n    with _cache_lock:\n        if k not in cache:\n            cache[k] = compute(k)\n        return cache[k]\n",
+        ),
+        Example(
+            "pending = {}\n\ndef done(k):\n    if k in pending:\n        del pending[k]\n",
+            "pending = {}\n\ndef done(k):\n    pending.pop(k, None)\n",
+        ),
+        Example(
+            "counts = {}\n\ndef start(k):\n    if k not in counts:\n        counts[k] = 0\n",
+            "counts = {}\n\ndef start(k):\n    counts.setdefault(k, 0)\n",
+        ),
+        Example(
+            "import threading\n\nclass Registry:\n    def __init__(self):\n        self._lock = threading.Lock()\n        self.names = set()\n\n"
+            "    def register(self, name):\n        if name in self.names:\n            return False\n        else:\n            self.names.add(name)\n            return True\n",
+            "import threading\n\nclass Registry:\n    def __init__(self):\n        self._lock = threading.Lock()\n        self.names = set()\n\n"
+            "    def register(self, name):\n        with self._lock:\n            if name in self.names:\n                return False\n            else:\n"
+            "                self.names.add(name)\n                return True\n",
+        ),
+        Example(
+            "import threading\nseen = []\nlock = threading.Lock()\n\ndef f(x):\n    if x not in seen:\n        with lock:\n            seen.append(x)\n",
+            None,
+        ),
+    ]
+
+    def check(self, ctx: FileContext) -> Iterator[Site]:
+        resolver = _Resolver(ctx)
+        candidates: list[_Candidate] = []
+        changes: list[_Candidate] = []  # every change of a shared container, to find the locks already used
+        for func in m.findall(ctx.module, m.FunctionDef()):
+            for node in iter_function_nodes(func):
+                if isinstance(node, cst.If) and not isinstance(ctx.parent(node), cst.If):  # an `elif` is part of its `if`
+                    candidates += self._candidates(ctx, resolver, func, node)
+            for expr, node in mutations(func.body):
+                code = dotted(expr)
+                container = resolver.resolve(func, code) if code else None
+                if container is not None:
+                    changes.append(_Candidate(ctx.statement_of(node), func, container))
+        spans = {id(s) for c in candidates for s in (c.stmt, *c.followers)}
+        shared = {id(c.stmt) for c in candidates if sum(d.stmt is c.stmt for d in candidates) > 1}
+        for cand in candidates:
+            cand.nested = id(cand.stmt) in shared or any(id(a) in spans for a in ctx.ancestors(cand.stmt))
+        by_state: dict[tuple, list[_Candidate]] = {}
+        for cand in candidates:
+            by_state.setdefault(_state_key(cand), []).append(cand)
+        for key, group in by_state.items():
+            elsewhere = [c for c in changes if _state_key(c) == key]
+            yield from self._sites(ctx, resolver, group, elsewhere)
+
+    @staticmethod
+    def _candidates(ctx: FileContext, resolver: _Resolver, func: cst.FunctionDef, stmt: cst.If) -> list[_Candidate]:
+        """One candidate per shared container the ``if`` tests and changes. Containers
+        whose lock lives elsewhere than the first one's (module vs. instance) are left out:
+        one statement gets one lock."""
+        after = _statements_after(ctx, stmt)
+        found = [(f, resolver.resolve(func, f.code)) for f in checked_then_changed(stmt, after)]
+        found = [(f, c) for f, c in found if c is not None]
+        if not found:
+            return []
+        found = [(f, c) for f, c in found if c.domain == found[0][1].domain]
+        # The critical section runs to the last change of any of them (`del a[k]` ... `del b[v]`).
+        followers = max((f.followers for f, _ in found), key=len)
+        followers += _return_reading(after[len(followers) :], {f.code for f, _ in found})
+        return [_Candidate(stmt, func, c, followers) for _, c in found]
+
+    def _sites(self, ctx: FileContext, resolver: _Resolver, group: list[_Candidate], changes: list[_Candidate]) -> Iterator[Site]:
+        container = group[0].container
+        message = (
+            f"`{container.code}` ({container.where} state) is tested and then changed without a lock; "
+            "two threads can both pass the test (check-then-act)"
+        )
+        # Changes already under a lock: not findings, but they tell the planner which lock
+        # guards this container, so the fix reuses it.
+        known = [(c, ctx.guard_of(c.stmt)) for c in changes]
+        known = [(c, lock) for c, lock in known if lock is not None]
+        for cand, lock in known:
+            yield self.site(cand.stmt, message, fix=_guard(cand), guarded_by=lock)
+        locked = {id(c): ctx.guard_of(c.stmt) for c in group}
+        atomic = {id(c): None if c.nested else atomic_form(ctx, c.stmt, container.code) for c in group}
+        # One atomic call only helps if nothing relies on a lock for this container.
+        use_atomic = all(atomic.values()) and not known and resolver.is_dict(container)
+        for cand in group:
+            inner_lock = takes_lock(ctx, (cand.stmt, *cand.followers))
+            if use_atomic:
+                fix = Replace(cand.stmt, replacement(ctx, cand.stmt, atomic[id(cand)]))
+                yield self.site(cand.stmt, message, fix=fix)
+            elif inner_lock is not None and locked[id(cand)] is None:
+                reason = f"a branch already takes `{inner_lock}`; move the test under that lock by hand"
+                yield self.site(cand.stmt, message, unfixable_reason=reason)
+            else:
+                yield self.site(cand.stmt, message, fix=_guard(cand), guarded_by=locked[id(cand)])
+
+
+def _state_key(cand: _Candidate) -> tuple:
+    return (cand.container.domain, cand.container.state, cand.container.code)
+
+
+def _guard(cand: _Candidate) -> Guard:
+    container = cand.container
+    return Guard(
+        stmt=cand.stmt,
+        state=container.state,
+        domain=container.domain,
+        function=cand.function,
+        reentrant=any(
+            calls_unknown_code(stmt, safe_receivers=frozenset({container.code})) for stmt in (cand.stmt, *cand.followers)
+        ),
+        receiver=container.receiver,
+        followers=cand.followers,
+    )

@@ -1,0 +1,465 @@
+"""FT003: lazy singletons and lazy globals created without a lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import libcst as cst
+import libcst.matchers as m
+
+from codemods.ft003_publication import NAME_OR_ATTR, Key, assignments_in, key_of, publication, spelled
+from ftmigrate.analysis import FileContext, calls_unknown_code, iter_function_nodes, shared_class_reason, top_level_bindings
+from ftmigrate.locking import MODULE, Domain, Guard
+from ftmigrate.rules import Example, Rule, Site
+
+# How lazy-initialisation code spells "not created yet".
+_IS_NONE = m.Comparison(comparisons=[m.ComparisonTarget(operator=m.Is(), comparator=m.Name("None"))])
+_NOT_HASATTR = m.UnaryOperation(
+    operator=m.Not(),
+    expression=m.Call(func=m.Name("hasattr"), args=[m.Arg(value=m.Name(), keyword=None), m.Arg(value=m.SimpleString(), keyword=None)]),
+)
+_NOT_IN_DICT = m.Comparison(
+    left=m.SimpleString(),
+    comparisons=[m.ComparisonTarget(operator=m.NotIn(), comparator=m.Attribute(value=m.Name(), attr=m.Name("__dict__")))],
+)
+_CLASS_CREATION_HOOKS = frozenset({"__init_subclass__", "__set_name__"})
+_OR_ASSIGN = m.Assign(targets=[m.AssignTarget(target=NAME_OR_ATTR)], value=m.BooleanOperation(operator=m.Or()))
+
+
+def checked_target(test: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``X`` in a test meaning "X does not exist yet": ``X is None``, ``not X``,
+    ``not hasattr(R, "x")`` and ``"x" not in R.__dict__`` (the last two give ``R.x``)."""
+    if m.matches(test, _IS_NONE) and m.matches(test.left, NAME_OR_ATTR):
+        return test.left
+    if m.matches(test, _NOT_HASATTR):
+        receiver, attr = test.expression.args[0].value, test.expression.args[1].value.evaluated_value
+        return cst.Attribute(value=receiver, attr=cst.Name(attr)) if attr.isidentifier() else None
+    if m.matches(test, _NOT_IN_DICT):
+        attr = test.left.evaluated_value
+        return cst.Attribute(value=test.comparisons[0].comparator.value, attr=cst.Name(attr)) if attr.isidentifier() else None
+    if m.matches(test, m.UnaryOperation(operator=m.Not(), expression=NAME_OR_ATTR)):
+        return test.expression
+    return None
+
+
+@dataclass(frozen=True)
+class _State:
+    """What a lazily created ``X`` is, and where a lock for it lives."""
+
+    key: Key
+    domain: Domain
+    receiver: str | None
+    cls: cst.ClassDef | None = None
+    shared_reason: str | None = None  # instance state: why the instances are shared
+
+    @property
+    def name(self) -> str:
+        return self.key[1]
+
+    @property
+    def spelled(self) -> str:
+        return spelled(self.key)
+
+
+class _Facts:
+    """Per-file facts the rule asks for at every candidate, computed once each."""
+
+    def __init__(self, ctx: FileContext, functions: list[cst.FunctionDef]) -> None:
+        self.ctx = ctx
+        self.functions: dict[str, list[cst.FunctionDef]] = {}
+        for func in functions:
+            self.functions.setdefault(func.name.value, []).append(func)
+        self._globals: dict[int, set[str]] = {}
+        self._shared: dict[int, str | None] = {}
+
+    def globals_of(self, func: cst.FunctionDef) -> set[str]:
+        if id(func) not in self._globals:
+            self._globals[id(func)] = self.ctx.declared(func, cst.Global)
+        return self._globals[id(func)]
+
+    def shared_reason(self, cls: cst.ClassDef) -> str | None:
+        if id(cls) not in self._shared:
+            self._shared[id(cls)] = shared_class_reason(self.ctx, cls)
+        return self._shared[id(cls)]
+
+
+@dataclass
+class _Fix:
+    """A rule's verdict on one finding: a guard, or why there is none."""
+
+    guard: Guard | None = None
+    reason: str | None = None
+
+
+class LazyInitialisation(Rule):
+    """
+    ## What it does
+    Finds shared objects created on first use without a lock: `__new__` singletons
+    (`if cls._instance is None: cls._instance = super().__new__(cls)`), the same in a
+    `@classmethod` getter or spelled `ClassName._instance`; module-level lazy globals
+    (`global _client` + `if _client is None: _client = make_client()`); the variants
+    `if not X:`, `if not hasattr(cls, "_instance"):`, `if "_instance" not in cls.__dict__:`
+    and `X = X or make()`; and lazily created attributes (`if self._conn is None:
+    self._conn = connect()`) of a class whose instances are shared between threads (it has
+    a lock attribute, subclasses `threading.Thread`, its methods are handed to threads in
+    the module, or it is listed in `shared-classes`). It also reports zero-argument
+    factories decorated with `functools.lru_cache`/`functools.cache` that serve as
+    singletons. Not reported: `self.x` set up in `__init__`, class attributes set in
+    `__init_subclass__`/`__set_name__` (they run while the class statement executes),
+    module-level code (imports run once, under the import lock), and `if not X: X += ...`
+    (an update, not a creation).
+
+    ## Why is this bad under free-threading?
+    Checking that the object does not exist and creating it are two steps. Threads that
+    make their first call together all see "not created yet" and each create an object:
+    a singleton's callers end up with different instances, a client is connected twice,
+    and the objects that lose the race are silently dropped along with whatever state was
+    put in them. On free-threaded CPython 3.13t, 8 threads released together on a
+    singleton whose construction takes 1 ms create 8 objects in almost every trial; one
+    published before it is set up is handed out half-built to most of the threads that
+    arrive meanwhile. `lru_cache` does not help:
+    it calls the function without a lock and only stores the result afterwards, so two
+    threads that miss the cache together both call the factory.
+
+    ## Example
+    ```python
+    class Registry:
+        _instance = None
+
+        def __new__(cls):
+            if cls._instance is None:
+                cls._instance = super().__new__(cls)
+            return cls._instance
+    ```
+
+    ## Use instead
+    ```python
+    import threading
+
+    class Registry:
+        _instance = None
+        _instance_lock = threading.RLock()
+
+        def __new__(cls):
+            if cls._instance is None:
+                with cls._instance_lock:
+                    if cls._instance is None:
+                        cls._instance = super().__new__(cls)
+            return cls._instance
+    ```
+
+    ## Fix safety
+    The fix is double-checked locking: the existing check stays as the lock-free fast
+    path, the lock is taken only while the object does not exist yet, and the check is
+    repeated under it, so exactly one thread creates the object and every caller gets it.
+    The lock-free read is safe in CPython: storing a reference is atomic and happens only
+    after the object was built, so the fast path sees either nothing or the whole object.
+    The lock is a new class attribute `_instance_lock` next to `_instance` (so `cls.` and
+    `ClassName.` reach it; per-subclass singletons share it, which is coarser but correct),
+    a module-level `_client_lock` after `_client` for globals, the class's existing lock
+    for instance attributes and classes that have one. When the class has no lock, the
+    lazy attribute is reported but not fixed: one lock per instance belongs in `__init__`,
+    and a lock shared by all instances would serialise unrelated objects. An existing
+    non-reentrant lock is not reused when a caller in this module already holds it while
+    calling the getter (that would deadlock): the finding stays, with that reason. Callers
+    in other modules, or further up the call chain, are not seen.
+
+    The inserted lock is an `RLock` when the guarded code calls anything but safe builtins
+    (constructors, `super().__new__`, factories): that code runs with the lock held, and if
+    it comes back to the same getter on the same thread (an `__init__` that asks for the
+    singleton), an `RLock` lets it through as before instead of deadlocking. Code that
+    only builds literals gets a plain `Lock`. A reused existing lock keeps its own kind.
+
+    The object is never published half-built: when the guarded code assigns the shared
+    name and then keeps setting it up (`cls._instance = cls(); cls._instance.load()`),
+    the fix builds it in a local (`instance = cls(); instance.load()`) and assigns the
+    shared name last, so another thread's fast path cannot see it before `load()` is
+    done. One behaviour changes on purpose: if the setup raises, the half-built object is
+    no longer kept; the next call tries again. When that move is not safe (a function
+    called during the setup reads the shared name, the name is assigned more than once,
+    a `return` or `break` could skip the final assignment), the finding is reported as
+    not auto-fixable with the reason.
+
+    `X = X or make()` is rewritten to the equivalent `if not X: X = make()` under
+    double-checked locking when `X` is a global (storing a global's value back to itself
+    changes nothing) or a class attribute spelled with the class's own name and defined
+    in its body. For `cls.X` and `self.X` it is reported only: there the store can copy
+    an inherited class attribute onto the subclass or instance, or run a property setter,
+    and dropping it would change behaviour.
+
+    The check runs twice, so a test with side effects (`hasattr` on a property) runs
+    twice on the slow path. Checks with an `else`/`elif` branch are reported but not
+    fixed. A zero-argument `lru_cache`/`cache` factory is reported only: replace it by a
+    lazy global under the double-checked shape above.
+    """
+
+    code = "FT003"
+    name = "lazy-initialisation-without-lock"
+    summary = "lazy singleton or lazily created global/attribute without a lock"
+    tokens = ("None", "not ", " or ", "cache")
+
+    VALID = [
+        # already double-checked
+        "import threading\n\nclass S:\n    _instance = None\n    _lock = threading.Lock()\n\n    def __new__(cls):\n"
+        "        if cls._instance is None:\n            with cls._lock:\n                if cls._instance is None:\n"
+        "                    cls._instance = super().__new__(cls)\n        return cls._instance\n",
+        # eager module-level instance
+        "_client = make_client()\n\ndef get_client():\n    return _client\n",
+        # a local variable
+        "def f():\n    x = None\n    if x is None:\n        x = make()\n    return x\n",
+        # import-time initialisation runs once, under the import lock
+        "_client = None\nif _client is None:\n    _client = make_client()\n",
+        # instance attribute of a class nothing shares between threads
+        "class Conn:\n    def get(self):\n        if self._conn is None:\n            self._conn = connect()\n        return self._conn\n",
+        # hooks that run while a class statement executes
+        "class Base:\n    def __init_subclass__(cls):\n    "
+        "    if '__hook__' not in cls.__dict__:\n            cls.__hook__ = default_hook\n",
+        # an update, not a creation
+        "import threading\n\nclass Reader(threading.Thread):\n    def feed(self, c):\n"
+        "        if not self.buf:\n            self.buf += c\n",
+        # an lru_cache factory with arguments is a cache, not a singleton
+        "import functools\n\n@functools.lru_cache\ndef load(name):\n    return open(name).read()\n",
+    ]
+    INVALID = [
+        Example(
+            "class S:\n    _instance = None\n\n    def __new__(cls):\n        if cls._instance is None:\n"
+            "            cls._instance = super().__new__(cls)\n        return cls._instance\n",
+            "import threading\n\nclass S:\n    _instance = None\n    _instance_lock = threading.RLock()\n\n    def __new__(cls):\n"
+            "        if cls._instance is None:\n            with cls._instance_lock:\n                if cls._instance is None:\n"
+            "                    cls._instance = super().__new__(cls)\n        return cls._instance\n",
+        ),
+        Example(
+            "_client = None\n\ndef get_client():\n    global _client\n    if not _client:\n        _client = make_client()\n"
+            "        _client.connect()\n    return _client\n",
+            "import threading\n\n_client = None\n_client_lock = threading.RLock()\n\ndef get_client():\n    global _client\n"
+            "    if not _client:\n        with _client_lock:\n            if not _client:\n                client = make_client()\n"
+            "                client.connect()\n                _client = client\n    return _client\n",
+        ),
+        Example(
+            "_registry = None\n\ndef registry():\n    global _registry\n    _registry = _registry or {}\n    return _registry\n",
+            "import threading\n\n_registry = None\n_registry_lock = threading.Lock()\n\ndef registry():\n    global _registry\n"
+            "    if not _registry:\n        with _registry_lock:\n            if not _registry:\n                _registry = {}\n"
+            "    return _registry\n",
+        ),
+        Example("import functools\n\n@functools.cache\ndef get_settings():\n    return Settings()\n"),
+        Example(
+            "import threading\n\nclass Worker(threading.Thread):\n    def run(self):\n        if self._conn is None:\n"
+            "            self._conn = connect()\n",
+        ),
+    ]
+
+    def check(self, ctx: FileContext) -> Iterator[Site]:
+        cachers = _functools_cachers(ctx)
+        functions = m.findall(ctx.module, m.FunctionDef())
+        facts = _Facts(ctx, functions)
+        for func in functions:
+            yield from self._sites_in(facts, func)
+            site = self._cached_singleton(ctx, func, cachers)
+            if site is not None:
+                yield site
+
+    # --- finding ----------------------------------------------------------------------
+    def _sites_in(self, facts: _Facts, func: cst.FunctionDef) -> Iterator[Site]:
+        ctx = facts.ctx
+        for node in iter_function_nodes(func):
+            site = None
+            if isinstance(node, cst.If):
+                state = self._state(facts, func, key_of(checked_target(node.test)))
+                # Created, not updated: `if not self.buf: self.buf += c` is no lazy creation.
+                if state is not None and any(isinstance(a, (cst.Assign, cst.AnnAssign)) for a in assignments_in(node.body, state.key)):
+                    site = self._if_site(facts, func, node, state)
+            elif m.matches(node, _OR_ASSIGN):
+                state = self._state(facts, func, key_of(node.targets[0].target))
+                if state is not None and key_of(_leftmost(node.value)) == state.key:
+                    site = self._or_site(ctx, func, node, state)
+            if site is not None:
+                yield site
+
+    def _state(self, facts: _Facts, func: cst.FunctionDef, key: Key | None) -> _State | None:
+        """Which shared state ``key`` names inside ``func``, or None if it is not shared."""
+        if key is None:
+            return None
+        ctx = facts.ctx
+        receiver, name = key
+        if receiver is None:
+            return _State(key, MODULE, None) if name in facts.globals_of(func) else None
+        cls, kind = ctx.method_class(func), ctx.method_kind(func)
+        if func.name.value in _CLASS_CREATION_HOOKS and cls is not None:
+            return None  # they run once, while the class statement executes
+        if receiver == ctx.first_param(func) and kind == "class":
+            return _State(key, Domain("class", cls), receiver, cls)
+        if receiver == ctx.first_param(func) and kind == "instance":
+            reason = facts.shared_reason(cls) if func.name.value != "__init__" else None
+            return _State(key, Domain("instance", cls), receiver, cls, reason) if reason else None
+        named = next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and s.name.value == receiver), None)
+        params = {p.name.value for p in (*func.params.posonly_params, *func.params.params, *func.params.kwonly_params)}
+        if named is not None and receiver not in ctx.local_bindings(func) | params:
+            return _State(key, Domain("class", named), receiver, named)
+        return None
+
+    def _message(self, state: _State, what: str, values: list[cst.BaseExpression]) -> str:
+        """``values``: what the code assigns; an instance of the class makes it a singleton."""
+        if state.domain.kind == "module":
+            return (
+                f"`{state.name}` is {what} without a lock: threads that race on the first call each "
+                "create one, and callers end up with different objects"
+            )
+        if state.domain.kind == "class" and any(_constructs(state, v) for v in values):
+            return (
+                f"singleton `{state.spelled}` is {what} without a lock: threads that race on the "
+                "first call each create an instance"
+            )
+        if state.domain.kind == "class":
+            return (
+                f"class attribute `{state.spelled}` is {what} without a lock: threads that race on the "
+                "first call each create one"
+            )
+        return (
+            f"`{state.spelled}` is {what} without a lock, and `{state.cls.name.value}` is shared "
+            f"between threads ({state.shared_reason}): threads racing on first use each create one"
+        )
+
+    def _if_site(self, facts: _Facts, func: cst.FunctionDef, stmt: cst.If, state: _State) -> Site | None:
+        """``if <X missing>: ... X = ...``: double-check the ``if`` itself."""
+        ctx = facts.ctx
+        guarded_by = ctx.guard_of(stmt)
+        if guarded_by is None and any(ctx.guard_of(a) is not None for a in assignments_in(stmt.body, state.key)):
+            return None  # the outer check of code that already locks the creation
+        if guarded_by is not None:  # already locked: the guard only tells the planner which lock
+            fix = self._guard(func, stmt, state, False, None)
+        else:
+            reason = self._lock_problem(ctx, state)
+            if reason is None and not isinstance(ctx.parent(stmt), (cst.IndentedBlock, cst.Module)):
+                reason = "the check is an `elif`; double-checked locking needs an `if` of its own"
+            published = publication(ctx, stmt, state.key, facts.functions) if reason is None else None
+            reason = reason or published.reason
+            fix = _Fix(reason=reason) if reason else self._guard(func, stmt, state, calls_unknown_code(stmt.body), published.replacement)
+        values = [a.value for a in assignments_in(stmt.body, state.key) if isinstance(a, (cst.Assign, cst.AnnAssign))]
+        message = self._message(state, "created lazily", values)
+        return self.site(stmt, message, fix=fix.guard, guarded_by=guarded_by, unfixable_reason=fix.reason)
+
+    def _or_site(self, ctx: FileContext, func: cst.FunctionDef, assign: cst.Assign, state: _State) -> Site:
+        """``X = X or make()``: the same as ``if not X: X = make()`` when storing ``X`` back
+        to itself changes nothing, so that ``if`` is what gets double-checked."""
+        guarded_by = ctx.guard_of(assign)
+        line = ctx.parent(assign)
+        reason = None
+        if state.receiver is not None and not self._own_class_attribute(state):
+            reason = (
+                f"`{state.spelled} = {state.spelled} or ...` also stores the old value back, which for an "
+                "attribute can copy an inherited class attribute or run a property setter; rewrite it as "
+                f"`if not {state.spelled}: ...` by hand, then apply again"
+            )
+        elif not m.matches(line, m.SimpleStatementLine(body=[m.Assign()])) or not isinstance(ctx.parent(line), (cst.IndentedBlock, cst.Module)):
+            reason = "the assignment shares its line with other statements"
+        elif guarded_by is None:
+            reason = self._lock_problem(ctx, state)
+        if reason is not None:
+            fix = _Fix(reason=reason)
+        else:
+            test = cst.UnaryOperation(operator=cst.Not(), expression=assign.targets[0].target.deep_clone())
+            inner = line.with_changes(body=[assign.with_changes(value=_without_leftmost(assign.value))], leading_lines=())
+            replacement = cst.If(test=test, body=cst.IndentedBlock(body=[inner]))
+            fix = self._guard(func, line, state, calls_unknown_code(assign.value), replacement)
+        message = self._message(state, "created lazily (`X = X or make()`)", [_without_leftmost(assign.value)])
+        return self.site(assign, message, fix=fix.guard, guarded_by=guarded_by, unfixable_reason=fix.reason)
+
+    @staticmethod
+    def _own_class_attribute(state: _State) -> bool:
+        """``Registry._instance`` where ``_instance`` is bound in ``Registry``'s own body:
+        storing its value back to the same class attribute changes nothing."""
+        if state.domain.kind != "class" or state.receiver != state.cls.name.value:
+            return False
+        body = state.cls.body.body if isinstance(state.cls.body, cst.IndentedBlock) else ()
+        return any(state.name in top_level_bindings(s) for s in body)
+
+    # --- fixing -----------------------------------------------------------------------
+    @staticmethod
+    def _lock_problem(ctx: FileContext, state: _State) -> str | None:
+        """Why no lock can guard ``state``: an instance attribute of a class without a lock.
+        (Whether reusing a class's lock would deadlock is the planner's call.)"""
+        if state.domain.kind != "instance":
+            return None
+        class_level, instance_level = ctx.class_lock_attrs(state.cls)
+        if class_level or instance_level:
+            return None
+        return (
+            f"`{state.cls.name.value}` has no lock to guard `{state.spelled}` with; add one in "
+            "`__init__` (`self._lock = threading.Lock()`) and check again under it"
+        )
+
+    @staticmethod
+    def _guard(func: cst.FunctionDef, stmt: cst.CSTNode, state: _State, reentrant: bool, replacement: cst.If | None) -> _Fix:
+        guard = Guard(
+            stmt=stmt,
+            state=state.name,
+            domain=state.domain,
+            function=func,
+            reentrant=reentrant,
+            receiver=state.receiver,
+            double_checked=True,
+            replacement=replacement,
+            anchor=state.name,
+        )
+        return _Fix(guard=guard)
+
+    # --- lru_cache ----------------------------------------------------------------------
+    def _cached_singleton(self, ctx: FileContext, func: cst.FunctionDef, cachers: dict[str, str]) -> Site | None:
+        """``@lru_cache`` on a function without parameters: a singleton factory."""
+        params = func.params
+        if params.params or params.posonly_params or params.kwonly_params or isinstance(params.star_arg, cst.Param) or params.star_kwarg:
+            return None
+        for decorator in func.decorators:
+            target = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+            shown = ctx.code(target)
+            if shown in cachers:
+                name = func.name.value
+                return self.site(
+                    decorator,
+                    f"`{name}()` is a zero-argument `@{shown}` factory used as a singleton: threads that "
+                    "miss the cache together each call it and get different objects",
+                    unfixable_reason=f"`{cachers[shown]}` cannot be made to call `{name}()` only once; "
+                    "create the object lazily in a global under double-checked locking instead",
+                )
+        return None
+
+
+def _constructs(state: _State, value: cst.BaseExpression) -> bool:
+    """``cls()``, ``Registry(...)``, ``super().__new__(cls)``: an instance of the class."""
+    if not isinstance(value, cst.Call):
+        return False
+    if isinstance(value.func, cst.Name):
+        return value.func.value in (state.receiver, state.cls.name.value)
+    return m.matches(value.func, m.Attribute(attr=m.Name("__new__")))
+
+
+def _leftmost(expr: cst.BaseExpression) -> cst.BaseExpression:
+    while isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+        expr = expr.left
+    return expr
+
+
+def _without_leftmost(expr: cst.BooleanOperation) -> cst.BaseExpression:
+    """``X or a or b`` -> ``a or b``: what ``X = X or a or b`` stores when ``X`` is falsy."""
+    if not isinstance(expr.left, cst.BooleanOperation) or not isinstance(expr.left.operator, cst.Or):
+        return expr.right
+    return expr.with_changes(left=_without_leftmost(expr.left))
+
+
+def _functools_cachers(ctx: FileContext) -> dict[str, str]:
+    """How this module spells ``functools.lru_cache``/``functools.cache``: spelling -> name."""
+    found: dict[str, str] = {}
+    for stmt in ctx.module.body:
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if ctx.code(alias.name) == "functools":
+                        local = alias.asname.name.value if alias.asname else "functools"
+                        found.update({f"{local}.{n}": f"functools.{n}" for n in ("lru_cache", "cache")})
+            elif m.matches(small, m.ImportFrom(module=m.Name("functools"), relative=[])) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    if alias.name.value in ("lru_cache", "cache"):
+                        local = alias.asname.name.value if alias.asname else alias.name.value
+                        found[local] = f"functools.{alias.name.value}"
+    return found

@@ -1,0 +1,104 @@
+"""``ftmigrate batch``: check the options, run every repository, write the report.
+
+Exit codes: 0 every repository is changed, clean or skipped; 1 at least one failed;
+2 usage error (no repositories, unknown rule, bad branch name, no Dask) or internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ftmigrate.batch import report
+from ftmigrate.batch.executors import ExecutorError, connect_dask, run_dask, run_local
+from ftmigrate.batch.model import BatchOptions, is_url, make_tasks
+from ftmigrate.batch.progress import make_progress
+from ftmigrate.config import ConfigError
+
+LOCAL, DASK = "local", "dask"
+
+
+class UsageError(Exception):
+    """Bad options: nothing was run (exit 2)."""
+
+
+def read_repos_file(path: Path) -> list[str]:
+    """One repository per line; blank lines and ``#`` comments are ignored; a relative path is
+    relative to the file's folder, so the file means the same from wherever it is used."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read --repos-file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    lines = [line.strip() for line in text.splitlines()]
+    repos = [line for line in lines if line and not line.startswith("#")]
+    return [r if is_url(r) else os.path.join(path.parent, os.path.expanduser(r)) for r in repos]
+
+
+def check_branch_name(branch: str) -> None:
+    try:
+        proc = subprocess.run(["git", "check-ref-format", "--branch", branch], capture_output=True)
+    except FileNotFoundError:
+        raise UsageError("git is not installed (or not on PATH)") from None
+    if proc.returncode != 0 or branch.startswith("-"):
+        raise UsageError(f"--branch {branch!r} is not a valid branch name")
+
+
+def check_options(options: BatchOptions, executor: str, scheduler: str | None, output: Path) -> None:
+    from codemods import select_rules
+
+    try:
+        select_rules(list(options.select) or None, list(options.ignore))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    check_branch_name(options.branch)
+    if executor == DASK and not scheduler:
+        raise UsageError("--executor dask needs --scheduler tcp://HOST:PORT")
+    if executor == LOCAL and scheduler:
+        raise UsageError("--scheduler is only used with --executor dask")
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output} exists and is not a folder")
+
+
+def run_batch(
+    repos: Sequence[str],
+    options: BatchOptions,
+    *,
+    executor: str = LOCAL,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    echo=print,
+) -> int:
+    output = Path(options.output)
+    check_options(options, executor, scheduler, output)
+    tasks, repeated = make_tasks(repos, options)
+    if not tasks:
+        raise UsageError("no repositories given (name them, or use --repos-file)")
+    for source in repeated:
+        echo(f"ftmigrate: warning: {source} is listed more than once; it is processed once")
+    try:
+        client = connect_dask(scheduler) if executor == DASK else None
+    except ExecutorError as exc:
+        raise UsageError(str(exc)) from None
+    output.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with make_progress(len(tasks)) as progress:
+        if client is not None:
+            results = run_dask(client, tasks, progress)
+        else:
+            results = run_local(tasks, jobs, progress)
+    seconds = time.monotonic() - started
+    try:
+        (output / "worktrees").rmdir()  # each worktree is removed after use; the folder too once empty
+    except OSError:
+        pass
+    report.write_reports(output, results, options, executor, seconds)
+    summary = ", ".join(f"{n} {status}" for status, n in report.counts(results).items() if n)
+    echo(f"{len(results)} repositories: {summary} ({seconds:.1f} s). Report: {output / 'report.md'}")
+    return report.exit_code(results)
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -1,0 +1,102 @@
+"""DIR/report.json and DIR/report.md: one row per repository."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from ftmigrate import __version__
+from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, SKIPPED, BatchOptions, RepoResult
+from ftmigrate.batch.store import write_atomic
+
+STATUSES = (CHANGED, CLEAN, FAILED, SKIPPED)
+_MAX_CELL = 200
+
+
+def counts(results: Sequence[RepoResult]) -> dict[str, int]:
+    found = Counter(r.status for r in results)
+    return {status: found[status] for status in STATUSES}
+
+
+def exit_code(results: Sequence[RepoResult]) -> int:
+    return 1 if any(r.status == FAILED for r in results) else 0
+
+
+def tests_column(result: RepoResult) -> str:
+    if result.test is None:
+        return "-"
+    if result.test.timed_out:
+        return "timed out"
+    return "passed" if result.test.passed else f"failed (exit {result.test.exit_code})"
+
+
+def as_dict(results: Sequence[RepoResult], options: BatchOptions, executor: str, seconds: float) -> dict:
+    return {
+        "ftmigrate": __version__,
+        "options": {
+            "branch": options.branch,
+            "select": list(options.select),
+            "ignore": list(options.ignore),
+            "test_cmd": options.test_cmd,
+            "test_timeout": options.test_timeout,
+            "dry_run": options.dry_run,
+            "resume": options.resume,
+        },
+        "executor": executor,
+        "seconds": round(seconds, 3),
+        "summary": counts(results),
+        "repositories": [r.to_dict() for r in results],
+    }
+
+
+def _cell(text: str) -> str:
+    text = " ".join(str(text).split())
+    if len(text) > _MAX_CELL:
+        text = text[: _MAX_CELL - 3] + "..."
+    return text.replace("|", "\\|")
+
+
+def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: str, seconds: float) -> str:
+    summary = ", ".join(f"{n} {status}" for status, n in counts(results).items() if n) or "no repositories"
+    lines = [
+        "# ftmigrate batch report",
+        "",
+        f"ftmigrate {__version__}, {len(results)} repositories: {summary}. "
+        f"Executor: {executor}, {seconds:.1f} s.",
+        "",
+        f"Branch: `{options.branch}`" + (f"; tests: `{_cell(options.test_cmd)}`" if options.test_cmd else "; no test command"),
+    ]
+    if options.dry_run:
+        lines += ["", "Dry run: no branches or commits; DIR/<name>.diff holds each change."]
+    lines += [
+        "",
+        "| Repository | Status | Files changed | Findings | Fixed | Not auto-fixable | Tests | Branch | Commit | Error |",
+        "| --- | --- | ---: | --- | ---: | ---: | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        findings = ", ".join(f"{code}: {n}" for code, n in r.findings.items()) or "-"
+        status = r.status + (" (resumed)" if r.resumed else "")
+        row = [
+            r.name, status, str(len(r.files_changed)), findings, str(r.fixed), str(r.not_fixable),
+            tests_column(r), f"`{r.branch}`" if r.branch else "-", f"`{r.commit[:12]}`" if r.commit else "-", r.error or "",
+        ]
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    details = [r for r in results if r.notes or r.unfixable or (r.test is not None and not r.test.passed)]
+    if details:
+        lines += ["", "## Details"]
+    for r in details:
+        lines += ["", f"### {r.name}", "", f"Source: `{r.source}`"]
+        lines += [f"- {note}" for note in r.notes]
+        lines += [f"- not auto-fixable: `{u['path']}:{u['line']}` {u['rule']} {u['message']} ({u['reason']})" for u in r.unfixable]
+        if r.test is not None and not r.test.passed:
+            tail = r.test.output_tail.replace("```", "'''") or "(no output)"
+            lines += ["", "Tail of the test command's output:", "", "```", tail, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(output: Path, results: Sequence[RepoResult], options: BatchOptions, executor: str, seconds: float) -> None:
+    data = json.dumps(as_dict(results, options, executor, seconds), indent=2) + "\n"
+    write_atomic(output / "report.json", data.encode("utf-8"))
+    write_atomic(output / "report.md", as_markdown(results, options, executor, seconds).encode("utf-8"))

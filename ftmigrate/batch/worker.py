@@ -1,0 +1,136 @@
+"""One repository, start to finish; this is the function a worker process (or Dask task) runs.
+
+Steps: open the repository -> (``--resume``: reuse a finished result for the same HEAD and
+options) -> a detached worktree at HEAD under DIR/worktrees -> ``apply`` there -> commit
+(or, with ``--dry-run``, only a diff) -> ``--test-cmd`` -> create the branch -> record.
+Whatever goes wrong is recorded as this repository's failure; nothing is raised, so one
+repository can never stop the batch.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ftmigrate.batch import store
+from ftmigrate.batch.gitcmd import GitError, git_bytes, resolve
+from ftmigrate.batch.migrate import Migration, apply_in, commit, commit_message
+from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, SKIPPED, RepoResult, RepoTask, is_url
+from ftmigrate.batch.testcmd import run_test_command
+from ftmigrate.batch.workspace import (
+    Repository,
+    RepoError,
+    create_branch,
+    detached_worktree,
+    discard_worktree,
+    has_uncommitted_changes,
+    head_commit,
+    open_repository,
+)
+from ftmigrate.config import ConfigError
+
+MAX_ERRORS_SHOWN = 5
+
+
+def process_repo(task: RepoTask) -> RepoResult:
+    started = time.monotonic()
+    output = Path(task.options.output)
+    result = RepoResult(name=task.name, source=task.source, status=FAILED, options_key=task.options.key())
+    try:
+        result = _process(task, output, result)
+    except (RepoError, GitError, ConfigError) as exc:
+        result.status, result.error = FAILED, str(exc)
+    except Exception as exc:  # a bug of ours, or something odd about this repository
+        result.status, result.error = FAILED, f"internal error: {type(exc).__name__}: {exc}"
+    if result.resumed:
+        return result
+    result.seconds = round(time.monotonic() - started, 3)
+    try:
+        store.save_result(output, result)
+    except OSError as exc:
+        result.status, result.error = FAILED, f"cannot write the result to {output}: {exc.strerror or exc}"
+    return result
+
+
+def abandon(task: RepoTask) -> None:
+    """After a worker died on this repository: remove the worktree it left (best effort; the
+    next run would remove it too)."""
+    output = Path(task.options.output)
+    repo_path = output / "clones" / task.name if is_url(task.source) else Path(task.source)
+    if repo_path.is_dir():
+        discard_worktree(repo_path, output / "worktrees" / task.name)
+
+
+def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
+    options = task.options
+    repo = open_repository(task.source, output, task.name)
+    result.repository = str(repo.path)
+    head = head_commit(repo)
+    if head is None:
+        result.status = SKIPPED
+        result.notes.append("the repository has no commits yet")
+        return result
+    result.head = head
+    if options.resume:
+        previous = _finished(task, output, repo, head)
+        if previous is not None:
+            return previous
+    store.clear_artifacts(output, task.name)
+    if has_uncommitted_changes(repo):
+        result.notes.append("uncommitted changes in the working tree were left alone; the migration starts from HEAD")
+    with detached_worktree(repo, output / "worktrees" / task.name, head) as worktree:
+        migration = apply_in(worktree, options)
+        _record(result, migration)
+        if migration.errors:
+            shown = "; ".join(migration.errors[:MAX_ERRORS_SHOWN])
+            more = f" (and {len(migration.errors) - MAX_ERRORS_SHOWN} more)" if len(migration.errors) > MAX_ERRORS_SHOWN else ""
+            raise RepoError(f"{len(migration.errors)} file(s) could not be migrated: {shown}{more}")
+        if not migration.files_changed:
+            result.status = CLEAN
+            return result
+        if options.dry_run:
+            diff = git_bytes(worktree, "diff", "--no-color", "--no-ext-diff", "--no-relative", "HEAD")
+            result.patch = store.save_artifact(output, task.name, ".diff", diff)
+            _note_existing_branch(result, repo, options.branch)
+            result.status = CHANGED
+            return result
+        sha = commit(worktree, migration, commit_message(migration, head, options))
+        patch = git_bytes(worktree, "format-patch", "-1", "--stdout", "--no-signature", sha)
+        result.patch = store.save_artifact(output, task.name, ".patch", patch)
+        if options.test_cmd:
+            result.test = run_test_command(options.test_cmd, worktree, options.test_timeout)
+            if not result.test.passed:
+                how = f"timed out after {options.test_timeout:g} s" if result.test.timed_out else f"exited with {result.test.exit_code}"
+                raise RepoError(f"test command {how}; no branch created (the patch is kept for review)")
+    result.commit = create_branch(repo, options.branch, sha, head, adopt=options.resume or task.retry)
+    result.branch = options.branch
+    result.status = CHANGED
+    return result
+
+
+def _record(result: RepoResult, migration: Migration) -> None:
+    result.files_changed = migration.files_changed
+    result.findings = dict(sorted(migration.findings.items()))
+    result.fixed = sum(migration.fixed.values())
+    result.not_fixable = migration.not_fixable
+    result.unfixable = migration.unfixable
+
+
+def _note_existing_branch(result: RepoResult, repo: Repository, branch: str) -> None:
+    if resolve(repo.path, f"refs/heads/{branch}") is not None:
+        result.notes.append(f"branch {branch!r} already exists: a real run would fail unless --resume finds it up to date")
+
+
+def _finished(task: RepoTask, output: Path, repo: Repository, head: str) -> RepoResult | None:
+    """The stored result, if it is for this HEAD and these options and still true on disk."""
+    previous = store.load_result(output, task.name)
+    if previous is None or previous.status not in (CHANGED, CLEAN):
+        return None
+    if previous.head != head or previous.options_key != task.options.key() or previous.source != task.source:
+        return None
+    if previous.patch is not None and not (output / previous.patch).is_file():
+        return None
+    if previous.branch is not None and resolve(repo.path, f"refs/heads/{previous.branch}") != previous.commit:
+        return None
+    previous.resumed = True
+    return previous

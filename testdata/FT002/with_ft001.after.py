@@ -1,0 +1,20 @@
+# ftmigrate-test: select=FT001,FT002
+import threading
+
+seen = []
+_added_seen_lock = threading.Lock()
+added = 0
+
+
+def add(item):
+    global added
+    with _added_seen_lock:
+        if item not in seen:
+            seen.append(item)
+            added += 1
+
+
+def reset_count():
+    global added
+    with _added_seen_lock:
+        added = added - added

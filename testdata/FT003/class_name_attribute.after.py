@@ -1,0 +1,24 @@
+import threading
+
+class Settings:
+    _instance = None
+    _instance_lock = threading.RLock()
+
+    def __init__(self, path):
+        self.path = path
+
+    @staticmethod
+    def current():
+        if Settings._instance is None:
+            with Settings._instance_lock:
+                if Settings._instance is None:
+                    Settings._instance = Settings("settings.toml")
+        return Settings._instance
+
+
+def settings():
+    if Settings._instance is None:
+        with Settings._instance_lock:
+            if Settings._instance is None:
+                Settings._instance = Settings("settings.toml")
+    return Settings._instance

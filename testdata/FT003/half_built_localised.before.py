@@ -1,0 +1,17 @@
+class Config:
+    _instance = None
+
+    @classmethod
+    def load(cls):
+        if cls._instance is None:
+            cls._instance = cls()
+            cls._instance.read("app.ini")
+            cls._instance.values["loaded"] = True
+            return cls._instance
+        return cls._instance
+
+    def __init__(self):
+        self.values = {}
+
+    def read(self, path):
+        self.values["path"] = path

@@ -1,0 +1,17 @@
+import threading
+
+class Cache:
+    """Per-process cache; the instance is stored on the class when first asked for."""
+
+    _instance_lock = threading.RLock()
+
+    def __init__(self):
+        self.data = {}
+
+    @classmethod
+    def get(cls):
+        if not hasattr(cls, "_instance"):
+            with cls._instance_lock:
+                if not hasattr(cls, "_instance"):
+                    cls._instance = cls()
+        return cls._instance

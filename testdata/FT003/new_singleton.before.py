@@ -1,0 +1,16 @@
+"""A registry that must exist once per process."""
+
+from __future__ import annotations
+
+
+class Registry:
+    """The one registry."""
+
+    _instance = None
+    entries: dict[str, object] = {}
+
+    def __new__(cls):
+        # Create the instance on first use.
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance

@@ -1,0 +1,8 @@
+_handlers = None
+
+
+def handlers():
+    global _handlers
+    if not _handlers:
+        _handlers = {}
+    return _handlers

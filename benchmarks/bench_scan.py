@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How fast is ``ftmigrate scan`` next to ruff, on a large tree? All measured in one run.
 
-    python benchmarks/bench_scan.py [FOLDER] [--jobs N] [--repeat N] [--json] [--skip-libcst]
+    python benchmarks/bench_scan.py [FOLDER] [--select CODES] [--jobs N] [--repeat N] [--json] [--skip-libcst]
 
 FOLDER defaults to the running interpreter's standard library. Each tool runs as a
 subprocess, so its start-up time counts, as ruff's does:
@@ -131,6 +131,7 @@ def ruff_command() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", nargs="?", type=Path, default=Path(sysconfig.get_path("stdlib")))
+    parser.add_argument("--select", default=None, help="rule codes for ftmigrate, e.g. FT001 (default: all rules)")
     parser.add_argument("--jobs", type=int, default=None, help="passed to ftmigrate (default: its own, one per CPU)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per row; the median is shown")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -140,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
 
     files = discover([folder], exclude=[], root=folder, respect_gitignore=False).files
     lines = sum(path.read_bytes().count(b"\n") for path in files)  # also warms the page cache
-    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    passed = ["--jobs", str(args.jobs)] if args.jobs else []
+    passed += ["--select", args.select] if args.select else []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     ftmigrate = [sys.executable, "-m", "ftmigrate"]
 
@@ -156,13 +158,13 @@ def main(argv: list[str] | None = None) -> int:
             work = Path(tmp)
             config = work / "ftmigrate.toml"
             config.write_text("")
-            scan = [*ftmigrate, "scan", "--no-gitignore", "--config", str(config), *jobs, str(folder)]
+            scan = [*ftmigrate, "scan", "--no-gitignore", "--config", str(config), *passed, str(folder)]
             record("ruff check --select PLW0603", [*ruff_command(), "check", "--select", "PLW0603", "--no-cache", str(folder)], work)
             record("ftmigrate scan (cold cache)", scan, work)
             record("ftmigrate scan (warm cache)", scan, work)
             record(
                 "ftmigrate apply --diff --no-cache",
-                [*ftmigrate, "apply", "--diff", "--no-cache", "--no-gitignore", "--config", str(config), *jobs, str(folder)],
+                [*ftmigrate, "apply", "--diff", "--no-cache", "--no-gitignore", "--config", str(config), *passed, str(folder)],
                 work,
             )
             if not args.skip_libcst:
@@ -179,12 +181,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         print(json.dumps({
-            "folder": str(folder), "files": len(files), "lines": lines, "repeat": args.repeat,
+            "folder": str(folder), "files": len(files), "lines": lines, "repeat": args.repeat, "select": args.select or "all",
             "ftmigrate": __version__, "python": sys.version.split()[0], "cpus": os.cpu_count(),
             "results": [asdict(m) for m in measures],
         }, indent=2))
         return 0
-    print(f"{folder}: {len(files)} files, {lines:,} lines; {os.cpu_count()} CPUs; median of {args.repeat} run(s)")
+    print(f"{folder}: {len(files)} files, {lines:,} lines; rules: {args.select or 'all'}; {os.cpu_count()} CPUs; median of {args.repeat} run(s)")
     header = f"{'':40} {'wall s':>7} {'lines/s':>10} {'CPU s':>7} {'max RSS':>8} {'all RSS':>8} {'× ruff':>7}"
     print(header)
     print("-" * len(header))

@@ -28,7 +28,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import CodeRange, MetadataWrapper, ScopeProvider
 
-from ftmigrate.treewalk import NodeMap, Positions, type_test, index, walk
+from ftmigrate.treewalk import NodeMap, Positions, index, type_test, walk
 from ftmigrate.treewalk import positions as code_ranges
 
 LOCK_FACTORIES = frozenset({"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock"})

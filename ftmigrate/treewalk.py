@@ -62,6 +62,8 @@ def children(node: CSTNode) -> list[CSTNode]:
 
 
 def type_test(types: tuple[type, ...]) -> Callable[[CSTNode], bool]:
+    """``isinstance(node, types)`` as a function, cached per class (LibCST's node classes
+    are ABCs, whose isinstance is slow for millions of calls)."""
     cache: dict[type, bool] = {}
 
     def test(node: CSTNode) -> bool:

@@ -204,6 +204,8 @@ class FileContext:
             self._located = code_ranges(self.module, targets=nodes)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        if node is self.module:
+            return None
         if "_index" not in self.__dict__ and node in self._outline[1]:
             return self._outline[1][node]  # a statement-level node, or an expression's root
         return self.parents.get(node)

@@ -159,7 +159,8 @@ class LockPlanner:
         self.refused: dict[int, str] = {}
         self.covered: set[int] = set()
         self.nested: list[tuple[Guard, Guard]] = []  # (covered guard, the guard covering it)
-        self.taken: set[str] = set(ctx.identifiers)
+        self.taken: set[str] | None = None  # the module's identifiers, once a new name is written
+        self.writing = True
         self.inserted = Inserted()
 
     # --- planning -----------------------------------------------------------------------
@@ -311,14 +312,24 @@ class LockPlanner:
             if attrs:
                 return self._caller_deadlock(attrs[0], component)
         states = list(dict.fromkeys(_stem(g.state) for g in component))
-        name = "_" + "_".join(states[:3]) + "_lock"
+        name = self._fresh("_" + "_".join(states[:3]) + "_lock")
+        kind = "RLock" if any(g.reentrant for g in component) else "Lock"
+        return _Lock(name=name, existing=None, kind=kind)
+
+    def _fresh(self, name: str) -> str:
+        """``name``, numbered if the module already uses it. Without writing, any name does:
+        a new lock's name decides nothing (and collecting every identifier of a module
+        means walking all of it)."""
+        if not self.writing:
+            return name
+        if self.taken is None:
+            self.taken = set(self.ctx.identifiers)
         base, n = name, 1
         while name in self.taken:
             name = f"{base}{n}"
             n += 1
         self.taken.add(name)
-        kind = "RLock" if any(g.reentrant for g in component) else "Lock"
-        return _Lock(name=name, existing=None, kind=kind)
+        return name
 
     def _callee_deadlock(self, component: list[Guard], lock: _Lock) -> str | None:
         """Why holding an existing non-reentrant lock around the guarded code would
@@ -380,6 +391,7 @@ class LockPlanner:
         """Plan every fix; with ``write``, also produce the rewritten module (else the
         outcome's module is the input: enough to know what would be applied or refused)."""
         self.needs_import = False
+        self.writing = write
         guards, replaces = self._prune()
         wraps: dict[int, tuple[str, Guard]] = {}
         defs: dict[int, list[tuple[int, str]]] = {}

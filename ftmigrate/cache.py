@@ -26,6 +26,7 @@ from typing import Iterable
 
 from ftmigrate import __version__
 from ftmigrate.results import FileResult, Finding
+from ftmigrate.sourcefile import relative_posix
 
 CACHE_DIR = ".ftmigrate_cache"
 SCHEMA = 1
@@ -61,26 +62,27 @@ class Cache:
         self.base = self.root / CACHE_DIR
         blob = json.dumps([SCHEMA, tool_fingerprint(), settings], sort_keys=True, default=str)
         self.folder = self.base / hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
+        self._folder_name = str(self.folder)
         self._made: set[str] = set()
 
     # --- keys and entries -------------------------------------------------------------
     def key(self, path: Path, data: bytes) -> str:
         absolute = os.path.abspath(path)
-        try:
-            name = Path(absolute).relative_to(self.root).as_posix()
-        except ValueError:
-            name = Path(absolute).as_posix()
+        name = relative_posix(absolute, str(self.root)) or Path(absolute).as_posix()
         digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape") + b"\0", digest_size=20)
         digest.update(data)
         return digest.hexdigest()
 
     def _entry(self, key: str) -> Path:
-        return self.folder / key[:2] / key[2:]
+        return Path(self._entry_name(key))
+
+    def _entry_name(self, key: str) -> str:
+        return os.path.join(self._folder_name, key[:2], key[2:])  # a str: pathlib costs per file
 
     def load(self, key: str, path: Path, display: str) -> FileResult | None:
         """The cached result of ``path`` (findings shown as ``display``), None on a miss."""
         try:
-            with open(self._entry(key), "rb") as fh:
+            with open(self._entry_name(key), "rb") as fh:
                 data = json.loads(fh.read())
             findings = [Finding(path=display, **dict(zip(_FIELDS, item, strict=True))) for item in data["findings"]]
             error, checked = data["error"], data["checked"]

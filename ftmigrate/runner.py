@@ -19,7 +19,7 @@ from ftmigrate.config import Config
 from ftmigrate.discovery import discover
 from ftmigrate.results import FileResult
 from ftmigrate.selection import RuleSelection
-from ftmigrate.sourcefile import SourceError, read_bytes, write_atomic
+from ftmigrate.sourcefile import SourceError, read_bytes, relative_posix, write_atomic
 
 if TYPE_CHECKING:
     from ftmigrate.rules import Rule
@@ -72,11 +72,8 @@ class RunObserver(Protocol):
 
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, so diffs apply with ``git apply -p1``."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    relative = relative_posix(os.path.abspath(path), os.getcwd())
+    return relative if relative is not None else path.as_posix()
 
 
 def run(

@@ -32,6 +32,19 @@ class SourceFile:
         return text.encode(self.encoding)
 
 
+def relative_posix(path: str | os.PathLike, base: str) -> str | None:
+    """``path`` relative to the folder ``base``, with forward slashes; None if it is not
+    below it. Lexical, like ``PurePath.relative_to`` (give both absolute), but several
+    times faster, which shows for every file of a large tree."""
+    path = os.fspath(path)
+    if os.path.normcase(path) == os.path.normcase(base):
+        return "."
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if not os.path.normcase(path).startswith(os.path.normcase(prefix)):
+        return None
+    return path[len(prefix) :].replace(os.sep, "/")
+
+
 def read_source(path: Path) -> SourceFile:
     return decode_source(path, read_bytes(path))
 

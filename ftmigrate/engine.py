@@ -20,7 +20,7 @@ import libcst as cst
 from ftmigrate.analysis import FileContext
 from ftmigrate.locking import Guard, Inserted, Replace, apply_fixes, refusal
 from ftmigrate.rules import Rule, Site
-from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_source
+from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_source, split_lines
 from ftmigrate.suppression import is_suppressed, suppressions
 from ftmigrate.verify import check_rewrite
 
@@ -182,7 +182,7 @@ def _libcst_loss(text: str, code: str) -> str | None:
     """
     if code == text:
         return None
-    old, new = text.splitlines(True), code.splitlines(True)
+    old, new = split_lines(text), split_lines(code)
     number = next((n for n, (a, b) in enumerate(zip(old, new), start=1) if a != b), min(len(old), len(new)) + 1)
     line = (old + [""])[number - 1]
     cause = ""

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from typing import IO
 
 from ftmigrate import __version__
 from ftmigrate.engine import FileResult
+from ftmigrate.sourcefile import split_lines
 from ftmigrate.runner import APPLY, DIFF, SCAN, RunReport, display_path
 from ftmigrate.terminal import colorize_diff
-
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def _plural(n: int, word: str) -> str:
@@ -82,11 +79,6 @@ def summary_line(report: RunReport) -> str:
         f"{verb} {_plural(s['fixed'], 'finding')} in {_plural(len(report.changed), 'file')}; "
         f"{remaining} remaining{errors}."
     )
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines with their own endings; unlike str.splitlines, form feeds do not end a line."""
-    return _LINE.findall(text)
 
 
 def unified_diff(result: FileResult) -> bytes:

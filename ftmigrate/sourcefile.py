@@ -26,6 +26,14 @@ from typing import Iterator
 TEMP_SUFFIX = ".ftmigrate.tmp"  # temporary files of an unfinished write end with this
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their own endings; unlike str.splitlines, form feeds do not end a line."""
+    return _LINE.findall(text)
+
+
 class SourceError(Exception):
     """A file that cannot be processed; the message names the reason, not the path."""
 

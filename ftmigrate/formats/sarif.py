@@ -25,7 +25,7 @@ from urllib.parse import quote
 from ftmigrate import __version__
 from ftmigrate import ruledocs
 from ftmigrate.engine import Finding, FileResult
-from ftmigrate.reporting import split_lines
+from ftmigrate.sourcefile import split_lines
 from ftmigrate.rules import Rule
 from ftmigrate.runner import APPLY, RunReport, display_path
 

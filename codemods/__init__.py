@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ftmigrate.config import ConfigError
 from ftmigrate.rules import Rule
+from ftmigrate.selection import RuleSelection
 
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
 from codemods.ft002_check_then_act import CheckThenAct
@@ -33,11 +34,6 @@ def select_rules(select: list[str] | None, ignore: list[str]) -> list[Rule]:
 
 
 def configured_rules(select: list[str], ignore: list[str], config) -> list[Rule]:
-    """The rules a run uses: command-line ``select``/``ignore`` over the config's (a ``Config``).
-
-    As in ruff, a ``--select`` on the command line starts the selection afresh: the config's
-    select and ignore give way to it; a ``--ignore`` alone adds to the config's ignore.
-    """
-    if select:
-        return select_rules(select, ignore)
-    return select_rules(config.select, config.ignore + ignore)
+    """The rules a run uses: command-line ``select``/``ignore`` over the config's (a ``Config``);
+    see ``RuleSelection.configured``."""
+    return RuleSelection.configured(select, ignore, config).resolve()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from typing import Iterator
 
 import libcst as cst
@@ -9,6 +11,9 @@ import libcst.matchers as m
 
 from ftmigrate.analysis import FileContext, binop_operands, iter_function_nodes
 from ftmigrate.locking import MODULE, Domain
+from ftmigrate.prefilter import (
+    AUGMENTED_OPERATOR, BINARY_OPERATOR, GAP, declared_names, identifier_text, logical_rest, statements,
+)
 from ftmigrate.rules import Example, Rule, Site
 
 _ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.BinaryOperation())
@@ -79,6 +84,7 @@ class GlobalReadModifyWrite(Rule):
     name = "global-read-modify-write"
     summary = "`global`/`nonlocal` read-modify-write without a lock"
     tokens = ("global", "nonlocal")
+    pattern = re.compile(r"\b(?:global|nonlocal)\b")
 
     VALID = [
         "counter = 0\ncounter += 1\n",
@@ -100,8 +106,48 @@ class GlobalReadModifyWrite(Rule):
         ),
     ]
 
+    def prefilter(self, text: str) -> bool:
+        """A declared name must be written as ``name <op>= ...`` or ``name = ...`` with a
+        binary operator and the name itself before the end of that logical line."""
+        if not super().prefilter(text):
+            return False
+        text = identifier_text(text)
+        if text is None:
+            return True
+        names = declared_names(text)
+        if not names:
+            return False
+        alternatives = "|".join(map(re.escape, sorted(names)))
+        target = re.compile(rf"\b({alternatives})\b{GAP}(?:({AUGMENTED_OPERATOR})|=(?!=))")
+        for match in target.finditer(text):
+            if match.group(2):
+                return True
+            rest = logical_rest(text, match.end())
+            if rest is None or (BINARY_OPERATOR.search(rest) and re.search(rf"\b{re.escape(match.group(1))}\b", rest)):
+                return True
+        return False
+
+    def candidate(self, tree: ast.Module, shared_classes: frozenset[str] = frozenset()) -> bool:
+        """Some name declared ``global``/``nonlocal`` somewhere is the target of an
+        augmented assignment or of ``name = <binary operation>`` somewhere."""
+        declared: set[str] = set()
+        targets: set[str] = set()
+        for stmt in statements(tree):
+            if isinstance(stmt, (ast.Global, ast.Nonlocal)):
+                declared.update(stmt.names)
+            elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                targets.add(stmt.target.id)
+            elif (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.BinOp)
+            ):
+                targets.add(stmt.targets[0].id)
+        return not declared.isdisjoint(targets)
+
     def check(self, ctx: FileContext) -> Iterator[Site]:
-        for func in m.findall(ctx.module, m.FunctionDef()):
+        for func in ctx.find(cst.FunctionDef):
             globals_ = ctx.declared(func, cst.Global)
             nonlocals = ctx.declared(func, cst.Nonlocal)
             if not globals_ and not nonlocals:

@@ -43,12 +43,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
+from libcst.metadata import CodeRange, MetadataWrapper, ScopeProvider
+
+from ftmigrate.treewalk import NodeMap, Positions, index, type_test, walk
+from ftmigrate.treewalk import positions as code_ranges
 
 LOCK_FACTORIES = frozenset({"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock"})
 LOCK_MODULES = frozenset({"threading", "multiprocessing", "_thread"})
@@ -69,6 +73,16 @@ SAFE_CALLS = frozenset(
 _ACQUIRE = m.Call(func=m.Attribute(attr=m.Name("acquire")))
 
 FUNCTION_BOUNDARY = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
+# Statements and what holds them: no expression contains one of these.
+STATEMENT_LEVEL = (
+    cst.BaseStatement, cst.BaseSmallStatement, cst.BaseSuite, cst.ExceptHandler, cst.ExceptStarHandler,
+    cst.Else, cst.Finally, cst.MatchCase, cst.Module,
+)
+_is_statement_level = type_test(STATEMENT_LEVEL)
+
+
+def _below_statements(node: cst.CSTNode) -> bool:
+    return not _is_statement_level(node)
 
 
 def _words(identifier: str) -> list[str]:
@@ -112,66 +126,105 @@ class LockRef:
     function: cst.FunctionDef | None = field(default=None, compare=False)
 
 
-class _Collector(cst.CSTVisitor):
-    """One pass over the module: identifiers in use, lock bindings, threading imports."""
-
-    def __init__(self) -> None:
-        self.identifiers: set[str] = set()
-        self.lock_targets: list[tuple[cst.BaseExpression, cst.Call]] = []
-        self.calls: list[tuple[cst.BaseAssignTargetExpression, cst.BaseExpression]] = []
-        self.handoffs: list[cst.Call] = []  # calls that may hand a callable to a thread
-        self.private_names: dict[str, list[cst.Name]] = {}  # every use of each ``_name``
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.identifiers.add(node.value)
-        if node.value.startswith("_") and not node.value.endswith("__"):
-            self.private_names.setdefault(node.value, []).append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if m.matches(node, _THREAD_HANDOFF | _POOL_HANDOFF):
-            self.handoffs.append(node)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self.calls.append((target.target, node.value))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self.calls.append((node.target, node.value))
-
-
 class FileContext:
-    """A parsed module with the metadata and lock facts every rule uses."""
+    """A parsed module with the metadata and lock facts every rule uses.
 
-    def __init__(self, module: cst.Module, path: Path | None = None, shared_classes: Sequence[str] = ()) -> None:
+    Metadata is computed on first use, with the fast walks of ``ftmigrate.treewalk``
+    (same results as LibCST's providers). ``copy=False`` skips LibCST's defensive deep
+    copy; the engine passes it for a module fresh from the parser (which shares no node).
+    """
+
+    def __init__(
+        self, module: cst.Module, path: Path | None = None, shared_classes: Sequence[str] = (), *, copy: bool = True
+    ) -> None:
         self.path = path
-        self.wrapper = MetadataWrapper(module)
+        self.wrapper = MetadataWrapper(module, unsafe_skip_copy=not copy)
         self.module = self.wrapper.module
         self.shared_classes = frozenset(shared_classes)
-        self.parents = self.wrapper.resolve(ParentNodeProvider)
-        self.positions = self.wrapper.resolve(PositionProvider)
         self._scopes = None
+        self._function_scopes: dict[cst.FunctionDef, object] = {}
+        self._located: Positions | dict = {}
         self.threading_aliases, self.threading_names = self._threading_imports()
-        collector = _Collector()
-        self.module.visit(collector)
-        self.identifiers = collector.identifiers
-        self.assignments = collector.calls  # (target, value) of every assignment with a value
-        self.thread_handoffs = collector.handoffs
-        self.private_names = collector.private_names
         self.shared_reasons: dict[cst.ClassDef, str | None] = {}  # cache of shared_class_reason
         self._callers_locks: dict[cst.FunctionDef, LockRef | None] = {}  # cache of _callers_lock
         self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
-        self.lock_identifiers: set[str] = set()
-        self._lock_kinds: dict[str, set[str]] = {}
-        for target, value in collector.calls:
+
+    @cached_property
+    def _index(self) -> tuple[list[cst.CSTNode], NodeMap]:
+        return index(self.module)
+
+    @cached_property
+    def _outline(self) -> tuple[list[cst.CSTNode], NodeMap]:
+        # The statements alone (expressions and whitespace are listed, not entered): a
+        # tenth of the nodes, and all that most questions about a module need.
+        return index(self.module, prune=_below_statements)
+
+    @property
+    def nodes(self) -> list[cst.CSTNode]:
+        """Every node of the module in pre-order (LibCST's visiting order)."""
+        return self._index[0]
+
+    @property
+    def parents(self) -> NodeMap:
+        return self._index[1]
+
+    def find(self, kind: type | tuple[type, ...]) -> list[cst.CSTNode]:
+        """The module's nodes of type ``kind`` in source order (like ``m.findall`` of a type)."""
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        wanted = type_test(kinds)
+        statements_only = "_index" not in self.__dict__ and all(issubclass(k, STATEMENT_LEVEL) for k in kinds)
+        return [node for node in (self._outline[0] if statements_only else self.nodes) if wanted(node)]
+
+    @cached_property
+    def positions(self) -> Positions:
+        return code_ranges(self.module)
+
+    @cached_property
+    def identifiers(self) -> set[str]:
+        """Every identifier the module uses (so inserted names collide with none)."""
+        return {node.value for node in self.find(cst.Name)}
+
+    @cached_property
+    def assignments(self) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+        """(target, value) of every assignment with a value, in source order."""
+        return [pair for node in self.find((cst.Assign, cst.AnnAssign)) for pair in _assignments(node)]
+
+    @cached_property
+    def private_names(self) -> dict[str, list[cst.Name]]:
+        """Every use of each ``_name`` (not dunders), in source order."""
+        uses: dict[str, list[cst.Name]] = {}
+        for node in self.find(cst.Name):
+            if node.value.startswith("_") and not node.value.endswith("__"):
+                uses.setdefault(node.value, []).append(node)
+        return uses
+
+    @cached_property
+    def thread_handoffs(self) -> list[cst.Call]:
+        """Calls that may hand a callable to a thread (``Thread(target=...)``, ``pool.submit``...)."""
+        return [call for call in self.find(cst.Call) if m.matches(call, _THREAD_HANDOFF | _POOL_HANDOFF)]
+
+    @cached_property
+    def _lock_bindings(self) -> dict[str, set[str]]:
+        # name or attribute bound to a lock factory call -> the factories (Lock, RLock...)
+        kinds: dict[str, set[str]] = {}
+        for target, value in self.assignments:
             kind = self.lock_kind(value)
             if kind is not None:
                 name = target.value if isinstance(target, cst.Name) else (
                     target.attr.value if isinstance(target, cst.Attribute) else None
                 )
                 if name:
-                    self.lock_identifiers.add(name)
-                    self._lock_kinds.setdefault(name, set()).add(kind)
+                    kinds.setdefault(name, set()).add(kind)
+        return kinds
+
+    @cached_property
+    def lock_identifiers(self) -> set[str]:
+        """Names and attributes bound anywhere to a lock factory call (``threading.Lock()``...)."""
+        return set(self._lock_bindings)
+
+    @property
+    def _lock_kinds(self) -> dict[str, set[str]]:
+        return self._lock_bindings
 
     # --- metadata ---------------------------------------------------------------------
     @property
@@ -181,16 +234,28 @@ class FileContext:
         return self._scopes
 
     def position(self, node: cst.CSTNode) -> CodeRange:
+        if "positions" not in self.__dict__ and node in self._located:
+            return self._located[node]
         return self.positions[node]
 
+    def locate(self, nodes: Sequence[cst.CSTNode]) -> None:
+        """Get ``position()`` of these nodes ready in one pass over the module that records
+        only inside them (a full ``positions`` map costs several times more)."""
+        if "positions" not in self.__dict__:
+            self._located = code_ranges(self.module, targets=nodes)
+
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        if node is self.module:
+            return None
+        if "_index" not in self.__dict__ and node in self._outline[1]:
+            return self._outline[1][node]  # a statement-level node, or an expression's root
         return self.parents.get(node)
 
     def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-        node = self.parents.get(node)
+        node = self.parent(node)
         while node is not None:
             yield node
-            node = self.parents.get(node)
+            node = self.parent(node)
 
     def is_ancestor(self, ancestor: cst.CSTNode, node: cst.CSTNode) -> bool:
         return any(a is ancestor for a in self.ancestors(node))
@@ -242,18 +307,37 @@ class FileContext:
 
     def local_bindings(self, func: cst.FunctionDef) -> set[str]:
         """Names assigned in ``func``'s own scope (not those declared global)."""
-        scope = self.scopes.get(func.body)
+        scope = self._own_scope(func)
         if scope is None:
             return set()
         return {a.name for a in scope.assignments if a.scope is scope} - self.declared(func, cst.Global)
 
+    def _own_scope(self, func: cst.FunctionDef):
+        # What a function's own scope binds depends on the function's code alone, so the
+        # scopes of a module holding just ``func`` tell it, for a fraction of the cost of
+        # the whole module's (unless those are at hand anyway).
+        if self._scopes is not None:
+            return self._scopes.get(func.body)
+        if func not in self._function_scopes:
+            alone = MetadataWrapper(cst.Module(body=[func]), unsafe_skip_copy=True)
+            self._function_scopes[func] = alone.resolve(ScopeProvider).get(func.body)
+        return self._function_scopes[func]
+
     def declared(self, func: cst.FunctionDef, kind: type) -> set[str]:
         """Names a function declares ``global`` (kind=cst.Global) or ``nonlocal``."""
-        names: set[str] = set()
-        for node in iter_function_nodes(func):
-            if isinstance(node, kind):
-                names.update(n.name.value for n in node.names)
-        return names
+        return set(self._declarations.get((func, kind), ()))
+
+    @cached_property
+    def _declarations(self) -> dict[tuple[cst.FunctionDef, type], set[str]]:
+        # Each global/nonlocal statement belongs to the function whose own code holds it
+        # (the nearest enclosing function, unless a class or lambda comes first).
+        found: dict[tuple[cst.FunctionDef, type], set[str]] = {}
+        for statement in self.find((cst.Global, cst.Nonlocal)):
+            owner = next(a for a in self.ancestors(statement) if isinstance(a, FUNCTION_BOUNDARY))
+            if isinstance(owner, cst.FunctionDef):
+                names = found.setdefault((owner, type(statement)), set())
+                names.update(n.name.value for n in statement.names)
+        return found
 
     def module_bindings(self) -> set[str]:
         names: set[str] = set()
@@ -512,24 +596,9 @@ def _calls_lock_release_function(finalbody: cst.Finally | None) -> bool:
     return False
 
 
-class _FunctionNodes(cst.CSTVisitor):
-    def __init__(self, root: cst.CSTNode) -> None:
-        self.root = root
-        self.nodes: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if node is not self.root and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            self.nodes.append(node)
-            return False
-        self.nodes.append(node)
-        return True
-
-
 def iter_function_nodes(func: cst.CSTNode) -> list[cst.CSTNode]:
     """Every node of ``func``'s body, not descending into nested functions or classes."""
-    visitor = _FunctionNodes(func)
-    func.body.visit(visitor)
-    return visitor.nodes
+    return walk(func.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
 
 
 def top_level_bindings(stmt: cst.CSTNode) -> set[str]:
@@ -591,7 +660,9 @@ def _child_statements(stmt: cst.BaseCompoundStatement) -> list[cst.CSTNode]:
 
 def calls_unknown_code(node: cst.CSTNode, safe_receivers: frozenset[str] = frozenset()) -> bool:
     """True if ``node`` calls anything but safe builtins or methods of ``safe_receivers``."""
-    for call in m.findall(node, m.Call()):
+    for call in walk(node):
+        if not isinstance(call, cst.Call):
+            continue
         func = call.func
         if isinstance(func, cst.Name) and func.value in SAFE_CALLS:
             continue
@@ -626,7 +697,7 @@ def return_after(ctx: FileContext, stmt: cst.CSTNode, reads: m.BaseMatcherNode) 
 
 def suspends(node: cst.CSTNode) -> bool:
     """``await``/``yield`` inside: holding a threading lock across it could deadlock."""
-    return bool(m.findall(node, m.Await() | m.Yield()))
+    return any(isinstance(n, (cst.Await, cst.Yield)) for n in walk(node))
 
 
 _THREAD_HANDOFF = m.Call(func=m.Name("Thread") | m.Attribute(attr=m.Name("Thread")) | m.Name("Timer") | m.Attribute(attr=m.Name("Timer")))

@@ -6,6 +6,7 @@ Exit codes (as in ruff): 0 clean; 1 findings, a diff, unfixed findings or per-fi
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from enum import Enum
@@ -18,6 +19,7 @@ from ftmigrate import __version__
 from ftmigrate.config import Config, ConfigError, find_pyproject, load_config
 from ftmigrate.formats import OutputFormat
 from ftmigrate.runner import APPLY, DIFF, SCAN, RunReport, run
+from ftmigrate.selection import RuleSelection
 
 app = typer.Typer(
     name="ftmigrate",
@@ -62,6 +64,8 @@ STDIN_FILENAME = typer.Option(
 )
 QUIET = typer.Option(False, "--quiet", "-q", help="Print only findings and errors: no summary, no progress.")
 VERBOSE = typer.Option(False, "--verbose", "-v", help="Also print the configuration and one line per file on stderr.")
+JOBS = typer.Option(None, "--jobs", min=1, help="Worker processes (default: one per CPU; 1: no pool).")
+NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the results cache (.ftmigrate_cache/).")
 
 
 @dataclass
@@ -82,6 +86,8 @@ class RunOptions:
     verbose: bool = False
     exit_zero: bool = False
     statistics: bool = False
+    jobs: Optional[int] = None
+    no_cache: bool = False
 
     @property
     def reads_stdin(self) -> bool:
@@ -92,9 +98,7 @@ def _split(values: Optional[List[str]]) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
-def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tuple[list[Path], list, Config]:
-    from codemods import configured_rules
-
+def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tuple[list[Path], RuleSelection, Config]:
     paths = list(paths or [Path(".")])
     if config_file is None:
         config_file = find_pyproject(paths[0]) or find_pyproject(Path.cwd())
@@ -103,7 +107,9 @@ def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tup
         config.exclude += _split(exclude)
     if no_gitignore:
         config.respect_gitignore = False
-    return paths, configured_rules(_split(select), _split(ignore), config), config
+    # Rules are resolved (and unknown codes reported) when needed: a run answered from the
+    # cache needs none, and saves importing them.
+    return paths, RuleSelection.configured(_split(select), _split(ignore), config), config
 
 
 def _usage_problem(opts: RunOptions) -> Optional[str]:
@@ -128,7 +134,10 @@ def _execute(opts: RunOptions) -> int:
         return 2
     where = [opts.stdin_filename] if opts.reads_stdin and opts.stdin_filename else opts.paths
     try:
-        paths, rules, config = _configure(where, opts.select, opts.ignore, opts.exclude, opts.config, opts.no_gitignore)
+        paths, selection, config = _configure(where, opts.select, opts.ignore, opts.exclude, opts.config, opts.no_gitignore)
+        # Rule objects now only where they are needed before the run: it resolves its own.
+        needs_rules = opts.verbose or opts.reads_stdin or opts.format is OutputFormat.sarif
+        rules = selection.resolve() if needs_rules else []
     except ConfigError as exc:
         typer.echo(f"ftmigrate: error: {exc}", err=True)
         return 2
@@ -147,7 +156,14 @@ def _execute(opts: RunOptions) -> int:
             write_source(report, raw, sys.stdout.buffer)
             output.report_to_stderr = True
     else:
-        report = run(paths, rules, config, opts.mode, force_exclude=opts.force_exclude, observer=feedback)
+        try:
+            report = run(
+                paths, selection, config, opts.mode, force_exclude=opts.force_exclude,
+                observer=feedback, jobs=opts.jobs or os.cpu_count() or 1, cache=not opts.no_cache,
+            )
+        except ConfigError as exc:  # an unknown rule code, found when the rules were needed
+            typer.echo(f"ftmigrate: error: {exc}", err=True)
+            return 2
     emit(report, output)
     code = report.exit_code()
     if opts.exit_zero and code == 1 and not report.errors:
@@ -184,13 +200,15 @@ def scan(
     verbose: bool = VERBOSE,
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings (files that cannot be processed still exit 1)."),
     statistics: bool = typer.Option(False, "--statistics", help="Print the number of findings per rule instead of the findings."),
+    jobs: Optional[int] = JOBS,
+    no_cache: bool = NO_CACHE,
 ) -> None:
     """Report code that races without the GIL. Exit 1 if anything is found."""
     _guarded(
         RunOptions(
             SCAN, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
-            exit_zero=exit_zero, statistics=statistics,
+            exit_zero=exit_zero, statistics=statistics, jobs=jobs, no_cache=no_cache,
         )
     )
 
@@ -209,6 +227,8 @@ def apply(
     stdin_filename: Optional[Path] = STDIN_FILENAME,
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
+    jobs: Optional[int] = JOBS,
+    no_cache: bool = NO_CACHE,
 ) -> None:
     """Rewrite files in place so shared state is locked. Exit 1 if findings remain unfixed
     (with --diff: if there is a diff). With `-`, the fixed source goes to stdout."""
@@ -216,6 +236,7 @@ def apply(
         RunOptions(
             DIFF if diff else APPLY, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
+            jobs=jobs, no_cache=no_cache,
         )
     )
 

@@ -1,5 +1,9 @@
 """One file through the pipeline: read -> prefilter -> parse -> detect -> plan -> rewrite -> verify.
 
+Prefiltering, from cheap to dear: each rule's text test (``Rule.prefilter``), then the
+standard library's ``ast`` (which also gives the compiler's own syntax errors) and each
+rule's ``Rule.candidate``; only files some rule still wants are parsed with LibCST.
+
 Nothing here writes to disk; ``runner`` does, atomically, after ``verify`` has passed.
 Every failure becomes a per-file error with a reason, never an exception for the caller.
 """
@@ -11,61 +15,21 @@ import dataclasses
 import sys
 import threading
 import warnings
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Iterator, Sequence, TypeVar
 
 import libcst as cst
 
 from ftmigrate.analysis import FileContext
 from ftmigrate.locking import Guard, Inserted, Replace, apply_fixes, refusal
+from ftmigrate.results import FileResult, Finding
 from ftmigrate.rules import Rule, Site
-from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_source, split_lines
+from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_bytes, split_lines
 from ftmigrate.suppression import is_suppressed, suppressions
 from ftmigrate.verify import check_rewrite
 
 T = TypeVar("T")
-
-
-@dataclass
-class Finding:
-    rule: str
-    path: str
-    line: int
-    column: int  # 1-based, like ruff
-    end_line: int
-    end_column: int
-    message: str
-    fixable: bool
-    fixed: bool = False
-    unfixable_reason: str | None = None
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data.pop("unfixable_reason")
-        return data
-
-
-@dataclass
-class FileResult:
-    path: Path
-    findings: list[Finding] = field(default_factory=list)
-    error: str | None = None
-    source: SourceFile | None = None
-    new_text: str | None = None
-    internal: bool = False  # the error is a bug of ours, not bad input (exit code 2)
-    # What the rewrite added (for checking it again later, as scripts/selfcheck.py does),
-    # and the rewritten text when the verifier refused it (new_text stays None then).
-    inserted: Inserted | None = None
-    refused_text: str | None = None
-
-    @property
-    def changed(self) -> bool:
-        return self.source is not None and self.new_text is not None and self.new_text != self.source.text
-
-    @property
-    def fixed(self) -> int:
-        return sum(f.fixed for f in self.findings)
 
 
 # LibCST needs minutes and about 1 GB of memory per MB of source; a file this big is
@@ -75,16 +39,27 @@ MAX_PARSE_BYTES = 2 * 1024 * 1024
 
 def parse(text: str, filename: str) -> cst.Module:
     """Parse for rewriting; raises SourceError with the compiler's own message on bad syntax."""
+    syntax_tree(text, filename)
+    return parse_cst(text)
+
+
+def syntax_tree(text: str, filename: str) -> ast.Module:
+    """The standard library's ``ast``; raises SourceError with the compiler's message."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
-            ast.parse(text, filename=filename)
+            return ast.parse(text, filename=filename)
     except SyntaxError as exc:
         raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno}, column {exc.offset})") from None
     except (ValueError, MemoryError) as exc:
         raise SourceError(f"cannot parse: {exc}") from None
+
+
+def parse_cst(text: str) -> cst.Module:
+    """LibCST's tree of text the compiler accepted."""
     try:
-        module = cst.parse_module(text)
+        with _unvalidated_nodes():
+            module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise SourceError(f"LibCST cannot parse this file: {exc.message} (line {exc.raw_line}, column {exc.raw_column})") from None
     if text.endswith("\r") and not module.has_trailing_newline:
@@ -99,16 +74,48 @@ def parse(text: str, filename: str) -> cst.Module:
 MAX_FIX_ROUNDS = 4
 
 
+def _no_validation(node: cst.CSTNode) -> None:
+    pass
+
+
+@contextmanager
+def _unvalidated_nodes() -> Iterator[None]:
+    """Nodes built meanwhile skip ``CSTNode.__post_init__``'s validation.
+
+    LibCST validates every node its own parser builds, a third of a parse's time; its
+    source says as much ("PERF: ... avoid validating the tree when parsing a file"). A tree
+    parsed from code the compiler accepted is valid; nodes built by rules and the lock
+    planner, later, are still validated.
+    """
+    validating = cst.CSTNode.__post_init__
+    cst.CSTNode.__post_init__ = _no_validation
+    try:
+        yield
+    finally:
+        cst.CSTNode.__post_init__ = validating
+
+
 def check_source(
-    source: SourceFile, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
+    source: SourceFile,
+    rules: Sequence[Rule],
+    *,
+    fix: bool,
+    display: str,
+    shared_classes: Sequence[str] = (),
+    prefilter: bool = True,
 ) -> FileResult:
-    """Findings of one file; with ``fix``, also its rewrite, applied until it is stable."""
-    result = _check_once(source, rules, fix=fix, display=display, shared_classes=shared_classes)
+    """Findings of one file; with ``fix``, also its rewrite, applied until it is stable.
+
+    ``prefilter=False`` parses every file with LibCST and runs every rule on it: the
+    plain path the prefilters are tested against.
+    """
+    options = dict(display=display, shared_classes=shared_classes, prefilter=prefilter)
+    result = _check_once(source, rules, fix=fix, **options)
     for _ in range(MAX_FIX_ROUNDS - 1):
         if result.new_text is None or result.error is not None:
             break
         current = dataclasses.replace(source, text=result.new_text, raw=source.encode(result.new_text))
-        again = _check_once(current, rules, fix=True, display=display, shared_classes=shared_classes)
+        again = _check_once(current, rules, fix=True, **options)
         if again.new_text is None or again.error is not None:
             break  # stable (a refusal here shows up, with its reason, on the next run)
         inserted = Inserted(
@@ -124,11 +131,17 @@ def check_source(
 
 
 def _check_once(
-    source: SourceFile, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
+    source: SourceFile,
+    rules: Sequence[Rule],
+    *,
+    fix: bool,
+    display: str,
+    shared_classes: Sequence[str] = (),
+    prefilter: bool = True,
 ) -> FileResult:
     result = FileResult(path=source.path, source=source)
     text = source.text
-    active = [rule for rule in rules if not rule.tokens or any(token in text for token in rule.tokens)]
+    active = [rule for rule in rules if rule.prefilter(text)] if prefilter else list(rules)
     if not active:
         return result
     if len(source.raw) > MAX_PARSE_BYTES:
@@ -136,18 +149,25 @@ def _check_once(
         result.error = f"too large to analyse: {size:.1f} MiB (the limit is {limit:.0f} MiB)"
         return result
     try:
-        module = parse(text, display)
+        tree = syntax_tree(text, display)
+        if prefilter:
+            active = [rule for rule in active if rule.candidate(tree, frozenset(shared_classes))]
+            if not active:
+                return result
+        del tree
+        module = parse_cst(text)
     except SourceError as exc:
         result.error = str(exc)
         return result
-    ctx = FileContext(module, source.path, shared_classes)
+    ctx = FileContext(module, source.path, shared_classes, copy=False)
     ignored = suppressions(text)
+    found = [site for rule in active for site in rule.check(ctx)]
+    ctx.locate([site.node for site in found])
     sites: list[Site] = []
-    for rule in active:
-        for site in rule.check(ctx):
-            pos = ctx.position(site.node)
-            if not is_suppressed(ignored, site.rule, (pos.start.line, pos.end.line)):
-                sites.append(site)
+    for site in found:
+        pos = ctx.position(site.node)
+        if not is_suppressed(ignored, site.rule, (pos.start.line, pos.end.line)):
+            sites.append(site)
     findings = {}
     for site in sites:
         if site.fix is not None and site.unfixable_reason is None:
@@ -225,37 +245,33 @@ def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResul
     result.new_text = new_text
 
 
-def check_file(
-    path: Path, rules: Sequence[Rule], *, fix: bool, display: str | None = None, shared_classes: Sequence[str] = ()
-) -> FileResult:
-    """Never raises for bad input: unreadable, undecodable or unparsable files give ``error``."""
+def check_file(path: Path, rules: Sequence[Rule], *, display: str | None = None, **options) -> FileResult:
+    """Never raises for bad input: unreadable, undecodable or unparsable files give ``error``.
+    ``options``: those of ``check_source`` (``fix`` is required)."""
     try:
-        source = read_source(path)
+        raw = read_bytes(path)
     except SourceError as exc:
         return FileResult(path=path, error=str(exc))
-    return check_loaded(source, rules, fix=fix, display=display or path.as_posix(), shared_classes=shared_classes)
+    return check_bytes(path, raw, rules, display=display or path.as_posix(), **options)
 
 
-def check_bytes(
-    path: Path, raw: bytes, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
-) -> FileResult:
-    """``check_file`` for source that is not read from ``path`` (standard input)."""
+def check_bytes(path: Path, raw: bytes, rules: Sequence[Rule], **options) -> FileResult:
+    """``check_file`` of bytes already read: the file's own (its result depends on them
+    alone, which the cache relies on), or source for it from standard input."""
     try:
         source = decode_source(path, raw)
     except SourceError as exc:
         return FileResult(path=path, error=str(exc))
-    return check_loaded(source, rules, fix=fix, display=display, shared_classes=shared_classes)
+    return check_loaded(source, rules, **options)
 
 
-def check_loaded(
-    source: SourceFile, rules: Sequence[Rule], *, fix: bool, display: str, shared_classes: Sequence[str] = ()
-) -> FileResult:
+def check_loaded(source: SourceFile, rules: Sequence[Rule], **options) -> FileResult:
     """``check_source`` that turns a failure into a per-file error instead of raising; a
     file too deeply nested for the default stack is tried again on a deep one."""
     path = source.path
 
     def work() -> FileResult:
-        return check_source(source, rules, fix=fix, display=display, shared_classes=shared_classes)
+        return check_source(source, rules, **options)
 
     try:
         try:

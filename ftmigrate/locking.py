@@ -161,7 +161,8 @@ class LockPlanner:
         self.refused: dict[int, str] = {}
         self.covered: set[int] = set()
         self.nested: list[tuple[Guard, Guard]] = []  # (covered guard, the guard covering it)
-        self.taken: set[str] = set(ctx.identifiers)
+        self.taken: set[str] | None = None  # the module's identifiers, once a new name is written
+        self.writing = True
         self.inserted = Inserted()
 
     # --- planning -----------------------------------------------------------------------
@@ -316,14 +317,24 @@ class LockPlanner:
             if locks:
                 return self._caller_deadlock(locks[0], component)
         states = list(dict.fromkeys(_stem(g.state) for g in component))
-        name = "_" + "_".join(states[:3]) + "_lock"
+        name = self._fresh("_" + "_".join(states[:3]) + "_lock")
+        kind = "RLock" if any(g.reentrant for g in component) else "Lock"
+        return _Lock(name=name, existing=None, kind=kind)
+
+    def _fresh(self, name: str) -> str:
+        """``name``, numbered if the module already uses it. Without writing, any name does:
+        a new lock's name decides nothing (and collecting every identifier of a module
+        means walking all of it)."""
+        if not self.writing:
+            return name
+        if self.taken is None:
+            self.taken = set(self.ctx.identifiers)
         base, n = name, 1
         while name in self.taken:
             name = f"{base}{n}"
             n += 1
         self.taken.add(name)
-        kind = "RLock" if any(g.reentrant for g in component) else "Lock"
-        return _Lock(name=name, existing=None, kind=kind)
+        return name
 
     def _callee_deadlock(self, component: list[Guard], lock: _Lock) -> str | None:
         """Why holding an existing non-reentrant lock around the guarded code would
@@ -385,6 +396,7 @@ class LockPlanner:
         """Plan every fix; with ``write``, also produce the rewritten module (else the
         outcome's module is the input: enough to know what would be applied or refused)."""
         self.needs_import = False
+        self.writing = write
         guards, replaces = self._prune()
         wraps: dict[int, tuple[str, Guard]] = {}
         defs: dict[int, list[tuple[int, str]]] = {}
@@ -427,7 +439,10 @@ class LockPlanner:
             self._substitution(r.stmt, r.new)
         module = self.ctx.module
         if write:
-            applier = _Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, module)
+            touched = [*(stmt for g in guards for stmt in (g.stmt, *g.followers) if id(stmt) in wraps), *(r.stmt for r in replaces)]
+            touched += [self._body_of(g.domain) for g in guards if id(self._body_of(g.domain)) in defs]
+            on_the_way = {id(node) for t in touched for node in (t, *self.ctx.ancestors(t))}
+            applier = _Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, module, on_the_way)
             module = module.visit(applier)
             for g in guards:
                 if id(g.stmt) in wraps and id(g.stmt) not in applier.written and id(g) not in self.refused:
@@ -435,7 +450,7 @@ class LockPlanner:
         if write and self.needs_import:
             context = CodemodContext()
             AddImportsVisitor.add_needed_import(context, "threading")
-            module = AddImportsVisitor(context).transform_module(module)
+            module = module.visit(_TopLevelImports(context))
         applied = {id(g) for g in guards if id(g.stmt) in wraps and id(g) not in self.refused}
         applied |= {id(r) for r in replaces} | self.covered
         return Outcome(module=module, inserted=self.inserted, applied=applied, refused=self.refused)
@@ -491,16 +506,46 @@ def _blank_lines(stmt: cst.CSTNode | None) -> tuple:
     return tuple(lines)
 
 
-class _Applier(cst.CSTTransformer):
-    """Writes the planned wraps, replacements and lock definitions in one pass."""
+_STAND_IN = cst.SimpleStatementLine(body=[cst.Pass()])
 
-    def __init__(self, wraps, replaces, defs, module: cst.Module) -> None:
+
+class _TopLevelImports(AddImportsVisitor):
+    """LibCST's AddImportsVisitor, kept to the module's top level, where it reads and adds
+    imports: it does not enter function and class bodies (on a large module, entering them
+    is most of a rewrite's cost), and it runs without ``transform_module``'s deep copy (it
+    needs no metadata)."""
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # What it gathers comes from the leading simple statements; bodies stay out.
+        super().visit_Module(node.with_changes(body=[s if isinstance(s, cst.SimpleStatementLine) else _STAND_IN for s in node.body]))
+        self._entered = {id(node), *(id(s) for s in node.body if isinstance(s, cst.SimpleStatementLine))}
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Module) or id(node) in self._entered:
+            return super().on_visit(node)
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            super().on_visit(node)  # leave_Import(From) may merge names into it
+        return False
+
+
+class _Applier(cst.CSTTransformer):
+    """Writes the planned wraps, replacements and lock definitions in one pass.
+
+    Only the nodes ``on_the_way`` to a change (ids) are entered: a subtree without one
+    comes back as it is, so a large module costs no more than the paths to its changes.
+    """
+
+    def __init__(self, wraps, replaces, defs, module: cst.Module, on_the_way: set[int]) -> None:
         super().__init__()
         self.wraps = wraps
         self.replaces = replaces
         self.defs = defs
         self.config = module.config_for_parsing
+        self.on_the_way = on_the_way
         self.written: set[int] = set()  # id() of the original statements actually wrapped
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return id(node) in self.on_the_way
 
     def _lock_item(self, expr: str) -> list[cst.WithItem]:
         return [cst.WithItem(item=cst.parse_expression(expr, config=self.config))]

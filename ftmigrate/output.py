@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import typer
 
 from ftmigrate import reporting
-from ftmigrate.engine import FileResult, check_loaded
+from ftmigrate.results import FileResult
 from ftmigrate.formats import MACHINE_FORMATS, OutputFormat
-from ftmigrate.formats import github, jsonlines, sarif, statistics
-from ftmigrate.rules import Rule
+from ftmigrate.formats import github, jsonlines, statistics
 from ftmigrate.runner import DIFF, SCAN, RunReport, display_path
 from ftmigrate.terminal import wants_color
+
+if TYPE_CHECKING:  # the rules (and sarif, which needs them) import LibCST: not for every run
+    from ftmigrate.formats import sarif
+    from ftmigrate.rules import Rule
 
 
 @dataclass
@@ -32,25 +35,33 @@ class OutputOptions:
     shared_classes: Sequence[str] = field(default_factory=list)
 
 
-def _preview(report: RunReport, options: OutputOptions) -> sarif.Preview:
+def _preview(report: RunReport, options: OutputOptions) -> "sarif.Preview":
     """What SARIF fixes are computed from: the run's own rewrite with --diff; for scan, a
     rewrite made now (never written); none after apply, which already wrote it."""
 
     def preview(result: FileResult) -> FileResult | None:
         if report.mode == DIFF:
             return result
-        if report.mode == SCAN and result.source is not None and result.error is None:
+        if report.mode == SCAN and result.checked and result.error is None:
+            from ftmigrate.engine import check_loaded
+            from ftmigrate.sourcefile import SourceError, read_source
+
+            try:  # a scan's results (worker's or cache's) come without the file's text
+                source = result.source or read_source(result.path)
+            except SourceError:
+                return None
             display = result.findings[0].path if result.findings else display_path(result.path)
-            return check_loaded(result.source, options.rules, fix=True, display=display, shared_classes=options.shared_classes)
+            return check_loaded(source, options.rules, fix=True, display=display, shared_classes=options.shared_classes)
         return None
 
     return preview
 
 
 def machine_lines(report: RunReport, options: OutputOptions) -> list[str]:
-    from codemods import ALL_RULES
-
     if options.format is OutputFormat.sarif:
+        from codemods import ALL_RULES
+        from ftmigrate.formats import sarif
+
         return [sarif.render(report, ALL_RULES, _preview(report, options))]
     if options.format is OutputFormat.github:
         return github.annotations(report)

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from ftmigrate.engine import FileResult
+from ftmigrate.results import FileResult
 from ftmigrate.runner import display_path
 from ftmigrate.terminal import is_terminal
 

@@ -11,7 +11,7 @@ import json
 from typing import IO
 
 from ftmigrate import __version__
-from ftmigrate.engine import FileResult
+from ftmigrate.results import FileResult
 from ftmigrate.sourcefile import split_lines
 from ftmigrate.runner import APPLY, DIFF, SCAN, RunReport, display_path
 from ftmigrate.terminal import colorize_diff

@@ -2,15 +2,27 @@
 
 A rule is a class with a code (``FT001``), a short name, a one-line summary, a docstring
 in ruff's shape (What it does / Why is this bad? / Example / Use instead / Fix safety),
-``VALID``/``INVALID`` examples that the test suite runs, prefilter ``tokens``, and
-``check()``, which yields ``Site``s: places where shared state is read-modified-written.
+``VALID``/``INVALID`` examples that the test suite runs, and ``check()``, which yields
+``Site``s: places where shared state is read-modified-written.
 A site carries its own fix (a ``Guard`` or ``Replace`` from ``ftmigrate.locking``); the
 engine plans all guards of a file together so that rules share locks.
+
+Prefilters: a large codebase is checked at linter speed because most files are never
+parsed with LibCST. Each rule declares, from cheapest to dearest, necessary conditions
+for a finding (they may let through files without findings, never the reverse):
+``tokens`` (plain substrings, one must occur), ``pattern`` (a regex the text must match;
+derived from ``tokens`` unless set), ``prefilter(text)`` (any further test of the text,
+e.g. on the names a file declares; ``ftmigrate.prefilter`` has building blocks) and
+``candidate(tree)`` on the standard library's ``ast`` of the file. Only files that pass all of them are parsed with LibCST, and findings come
+from ``check()`` alone. ``tests/test_fast_path.py`` holds every registered rule to this on
+real files.
 """
 
 from __future__ import annotations
 
+import ast
 import inspect
+import re
 from dataclasses import dataclass
 from typing import ClassVar, Iterable, Union
 
@@ -50,11 +62,45 @@ class Rule:
     # The file must contain one of these strings for the rule to find anything; files
     # without any are not parsed at all.
     tokens: ClassVar[tuple[str, ...]] = ()
+    # The file text must match this regex (searched anywhere) for the rule to find
+    # anything. Default: any of ``tokens`` (None when the rule has no tokens).
+    pattern: ClassVar[re.Pattern[str] | None] = None
     VALID: ClassVar[list[str]] = []
     INVALID: ClassVar[list[Example]] = []
 
+    _pattern_is_tokens: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "pattern" in cls.__dict__:  # the rule's own
+            cls._pattern_is_tokens = False
+        else:  # from the rule's own tokens; the substring test in prefilter() says the same, faster
+            cls.pattern = re.compile("|".join(re.escape(token) for token in cls.tokens)) if cls.tokens else None
+            cls._pattern_is_tokens = True
+
     def check(self, ctx: FileContext) -> Iterable[Site]:
         raise NotImplementedError
+
+    def prefilter(self, text: str) -> bool:
+        """False if the file text cannot hold a finding of this rule (then it is not parsed).
+
+        The default tests ``tokens`` (fast substring search) and then ``pattern``; a rule
+        may override it with a tighter test, calling this one first.
+        """
+        if self.tokens and not any(token in text for token in self.tokens):
+            return False
+        return self.pattern is None or self._pattern_is_tokens or self.pattern.search(text) is not None
+
+    def candidate(self, tree: ast.Module, shared_classes: frozenset[str] = frozenset()) -> bool:
+        """False if the file's standard-library ``ast`` cannot hold a site of this rule
+        (``shared_classes``: the configuration's ``shared-classes``).
+
+        A necessary condition only, checked before the (much slower) LibCST parse; never a
+        second detector: findings come from ``check()``. It must hold wherever ``check()``
+        could yield any site, one already under a lock included. Default: every file is a
+        candidate.
+        """
+        return True
 
     @classmethod
     def docs(cls) -> str:

@@ -1,17 +1,28 @@
-"""A whole run: discover files, check (and fix) each, write results atomically."""
+"""A whole run: discover files, check (and fix) each, write results atomically.
+
+Files are answered from the cache when it has them, and the rest are checked in a pool
+of worker processes; the parent writes rewritten files, in discovery order.
+"""
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Iterator, Protocol, Sequence
 
+from ftmigrate.cache import Cache
 from ftmigrate.config import Config
 from ftmigrate.discovery import discover
-from ftmigrate.engine import FileResult, check_file
-from ftmigrate.rules import Rule
-from ftmigrate.sourcefile import SourceError, os_reason, write_atomic
+from ftmigrate.results import FileResult
+from ftmigrate.selection import RuleSelection
+from ftmigrate.sourcefile import SourceError, os_reason, read_bytes, relative_posix, write_atomic
+
+if TYPE_CHECKING:
+    from ftmigrate.rules import Rule
 
 SCAN, APPLY, DIFF = "scan", "apply", "diff"
 
@@ -35,7 +46,7 @@ class RunReport:
 
     @property
     def files_checked(self) -> int:
-        return sum(1 for r in self.results if r.source is not None)
+        return sum(1 for r in self.results if r.checked)
 
     def exit_code(self) -> int:
         if any(r.internal for r in self.results):
@@ -61,22 +72,28 @@ class RunObserver(Protocol):
 
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, so diffs apply with ``git apply -p1``."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    relative = relative_posix(os.path.abspath(path), os.getcwd())
+    return relative if relative is not None else path.as_posix()
 
 
 def run(
     paths: Sequence[Path],
-    rules: Sequence[Rule],
+    rules: Sequence[Rule] | RuleSelection,
     config: Config,
     mode: str,
     *,
     force_exclude: bool = False,
     observer: RunObserver | None = None,
+    jobs: int = 1,
+    cache: bool = False,
+    prefilter: bool = True,
 ) -> RunReport:
+    """Check (and with APPLY, fix) every file ``paths`` lead to; results in discovery order.
+
+    ``jobs`` > 1 spreads files over that many worker processes; ``cache`` answers
+    unchanged files from ``.ftmigrate_cache/`` (see ``ftmigrate.cache``); ``prefilter=False``
+    parses every file with LibCST (the plain path, for tests). Neither changes a result.
+    """
     report = RunReport(mode=mode)
     found = discover(
         list(paths),
@@ -87,10 +104,25 @@ def run(
     )
     for path, reason in found.errors:
         report.results.append(FileResult(path=path, error=reason))
+    fix = mode != SCAN
+    work = [(path, display_path(path)) for path in found.files]
+    store = Cache(config.root, _cache_settings(rules, config, prefilter)) if cache else None
+    cached: list[FileResult | None] = [None] * len(work)
+    if store is not None and store.folder.is_dir():  # else nothing is cached yet: skip reading
+        for i, (_, hit) in enumerate(store.load_many(work)):
+            if hit is not None and not (fix and any(f.fixable for f in hit.findings)):
+                cached[i] = hit  # a rewrite is never skipped: apply re-checks fixable files
+    todo = [job for job, hit in zip(work, cached) if hit is None]
+    fresh: Iterator[FileResult] = iter(())
+    if todo or not work:
+        rules = rules.resolve() if isinstance(rules, RuleSelection) else list(rules)
+        options = {"fix": fix, "shared_classes": tuple(config.shared_classes), "prefilter": prefilter}
+        fresh = check_files_parallel(todo, rules, options, jobs=jobs, store=store)
     if observer is not None:
         observer.start(len(found.files))
     try:
-        for result in check_files(found.files, rules, fix=mode != SCAN, shared_classes=config.shared_classes):
+        for hit in cached:
+            result = hit if hit is not None else next(fresh)
             if mode == APPLY and result.changed and result.error is None:
                 try:
                     write_atomic(result.source, result.new_text)
@@ -109,6 +141,68 @@ def run(
     return report
 
 
-def check_files(files: Iterable[Path], rules: Sequence[Rule], *, fix: bool, shared_classes: Sequence[str] = ()) -> Iterable[FileResult]:
-    for path in files:
-        yield check_file(path, rules, fix=fix, display=display_path(path), shared_classes=shared_classes)
+def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefilter: bool) -> list:
+    """Everything besides the file and the tool that shapes a file's result."""
+    if isinstance(rules, RuleSelection):
+        chosen = ["select", rules.select, rules.ignore]
+    else:
+        chosen = ["rules", [rule.code for rule in rules]]
+    return [chosen, sorted(config.shared_classes), prefilter]
+
+
+# --- the process pool ---------------------------------------------------------------------
+# A worker checks whole files: read, prefilter, parse, detect (and plan the fix). Files go
+# out in chunks and come back in order (Pool.imap), so a run is as deterministic as with
+# one process. A result comes back without the file's text unless a rewrite needs it.
+POOL_MIN_FILES = 16  # fewer files than this are checked in-process: a pool costs more
+_worker: dict = {}
+
+
+def check_files_parallel(
+    work: Sequence[tuple[Path, str]], rules: Sequence[Rule], options: dict, *, jobs: int = 1, store: Cache | None = None
+) -> Iterator[FileResult]:
+    """Results of (path, display) pairs, in their order; ``store`` receives new entries."""
+    if jobs <= 1 or len(work) < POOL_MIN_FILES:
+        return (check_job(job, rules, options, store) for job in work)
+    return _pooled(work, rules, options, jobs, store)
+
+
+def _pooled(work, rules, options, jobs: int, store: Cache | None) -> Iterator[FileResult]:
+    context = multiprocessing.get_context("fork" if _can_fork() else None)
+    # Small chunks: the few files that reach LibCST cost a hundred times the others, and
+    # a chunk of several of them handed out last would keep one worker busy, the rest idle.
+    chunksize = 2
+    with context.Pool(min(jobs, len(work)), initializer=_start_worker, initargs=(rules, options, store)) as pool:
+        yield from pool.imap(_pool_job, work, chunksize)
+
+
+def _can_fork() -> bool:
+    # fork shares the parent's imported modules (LibCST, the rules) for free; macOS's
+    # system frameworks are not fork-safe, so there (and on Windows) workers are spawned.
+    return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _start_worker(rules: Sequence[Rule], options: dict, store: Cache | None) -> None:
+    gc.freeze()  # what the parent built is never garbage: keep the collector off it
+    _worker.update(rules=rules, options=options, store=store)
+
+
+def _pool_job(job: tuple[Path, str]) -> FileResult:
+    return check_job(job, _worker["rules"], _worker["options"], _worker["store"])
+
+
+def check_job(job: tuple[Path, str], rules: Sequence[Rule], options: dict, store: Cache | None) -> FileResult:
+    """One (path, display) checked, its result stored in ``store``, then slimmed for the trip home."""
+    from ftmigrate.engine import check_bytes
+
+    path, display = job
+    try:
+        raw = read_bytes(path)
+    except SourceError as exc:
+        return FileResult(path=path, error=str(exc))
+    result = check_bytes(path, raw, rules, display=display, **options)
+    # With fix, findings a rewrite touched differ from a scan's; results without any
+    # fixable finding are exactly what a scan of these bytes gives.
+    if store is not None and not result.internal and not (options["fix"] and any(f.fixable for f in result.findings)):
+        store.store(store.key(path, raw), result)
+    return result.slim()

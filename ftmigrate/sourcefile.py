@@ -62,17 +62,34 @@ def os_reason(path: Path, exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
 
 
+def relative_posix(path: str | os.PathLike, base: str) -> str | None:
+    """``path`` relative to the folder ``base``, with forward slashes; None if it is not
+    below it. Lexical, like ``PurePath.relative_to`` (give both absolute), but several
+    times faster, which shows for every file of a large tree."""
+    path = os.fspath(path)
+    if os.path.normcase(path) == os.path.normcase(base):
+        return "."
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if not os.path.normcase(path).startswith(os.path.normcase(prefix)):
+        return None
+    return path[len(prefix) :].replace(os.sep, "/")
+
+
 def read_source(path: Path) -> SourceFile:
+    return decode_source(path, read_bytes(path))
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes; SourceError with a short reason if it cannot be read."""
     try:
         mode = path.stat().st_mode
         if stat.S_ISDIR(mode):
             raise SourceError("is a directory")
         if not stat.S_ISREG(mode):  # a FIFO would block the run forever
             raise SourceError("not a regular file (a FIFO, socket or device)")
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read: {os_reason(path, exc)}") from None
-    return decode_source(path, raw)
 
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")

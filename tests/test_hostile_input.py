@@ -55,7 +55,8 @@ def error_lines(result) -> list[str]:
 # ``None`` afterwards: unchanged.
 CASES = {
     "syntax_error": (
-        b"def broken(:\n    global counter\n",
+        # (it must pass a rule's prefilter: a file no rule can match is not parsed)
+        b"def broken(:\n    global counter\n    counter += 1\n",
         "error: odd.py: syntax error: ",
         None,
     ),

@@ -118,7 +118,7 @@ def test_output_that_changes_again_is_caught(racy_file: Path, monkeypatch):
 def test_invalid_input_is_skipped_and_libcst_limits_are_unsupported(tmp_path: Path):
     (tmp_path / "py2.py").write_text("print 'hello'\nglobal x\n")
     # Valid Python 3.11 that LibCST's parser rejects (a parenthesized annotated target).
-    (tmp_path / "annotated.py").write_text("def f():\n    global g\n    (g): int\n")
+    (tmp_path / "annotated.py").write_text("def f():\n    global g\n    (g): int\n    g += 1\n")
     report = selfcheck.selfcheck(selfcheck.python_files(tmp_path), base=tmp_path)
     assert report.failures == []
     assert [p for p, _ in report.skipped] == ["py2.py"]

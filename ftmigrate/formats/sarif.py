@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from ftmigrate import __version__
 from ftmigrate import ruledocs
-from ftmigrate.engine import Finding, FileResult
+from ftmigrate.results import FileResult, Finding
 from ftmigrate.sourcefile import split_lines
 from ftmigrate.rules import Rule
 from ftmigrate.runner import APPLY, RunReport, display_path

@@ -1,0 +1,229 @@
+"""Fast walks over a LibCST tree: children, pre-order, parents, positions.
+
+LibCST's visitors rebuild every node they pass, which makes a full pass over a large
+module cost seconds; these walks only read attributes. Results are identical to LibCST's
+own (``node.children`` order, ``ParentNodeProvider``, ``PositionProvider``), which
+``tests/test_treewalk.py`` checks on real files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Callable, Iterable, Iterator
+
+import libcst as cst
+from libcst import CSTNode
+from libcst._nodes.internal import CodegenState
+from libcst._position import CodePosition, CodeRange
+from libcst.metadata.position_provider import NEWLINE_RE
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that may hold children, in the order LibCST visits them.
+
+    A class's ``_visit_and_replace_children`` rebuilds the node with one keyword argument
+    per field, visiting each as its argument is evaluated, left to right: the order of the
+    keyword names, which the compiler keeps as one tuple constant of the code object.
+    """
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        names = {f.name for f in dataclasses.fields(cls)}
+        code = cls._visit_and_replace_children.__code__
+        keywords = [c for c in code.co_consts if type(c) is tuple and c and all(n in names for n in c)]
+        fields = _CHILD_FIELDS[cls] = max(keywords, key=len) if keywords else ()
+    return fields
+
+
+_IS_NODE: dict[type, bool] = {}
+
+
+def _is_node_type(kind: type) -> bool:
+    # isinstance(x, CSTNode) goes through ABCMeta, which is slow for millions of calls.
+    known = _IS_NODE.get(kind)
+    if known is None:
+        known = _IS_NODE[kind] = issubclass(kind, CSTNode)
+    return known
+
+
+def children(node: CSTNode) -> list[CSTNode]:
+    """``node.children`` without rebuilding ``node``."""
+    out: list[CSTNode] = []
+    for name in child_fields(type(node)):
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            out.extend(c for c in value if _is_node_type(type(c)))
+        elif _is_node_type(kind):
+            out.append(value)
+    return out
+
+
+def type_test(types: tuple[type, ...]) -> Callable[[CSTNode], bool]:
+    """``isinstance(node, types)`` as a function, cached per class (LibCST's node classes
+    are ABCs, whose isinstance is slow for millions of calls)."""
+    cache: dict[type, bool] = {}
+
+    def test(node: CSTNode) -> bool:
+        kind = type(node)
+        hit = cache.get(kind)
+        if hit is None:
+            hit = cache[kind] = issubclass(kind, types)
+        return hit
+
+    return test
+
+
+def walk(root: CSTNode, prune: Callable[[CSTNode], bool] | tuple[type, ...] = ()) -> list[CSTNode]:
+    """``root`` and its descendants in pre-order (LibCST's visiting order); nodes for which
+    ``prune`` holds (or of the ``prune`` types) are listed but not descended into."""
+    if isinstance(prune, tuple):
+        prune = type_test(prune)
+    out: list[CSTNode] = [root]
+    stack: list[CSTNode] = list(reversed(children(root)))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if not prune(node):
+            stack.extend(reversed(children(node)))
+    return out
+
+
+class NodeMap(Mapping):
+    """A mapping from the nodes of one tree, keyed by identity (LibCST nodes hash in Python,
+    which costs more than building the whole map by ``id``). The tree keeps the nodes alive."""
+
+    def __init__(self, root: CSTNode, values: dict[int, object]) -> None:
+        self._root = root
+        self._values = values
+
+    def __getitem__(self, node: CSTNode):
+        return self._values[id(node)]
+
+    def get(self, node: CSTNode, default=None):
+        return self._values.get(id(node), default)
+
+    def __contains__(self, node: object) -> bool:
+        return id(node) in self._values
+
+    def __iter__(self) -> Iterator[CSTNode]:
+        return (node for node in walk(self._root) if id(node) in self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def index(root: CSTNode, prune: Callable[[CSTNode], bool] | None = None) -> tuple[list[CSTNode], NodeMap]:
+    """In one pass: every node in pre-order, and every node's parent (as ``ParentNodeProvider``).
+    Nodes for which ``prune`` holds are listed, with their parent, but not entered."""
+    nodes: list[CSTNode] = []
+    parents: dict[int, CSTNode] = {}
+    stack: list[CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        if prune is not None and node is not root and prune(node):
+            continue
+        below = children(node)
+        for child in below:
+            parents[id(child)] = node
+        stack.extend(reversed(below))
+    return nodes, NodeMap(root, parents)
+
+
+# --- positions ----------------------------------------------------------------------------
+class _Recorder:
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: "_PositionState", node: CSTNode, start_node: CSTNode | None, end_node: CSTNode | None) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = (self.state.line, self.state.column)
+
+    def __exit__(self, *exc) -> None:
+        state = self.state
+        computed = state.computed
+        start = computed[id(self.start_node)][:2] if self.start_node is not None else self.start
+        end = computed[id(self.end_node)][2:] if self.end_node is not None else (state.line, state.column)
+        computed[id(self.node)] = start + end
+
+
+class _NoRecord:
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+_NO_RECORD = _NoRecord()
+
+
+class _PositionState(CodegenState):
+    """What ``PositionProvider``'s codegen state computes, as plain tuples: the same walk
+    through LibCST's own codegen, at a fraction of the cost. With ``targets``, ranges are
+    recorded only inside those nodes; elsewhere only the line and column are followed."""
+
+    def __init__(self, module: cst.Module, targets: set[int] | None) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.line = 1  # one-indexed
+        self.column = 0  # zero-indexed
+        self.targets = targets
+        self.depth = 1 if targets is None else 0  # > 0: inside a node whose range is wanted
+        self.stack: list[tuple[int, int]] = []
+        self.computed: dict[int, tuple[int, int, int, int]] = {}
+
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self.add_token(token)
+
+    def add_token(self, value: str) -> None:
+        if not self.tokens:
+            self.tokens.append(value)  # codegen only asks whether any token was added
+        if "\n" not in value and "\r" not in value:
+            self.column += len(value)
+        else:
+            segments = NEWLINE_RE.split(value)
+            self.line += len(segments) - 1
+            self.column = len(segments[-1])
+
+    def before_codegen(self, node: CSTNode) -> None:
+        if self.targets is not None and id(node) in self.targets:
+            self.depth += 1
+        if self.depth:
+            self.stack.append((self.line, self.column))
+
+    def after_codegen(self, node: CSTNode) -> None:
+        if self.depth:
+            start = self.stack.pop()
+            if id(node) not in self.computed:  # a syntactic position recorded inside wins
+                self.computed[id(node)] = start + (self.line, self.column)
+        if self.targets is not None and id(node) in self.targets:
+            self.depth -= 1
+
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
+        return _Recorder(self, node, start_node, end_node) if self.depth else _NO_RECORD
+
+
+class Positions(NodeMap):
+    """node -> ``CodeRange``, as ``PositionProvider`` gives; ranges are built on lookup."""
+
+    def __getitem__(self, node: CSTNode) -> CodeRange:
+        line, column, end_line, end_column = self._values[id(node)]
+        return CodeRange(CodePosition(line, column), CodePosition(end_line, end_column))
+
+    def get(self, node: CSTNode, default=None):
+        return self[node] if node in self else default
+
+
+def positions(module: cst.Module, targets: Iterable[CSTNode] | None = None) -> Positions:
+    """``PositionProvider``'s range of every node (same values, computed faster), or only of
+    ``targets`` and the nodes inside them (cheaper still: one pass, mostly not recording)."""
+    state = _PositionState(module, None if targets is None else {id(t) for t in targets})
+    module._codegen(state)
+    return Positions(module, state.computed)

@@ -1,0 +1,83 @@
+"""ftmigrate.treewalk and FileContext's metadata equal LibCST's own, on real files.
+
+The fast walks read LibCST's node classes in ways LibCST does not promise to keep (the
+order of a class's keyword arguments, its codegen hooks); this test notices if a LibCST
+upgrade breaks that.
+"""
+
+from __future__ import annotations
+
+import sysconfig
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
+
+from ftmigrate import treewalk
+from ftmigrate.analysis import FileContext, iter_function_nodes
+from ftmigrate.engine import parse_cst
+
+STDLIB = Path(sysconfig.get_path("stdlib"))
+SAMPLE = sorted(p for p in STDLIB.rglob("*.py") if "site-packages" not in p.parts and p.stat().st_size < 40_000)[::60]
+
+
+def _module(path: Path) -> cst.Module:
+    try:
+        return cst.parse_module(path.read_bytes())
+    except cst.ParserSyntaxError:
+        pytest.skip(f"LibCST cannot parse {path}")
+
+
+class _Order(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.nodes: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.nodes.append(node)
+        return True
+
+
+@pytest.mark.parametrize("path", SAMPLE, ids=lambda p: str(p.relative_to(STDLIB)))
+def test_walks_equal_libcst(path):
+    module = _module(path)
+    visitor = _Order()
+    module.visit(visitor)
+    nodes, parents = treewalk.index(module)
+    assert nodes == visitor.nodes  # pre-order, LibCST's visiting order
+    assert len(set(map(id, nodes))) == len(nodes)  # the parser shares no node: no copy needed
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    assert parents == dict(wrapper.resolve(ParentNodeProvider))
+    assert dict(treewalk.positions(module)) == dict(wrapper.resolve(PositionProvider))
+    for node in nodes[:: max(1, len(nodes) // 300)]:
+        assert treewalk.children(node) == list(node.children)
+    assert parse_cst(module.code).deep_equals(module)  # parsing without validation changes nothing
+
+
+@pytest.mark.parametrize("path", SAMPLE[::3], ids=lambda p: str(p.relative_to(STDLIB)))
+def test_file_context_metadata_equals_libcst(path):
+    module = _module(path)
+    fast = FileContext(module, copy=False)
+    whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+    for func in fast.find(cst.FunctionDef):
+        scope = whole[func.body]
+        own = {a.name for a in scope.assignments if a.scope is scope} - fast.declared(func, cst.Global)
+        assert fast.local_bindings(func) == own
+        visitor = _Order()
+        func.body.visit(_Pruning(visitor))
+        assert iter_function_nodes(func) == visitor.nodes
+        for kind in (cst.Global, cst.Nonlocal):
+            assert fast.declared(func, kind) == {
+                n.name.value for node in visitor.nodes if isinstance(node, kind) for n in node.names
+            }
+
+
+class _Pruning(cst.CSTVisitor):
+    """The visitor ``iter_function_nodes`` used to be: stop at nested scopes."""
+
+    def __init__(self, inner: _Order) -> None:
+        self.inner = inner
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.inner.nodes.append(node)
+        return len(self.inner.nodes) == 1 or not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))

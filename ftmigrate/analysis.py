@@ -51,7 +51,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import CodeRange, MetadataWrapper, ScopeProvider
 
-from ftmigrate.treewalk import NodeMap, Positions, index, type_test, walk
+from ftmigrate.treewalk import NodeMap, Positions, index, statement_positions, type_test, walk
 from ftmigrate.treewalk import positions as code_ranges
 
 LOCK_FACTORIES = frozenset({"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock"})
@@ -238,11 +238,27 @@ class FileContext:
             return self._located[node]
         return self.positions[node]
 
-    def locate(self, nodes: Sequence[cst.CSTNode]) -> None:
+    def locate(self, nodes: Sequence[cst.CSTNode], outline: tuple[list[int], int] | None = None) -> None:
         """Get ``position()`` of these nodes ready in one pass over the module that records
-        only inside them (a full ``positions`` map costs several times more)."""
-        if "positions" not in self.__dict__:
-            self._located = code_ranges(self.module, targets=nodes)
+        only inside them (a full ``positions`` map costs several times more). With
+        ``outline`` (``treewalk.statement_starts`` of the file's ``ast`` tree and its
+        number of lines), only the top-level statements that hold the nodes are passed."""
+        if "positions" in self.__dict__:
+            return
+        located = None
+        if outline is not None and nodes:
+            tops = {id(self._top_statement(node)) for node in nodes}
+            located = statement_positions(self.module, nodes, tops, *outline)
+        self._located = located if located is not None else code_ranges(self.module, targets=nodes)
+
+    def _top_statement(self, node: cst.CSTNode) -> cst.CSTNode:
+        """The statement of ``module.body`` that holds ``node``."""
+        top = node
+        for ancestor in self.ancestors(node):
+            if ancestor is self.module:
+                break
+            top = ancestor
+        return top
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         if node is self.module:

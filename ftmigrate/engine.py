@@ -27,6 +27,7 @@ from ftmigrate.results import FileResult, Finding
 from ftmigrate.rules import Rule, Site
 from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_bytes, split_lines
 from ftmigrate.suppression import is_suppressed, suppressions
+from ftmigrate.treewalk import statement_starts
 from ftmigrate.verify import check_rewrite
 
 T = TypeVar("T")
@@ -53,6 +54,12 @@ def syntax_tree(text: str, filename: str) -> ast.Module:
         raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno}, column {exc.offset})") from None
     except (ValueError, MemoryError) as exc:
         raise SourceError(f"cannot parse: {exc}") from None
+
+
+def line_count(text: str) -> int:
+    """How many lines LibCST counts in ``text`` (it ends a last line without a newline)."""
+    newlines = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return newlines + (1 if text and not text.endswith(("\n", "\r")) else 0)
 
 
 def parse_cst(text: str) -> cst.Module:
@@ -154,6 +161,7 @@ def _check_once(
             active = [rule for rule in active if rule.candidate(tree, frozenset(shared_classes))]
             if not active:
                 return result
+        outline = (statement_starts(tree), line_count(text))
         del tree
         module = parse_cst(text)
     except SourceError as exc:
@@ -162,7 +170,7 @@ def _check_once(
     ctx = FileContext(module, source.path, shared_classes, copy=False)
     ignored = suppressions(text)
     found = [site for rule in active for site in rule.check(ctx)]
-    ctx.locate([site.node for site in found])
+    ctx.locate([site.node for site in found], outline)
     sites: list[Site] = []
     for site in found:
         pos = ctx.position(site.node)

@@ -221,6 +221,51 @@ class Positions(NodeMap):
         return self[node] if node in self else default
 
 
+def statement_starts(tree) -> list[int]:
+    """The first line of each top-level statement of a standard-library ``ast`` tree (a
+    decorated definition starts at its first decorator): what ``positions`` needs to
+    codegen only some statements."""
+    return [min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))]) for stmt in tree.body]
+
+
+def _libcst_starts(module: cst.Module, ast_starts: list[int]) -> list[int] | None:
+    """The line where each of ``module.body``'s statements starts, its leading blank and
+    comment lines included, from the ``ast`` statements' starts; None if they do not pair up
+    (one LibCST line holds each ``ast`` statement of ``a; b``)."""
+    starts, j = [], 0
+    for stmt in module.body:
+        if j >= len(ast_starts):
+            return None
+        starts.append(ast_starts[j] - len(stmt.leading_lines))
+        j += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+    return starts if j == len(ast_starts) else None
+
+
+def statement_positions(
+    module: cst.Module, targets: Iterable[CSTNode], tops: set[int], ast_starts: list[int], lines: int
+) -> Positions | None:
+    """``positions(module, targets)`` by a codegen of only the top-level statements that hold
+    a target (``tops``: their ids), each started at its line as the ``ast`` tree knows it
+    (``ast_starts``, from ``statement_starts``; ``lines``: the file's number of lines).
+
+    Each statement's codegen must end exactly where the next statement (or the module's
+    footer) starts; if one does not, the line numbers do not pair up (a decorator after a
+    line continuation, say) and the answer is None: use ``positions``.
+    """
+    starts = _libcst_starts(module, ast_starts)
+    if starts is None:
+        return None
+    ends = starts[1:] + [lines + 1 - len(module.footer)]
+    state = _PositionState(module, {id(t) for t in targets})
+    for stmt, start, end in zip(module.body, starts, ends):
+        if id(stmt) in tops:
+            state.line, state.column = start, 0
+            stmt._codegen(state)
+            if (state.line, state.column) != (end, 0):
+                return None
+    return Positions(module, state.computed)
+
+
 def positions(module: cst.Module, targets: Iterable[CSTNode] | None = None) -> Positions:
     """``PositionProvider``'s range of every node (same values, computed faster), or only of
     ``targets`` and the nodes inside them (cheaper still: one pass, mostly not recording)."""

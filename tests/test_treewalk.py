@@ -7,6 +7,7 @@ upgrade breaks that.
 
 from __future__ import annotations
 
+import ast
 import sysconfig
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 
 from ftmigrate import treewalk
 from ftmigrate.analysis import FileContext, iter_function_nodes
-from ftmigrate.engine import parse_cst
+from ftmigrate.engine import line_count, parse_cst
 
 STDLIB = Path(sysconfig.get_path("stdlib"))
 SAMPLE = sorted(p for p in STDLIB.rglob("*.py") if "site-packages" not in p.parts and p.stat().st_size < 40_000)[::60]
@@ -81,3 +82,40 @@ class _Pruning(cst.CSTVisitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.inner.nodes.append(node)
         return len(self.inner.nodes) == 1 or not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
+
+
+@pytest.mark.parametrize("path", SAMPLE, ids=lambda p: str(p.relative_to(STDLIB)))
+def test_positions_of_some_statements_equal_libcst(path):
+    """``statement_positions`` codegens only the top-level statements holding the targets,
+    each started at the line the ``ast`` tree gives; the ranges are PositionProvider's."""
+    text = path.read_bytes().decode("utf-8")
+    module = _module(path)
+    ctx = FileContext(module, copy=False)
+    targets = [n for n in ctx.nodes if isinstance(n, (cst.If, cst.AugAssign, cst.Assign, cst.Return))][::7]
+    tops = {id(ctx._top_statement(t)) for t in targets}
+    outline = (treewalk.statement_starts(ast.parse(text)), line_count(text))
+    located = treewalk.statement_positions(module, targets, tops, *outline)
+    assert located is not None  # real files pair up: no fallback to a whole-module pass
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    assert [located[t] for t in targets] == [expected[t] for t in targets]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import a\n\n# c\n\n@deco\n# between\n@other(\n  1)\ndef f():\n    x = 1\n    return x\n# footer\n",
+        "x = 1; y = 2\nif x:\n    y += 1\n",
+        "class C:\n    a = 1\n\n\n    b = 2\nz = (\n 3)\n",
+        "@\\\ndeco\ndef f():\n    return 1\n",  # the ast line of the decorator is not the '@' line: fallback
+        "x = 1\ny += 1",  # no final newline
+        "(\n x)\ny += 1\n",  # a parenthesized expression statement: ast starts it inside the parentheses
+        "if x:\r\n    y += 1\r\n",
+    ],
+)
+def test_positions_of_some_statements_on_odd_layouts(text):
+    module = parse_cst(text)
+    ctx = FileContext(module, copy=False)
+    targets = [n for n in ctx.nodes if isinstance(n, (cst.AugAssign, cst.Return, cst.Assign, cst.If))]
+    ctx.locate(targets, (treewalk.statement_starts(ast.parse(text)), line_count(text)))
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    assert [ctx.position(t) for t in targets] == [expected[t] for t in targets]

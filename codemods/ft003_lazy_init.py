@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -9,8 +12,12 @@ import libcst as cst
 import libcst.matchers as m
 
 from codemods.ft003_publication import NAME_OR_ATTR, Key, assignments_in, key_of, publication, spelled
-from ftmigrate.analysis import FileContext, calls_unknown_code, iter_function_nodes, shared_class_reason, top_level_bindings
+from ftmigrate.analysis import (
+    LOCK_FACTORIES, FileContext, calls_unknown_code, iter_function_nodes, looks_like_lock_name, shared_class_reason,
+    top_level_bindings,
+)
 from ftmigrate.locking import MODULE, Domain, Guard
+from ftmigrate.prefilter import statements
 from ftmigrate.rules import Example, Rule, Site
 
 # How lazy-initialisation code spells "not created yet".
@@ -197,7 +204,10 @@ class LazyInitialisation(Rule):
     code = "FT003"
     name = "lazy-initialisation-without-lock"
     summary = "lazy singleton or lazily created global/attribute without a lock"
-    tokens = ("None", "not ", " or ", "cache")
+    # The keywords of the checks (`is None`, `not`, `or`) or the `cache` of functools'
+    # decorators; as whole words, since `not(x)` and `(x)or y` have no blank around them.
+    tokens = ("None", "not", "or", "cache")
+    pattern = re.compile(r"\b(?:None|not|or)\b|cache")
 
     VALID = [
         # already double-checked
@@ -249,9 +259,29 @@ class LazyInitialisation(Rule):
         ),
     ]
 
+    def prefilter(self, text: str) -> bool:
+        """A ``functools`` cache decorator needs ``functools`` imported; any other site
+        needs a ``global`` declaration (module state) or a ``class`` (the receiver is a
+        method's ``cls``/``self`` or a class's name), and a check's keyword."""
+        if not super().prefilter(text):
+            return False
+        if "functools" in text and "cache" in text:
+            return True
+        return ("global" in text or "class" in text) and _KEYWORDS.search(text) is not None
+
+    def candidate(self, tree: ast.Module, shared_classes: frozenset[str] = frozenset()) -> bool:
+        """``check()``'s shapes on the ``ast``: in a function, an ``if`` whose test means
+        "X does not exist yet" and whose body assigns X, or ``X = X or ...``, where X is a
+        name the function declares ``global``, an attribute of a class method's first
+        parameter, of an instance method's first parameter when the class may be shared
+        (``shared-classes``, a lock attribute, a ``Thread`` base, a method handed to a
+        thread or pool), or of a top-level class's name; or a parameterless function
+        decorated with ``functools.lru_cache``/``cache`` as the module imports them."""
+        return _Candidates(tree, shared_classes).found()
+
     def check(self, ctx: FileContext) -> Iterator[Site]:
         cachers = _functools_cachers(ctx)
-        functions = m.findall(ctx.module, m.FunctionDef())
+        functions = ctx.find(cst.FunctionDef)  # iterative: no RecursionError on deeply nested literals
         facts = _Facts(ctx, functions)
         for func in functions:
             yield from self._sites_in(facts, func)
@@ -463,3 +493,306 @@ def _functools_cachers(ctx: FileContext) -> dict[str, str]:
                         local = alias.asname.name.value if alias.asname else alias.name.value
                         found[local] = f"functools.{alias.name.value}"
     return found
+
+
+# --- candidate(): the shapes check() looks for, on the standard library's ast ------------
+_KEYWORDS = re.compile(r"\b(?:None|not|or)\b")
+_FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_BLOCKS = ("body", "handlers", "cases", "orelse", "finalbody")
+_THREAD_CALLS = frozenset({"Thread", "Timer"})
+_POOL_CALLS = frozenset({"submit", "map", "apply_async", "map_async", "imap", "imap_unordered", "start_new_thread"})
+
+
+def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements of ``body``, nested blocks included; a nested function or class is
+    yielded but not entered (its code is not this body's)."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            yield node
+            if isinstance(node, _SCOPE):
+                continue
+        for name in _BLOCKS:
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                stack.extend(reversed(block))
+
+
+def _identifier(text: str) -> str:
+    """``text`` as the ``ast`` spells an identifier (NFKC-normalised)."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+def _ast_key(expr: ast.AST | None) -> Key | None:
+    """``key_of`` on the ``ast``: ``x`` -> (None, "x"); ``r.x`` -> ("r", "x")."""
+    if isinstance(expr, ast.Name):
+        return (None, expr.id)
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+        return (expr.value.id, expr.attr)
+    return None
+
+
+def _string_key(receiver: ast.AST, value: ast.AST) -> Key | None:
+    """(R, "x") for ``R`` and ``"x"`` of ``hasattr(R, "x")`` / ``"x" not in R.__dict__``."""
+    if not isinstance(receiver, ast.Name) or not isinstance(value, ast.Constant) or not isinstance(value.value, str):
+        return None
+    return (receiver.id, _identifier(value.value)) if value.value.isidentifier() else None
+
+
+def _checked_key(test: ast.expr) -> Key | None:
+    """``checked_target`` on the ``ast``: the key of X in a test meaning "X does not exist yet"."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        op, right = test.ops[0], test.comparators[0]
+        if isinstance(op, ast.Is) and isinstance(right, ast.Constant) and right.value is None:
+            return _ast_key(test.left)
+        if isinstance(op, ast.NotIn) and isinstance(right, ast.Attribute) and right.attr == "__dict__":
+            return _string_key(right.value, test.left)
+        return None
+    if not isinstance(test, ast.UnaryOp) or not isinstance(test.op, ast.Not):
+        return None
+    operand = test.operand
+    if isinstance(operand, ast.Call):
+        if not isinstance(operand.func, ast.Name) or operand.func.id != "hasattr":
+            return None
+        # LibCST's Arg matchers leave `*`/`**` open: hasattr(*R, "x") matches there too.
+        args = [a.value if isinstance(a, ast.Starred) else a for a in operand.args]
+        if any(k.arg is not None for k in operand.keywords):
+            return None
+        args += [k.value for k in operand.keywords]
+        return _string_key(args[0], args[1]) if len(args) == 2 else None
+    return _ast_key(operand)
+
+
+def _or_key(stmt: ast.Assign) -> Key | None:
+    """The key of ``X = X or ...`` (``_OR_ASSIGN`` with X leftmost)."""
+    if len(stmt.targets) != 1 or not isinstance(stmt.value, ast.BoolOp) or not isinstance(stmt.value.op, ast.Or):
+        return None
+    key = _ast_key(stmt.targets[0])
+    left = stmt.value
+    while isinstance(left, ast.BoolOp) and isinstance(left.op, ast.Or):
+        left = left.values[0]
+    return key if key is not None and _ast_key(left) == key else None
+
+
+def _assigned_keys(body: list[ast.stmt]) -> set[Key]:
+    """Keys that an ``Assign``/``AnnAssign`` in ``body`` binds (``assignments_in``)."""
+    keys: set[Key] = set()
+    for stmt in _own_statements(body):
+        if isinstance(stmt, ast.Assign):
+            keys.update(k for k in map(_ast_key, stmt.targets) if k is not None)
+        elif isinstance(stmt, ast.AnnAssign):
+            key = _ast_key(stmt.target)
+            if key is not None:
+                keys.add(key)
+    return keys
+
+
+def _dotted(expr: ast.AST) -> str | None:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        inner = _dotted(expr.value)
+        return None if inner is None else f"{inner}.{expr.attr}"
+    return None
+
+
+def _handoff_attributes(tree: ast.AST) -> set[str]:
+    """Attribute names handed as ``obj.attr`` to ``Thread``/``Timer``/``x.submit``/``x.map``...
+    calls in ``tree`` (``thread_handoffs``; any argument, so more than LibCST looks at)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name in _THREAD_CALLS or (name in _POOL_CALLS and isinstance(func, ast.Attribute)):
+            for value in [*node.args[:2], *(k.value for k in node.keywords)]:
+                if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
+                    found.add(value.attr)
+    return found
+
+
+def _lock_like(name: str) -> bool:
+    # A non-ASCII name may be spelled otherwise in the source (the ast normalises it).
+    return not name.isascii() or looks_like_lock_name(name)
+
+
+class _Candidates:
+    """One file's ``candidate()`` walk: each function once, module facts when first asked."""
+
+    def __init__(self, tree: ast.Module, shared_classes: frozenset[str]) -> None:
+        self.tree = tree
+        self.shared_classes = {_identifier(name) for name in shared_classes}
+        self.top_classes = {s.name for s in tree.body if isinstance(s, ast.ClassDef)}
+        self._cachers: set[str] | None = None
+        self._threading_names: set[str] | None = None
+        self._instantiated: set[str] | None = None
+        self._module_handoffs: set[str] | None = None
+        self._shared: dict[int, bool] = {}
+
+    def found(self) -> bool:
+        stack: list[tuple[ast.stmt, ast.ClassDef | None]] = [(s, None) for s in _own_statements(self.tree.body) if isinstance(s, _SCOPE)]
+        while stack:
+            node, owner = stack.pop()
+            if isinstance(node, ast.ClassDef):
+                direct = {id(s) for s in node.body}
+                stack.extend((s, node if id(s) in direct else None) for s in _own_statements(node.body) if isinstance(s, _SCOPE))
+                continue
+            nested = self._function(node, owner)
+            if nested is None:
+                return True
+            stack.extend((s, None) for s in nested)
+        return False
+
+    def _function(self, func: ast.FunctionDef | ast.AsyncFunctionDef, cls: ast.ClassDef | None) -> list[ast.stmt] | None:
+        """None if ``func`` may hold a site, else the functions and classes nested in it."""
+        if self._cached_singleton(func):
+            return None
+        declared: set[str] = set()
+        keys: list[Key] = []
+        nested: list[ast.stmt] = []
+        for stmt in _own_statements(func.body):
+            if isinstance(stmt, ast.If):
+                key = _checked_key(stmt.test)
+                if key is not None and key in _assigned_keys(stmt.body):
+                    keys.append(key)
+            elif isinstance(stmt, ast.Assign):
+                key = _or_key(stmt)
+                if key is not None:
+                    keys.append(key)
+            elif isinstance(stmt, ast.Global):
+                declared.update(stmt.names)
+            elif isinstance(stmt, _SCOPE):
+                nested.append(stmt)
+        if any(self._state(func, cls, key, declared) for key in keys):
+            return None
+        return nested
+
+    def _state(self, func: ast.FunctionDef | ast.AsyncFunctionDef, cls: ast.ClassDef | None, key: Key, declared: set[str]) -> bool:
+        """May ``key`` name shared state in ``func`` (``LazyInitialisation._state``)?
+        Looser where names decide: the ast normalises identifiers the source may spell
+        otherwise, so `__init__`, `__init_subclass__` and `@staticmethod` exclude nothing."""
+        receiver, _ = key
+        if receiver is None:
+            return key[1] in declared
+        args = func.args
+        params = [*args.posonlyargs, *args.args]
+        if cls is not None and params and receiver == params[0].arg:
+            decorators = {d.id for d in func.decorator_list if isinstance(d, ast.Name)}
+            if "classmethod" in decorators or func.name in ("__new__", "__init_subclass__", "__class_getitem__"):
+                return True
+            if self._may_be_shared(cls):
+                return True
+        return receiver in self.top_classes and receiver not in {a.arg for a in (*params, *args.kwonlyargs)}
+
+    # --- instances shared between threads (shared_class_reason) ---------------------------
+    def _may_be_shared(self, cls: ast.ClassDef) -> bool:
+        if id(cls) not in self._shared:
+            self._shared[id(cls)] = self._shared_reason(cls)
+        return self._shared[id(cls)]
+
+    def _shared_reason(self, cls: ast.ClassDef) -> bool:
+        if cls.name in self.shared_classes or self._has_lock_attribute(cls):
+            return True
+        for base in cls.bases:
+            name = _dotted(base)
+            if name is not None and (name.rsplit(".", 1)[-1] == "Thread" or name in self.threading_names):
+                return True
+        return self._handed_over(cls)
+
+    def _has_lock_attribute(self, cls: ast.ClassDef) -> bool:
+        """``class_lock_attrs``: a class-level ``name = <lock>`` or ``self.name = <lock>`` in a method."""
+        for stmt in cls.body:
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and self._lock_assignment(stmt, ast.Name):
+                return True
+            if isinstance(stmt, _FUNCTION):
+                for inner in _own_statements(stmt.body):
+                    if isinstance(inner, (ast.Assign, ast.AnnAssign)) and self._lock_assignment(inner, ast.Attribute):
+                        return True
+        return False
+
+    def _lock_assignment(self, stmt: ast.Assign | ast.AnnAssign, kind: type) -> bool:
+        value = stmt.value
+        if not isinstance(value, ast.Call):
+            return False
+        func = value.func
+        factory = (isinstance(func, ast.Attribute) and func.attr in LOCK_FACTORIES) or (
+            isinstance(func, ast.Name) and func.id in self.threading_names
+        )
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        for target in targets:
+            if kind is ast.Name and isinstance(target, ast.Name) and (factory or _lock_like(target.id)):
+                return True
+            if kind is ast.Attribute and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and (
+                factory or _lock_like(target.attr)
+            ):
+                return True
+        return False
+
+    @property
+    def threading_names(self) -> set[str]:
+        """Local names of ``from threading import ...`` at module level."""
+        if self._threading_names is None:
+            self._threading_names = {
+                alias.asname or alias.name
+                for stmt in self.tree.body
+                if isinstance(stmt, ast.ImportFrom) and stmt.module == "threading" and not stmt.level
+                for alias in stmt.names
+            }
+        return self._threading_names
+
+    def _handed_over(self, cls: ast.ClassDef) -> bool:
+        """``thread_entry_methods``: a method handed as ``obj.method`` to a thread or pool
+        call, ``obj`` being ``self`` in a call inside the class, or a name the module binds
+        to ``ClassName(...)`` (only then is the whole module searched)."""
+        methods = {s.name for s in cls.body if isinstance(s, _FUNCTION)}
+        if not methods:
+            return False
+        if not methods.isdisjoint(_handoff_attributes(cls)):
+            return True
+        if cls.name not in self.instantiated:
+            return False
+        if self._module_handoffs is None:
+            self._module_handoffs = _handoff_attributes(self.tree)
+        return not methods.isdisjoint(self._module_handoffs)
+
+    @property
+    def instantiated(self) -> set[str]:
+        """Names ``C`` of ``x = C(...)`` anywhere in the module."""
+        if self._instantiated is None:
+            self._instantiated = set()
+            for stmt in statements(self.tree):
+                if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name):
+                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                    if any(isinstance(t, ast.Name) for t in targets):
+                        self._instantiated.add(stmt.value.func.id)
+        return self._instantiated
+
+
+    # --- lru_cache ----------------------------------------------------------------------
+    def _cached_singleton(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        args = func.args
+        if args.posonlyargs or args.args or args.kwonlyargs or args.vararg or args.kwarg or not func.decorator_list:
+            return False
+        for decorator in func.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if _dotted(target) in self.cachers:
+                return True
+        return False
+
+    @property
+    def cachers(self) -> set[str]:
+        """``_functools_cachers``: how the module spells ``functools.lru_cache``/``cache``."""
+        if self._cachers is None:
+            self._cachers = set()
+            for stmt in self.tree.body:
+                if isinstance(stmt, ast.Import):
+                    for alias in stmt.names:
+                        if alias.name == "functools":
+                            local = alias.asname or "functools"
+                            self._cachers.update({f"{local}.lru_cache", f"{local}.cache"})
+                elif isinstance(stmt, ast.ImportFrom) and stmt.module == "functools" and not stmt.level:
+                    self._cachers.update(alias.asname or alias.name for alias in stmt.names if alias.name in ("lru_cache", "cache"))
+        return self._cachers

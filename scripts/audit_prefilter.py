@@ -66,7 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         except (SourceError, RecursionError):
             continue
         for rule in rejected:
-            for site in rule.check(ctx):
+            try:
+                sites = list(rule.check(ctx))
+            except RecursionError:
+                print(f"SKIPPED {rule.code} {path}: too deeply nested for check()")
+                continue
+            for site in sites:
                 missed += 1
                 line = ctx.position(site.node).start.line
                 print(f"MISSED {rule.code} {path}:{line}: {site.message}")

@@ -655,16 +655,17 @@ def _target_names(target: cst.BaseExpression) -> set[str]:
 
 
 def _child_statements(stmt: cst.BaseCompoundStatement) -> list[cst.CSTNode]:
-    """Statements nested in a compound statement's blocks (if/else, try/except, for, while, with)."""
+    """Statements nested in a compound statement's blocks (if/else, try/except, for, while,
+    with, match)."""
     if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
         return []
     out: list[cst.CSTNode] = []
-    blocks: list[cst.BaseSuite] = [stmt.body]
+    blocks: list[cst.BaseSuite] = [case.body for case in stmt.cases] if isinstance(stmt, cst.Match) else [stmt.body]
     orelse = getattr(stmt, "orelse", None)
     while orelse is not None:
         blocks.append(orelse.body)
         orelse = getattr(orelse, "orelse", None) if isinstance(orelse, cst.If) else None
-    if isinstance(stmt, cst.Try):
+    if isinstance(stmt, (cst.Try, cst.TryStar)):
         blocks += [h.body for h in stmt.handlers]
         if stmt.finalbody is not None:
             blocks.append(stmt.finalbody.body)

@@ -66,8 +66,10 @@ def summary_line(report: RunReport) -> str:
     s = summary(report)
     errors = f", {_plural(s['errors'], 'error')}" if s["errors"] else ""
     if report.mode == SCAN:
-        if not s["findings"]:
-            return f"All checks passed: no findings in {_plural(s['files'], 'file')}{errors}."
+        if not s["findings"] and not s["errors"]:
+            return f"All checks passed: no findings in {_plural(s['files'], 'file')}."
+        if not s["findings"]:  # a file that could not be checked is no pass
+            return f"No findings in {_plural(s['files'], 'file')}{errors}."
         fixable = sum(f.fixable for f in report.findings)
         return (
             f"Found {_plural(s['findings'], 'finding')} in {_plural(s['files'], 'file')} "

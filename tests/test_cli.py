@@ -245,3 +245,11 @@ def test_permissions_and_encoding_kept(project):
     data = path.read_bytes()
     assert data.startswith(b"# -*- coding: latin-1 -*-\n# caf\xe9\n")
     assert b"with _counter_lock:" in data
+
+
+def test_a_scan_with_errors_and_no_findings_does_not_say_all_checks_passed(project):
+    (project / "pkg" / "racy.py").write_text("x = 1\n")
+    (project / "pkg" / "broken.py").write_text("def f(:\n    global n\n    n += 1\n")
+    result = invoke("scan")
+    assert result.exit_code == 1
+    assert result.stdout.strip().splitlines()[-1] == "No findings in 3 files, 1 error."

@@ -142,7 +142,7 @@ class FileContext:
         self.module = self.wrapper.module
         self.shared_classes = frozenset(shared_classes)
         self._scopes = None
-        self._function_scopes: dict[cst.FunctionDef, object] = {}
+        self._function_scopes: dict[cst.FunctionDef, set[str]] = {}  # cache of own_bindings
         self._located: Positions | dict = {}
         self.threading_aliases, self.threading_names = self._threading_imports()
         self.shared_reasons: dict[cst.ClassDef, str | None] = {}  # cache of shared_class_reason
@@ -322,22 +322,11 @@ class FileContext:
         raise ValueError("node is not inside a statement")
 
     def local_bindings(self, func: cst.FunctionDef) -> set[str]:
-        """Names assigned in ``func``'s own scope (not those declared global)."""
-        scope = self._own_scope(func)
-        if scope is None:
-            return set()
-        return {a.name for a in scope.assignments if a.scope is scope} - self.declared(func, cst.Global)
-
-    def _own_scope(self, func: cst.FunctionDef):
-        # What a function's own scope binds depends on the function's code alone, so the
-        # scopes of a module holding just ``func`` tell it, for a fraction of the cost of
-        # the whole module's (unless those are at hand anyway).
-        if self._scopes is not None:
-            return self._scopes.get(func.body)
+        """Names assigned in ``func``'s own scope (not those declared global or nonlocal):
+        what LibCST's ``ScopeProvider`` records there, found by one walk of the function."""
         if func not in self._function_scopes:
-            alone = MetadataWrapper(cst.Module(body=[func]), unsafe_skip_copy=True)
-            self._function_scopes[func] = alone.resolve(ScopeProvider).get(func.body)
-        return self._function_scopes[func]
+            self._function_scopes[func] = own_bindings(func)
+        return self._function_scopes[func] - self.declared(func, cst.Global) - self.declared(func, cst.Nonlocal)
 
     def declared(self, func: cst.FunctionDef, kind: type) -> set[str]:
         """Names a function declares ``global`` (kind=cst.Global) or ``nonlocal``."""
@@ -615,6 +604,54 @@ def _calls_lock_release_function(finalbody: cst.Finally | None) -> bool:
 def iter_function_nodes(func: cst.CSTNode) -> list[cst.CSTNode]:
     """Every node of ``func``'s body, not descending into nested functions or classes."""
     return walk(func.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+
+
+def own_bindings(func: cst.FunctionDef) -> set[str]:
+    """Every name ``func``'s own scope binds, as LibCST's ``ScopeProvider`` records them:
+    parameters, assignment, ``for``, ``with ... as``, ``except ... as`` and walrus targets,
+    imports (``import a.b`` binds ``a.b`` and ``a``), nested ``def``/``class`` names; not
+    comprehension variables (their own scope), nor ``match`` captures (which LibCST does not
+    record). ``global``/``nonlocal`` declarations are the caller's to subtract."""
+    params = func.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    names |= {p.name.value for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)}
+    for node in walk(func.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        kind = type(node)
+        if kind is cst.Assign:
+            for target in node.targets:
+                _bound_names(target.target, names)
+        elif kind in (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr):
+            _bound_names(node.target, names)
+        elif kind is cst.WithItem or kind is cst.ExceptHandler or kind is cst.ExceptStarHandler:
+            alias = node.asname if kind is cst.WithItem else node.name
+            if alias is not None:
+                _bound_names(alias.name, names)
+        elif kind is cst.Import:
+            for alias in node.names:
+                if alias.asname is not None:
+                    _bound_names(alias.asname.name, names)
+                    continue
+                name = alias.name
+                while isinstance(name, cst.Attribute):
+                    names.add(dotted(name))
+                    name = name.value
+                names.add(name.value)
+        elif kind is cst.ImportFrom and not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                names.add(alias.asname.name.value if alias.asname is not None else alias.name.value)
+        elif (kind is cst.FunctionDef or kind is cst.ClassDef) and node is not func:
+            names.add(node.name.value)
+    return names
+
+
+def _bound_names(target: cst.BaseExpression, names: set[str]) -> None:
+    if isinstance(target, cst.Name):
+        names.add(target.value)
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            _bound_names(element.value, names)
+    elif isinstance(target, cst.StarredElement):
+        _bound_names(target.value, names)
 
 
 def top_level_bindings(stmt: cst.CSTNode) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -10,10 +11,12 @@ import libcst.matchers as m
 from libcst.metadata import GlobalScope
 
 from ftmigrate.analysis import (
+    LOCK_FACTORIES,
     FileContext,
     binop_operands,
     is_thread_subclass,
     iter_function_nodes,
+    looks_like_lock_name,
     shared_class_reason,
     thread_entry_methods,
 )
@@ -217,6 +220,305 @@ def shared_state(ctx: FileContext, func: cst.FunctionDef, target: cst.BaseExpres
     )
 
 
+# --- candidate(): check()'s structural conditions, on the standard library's ``ast`` ----
+# Each test below is a superset of what check() and shared_state() require; lock analysis
+# is ignored (a lock only turns a finding into a guarded site, which is a site too).
+
+_AST_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_AST_BINDS = (ast.Assign, ast.AugAssign, ast.AnnAssign)
+_AST_CLASS_KIND = frozenset({"__new__", "__init_subclass__", "__class_getitem__"})
+_AST_POOL_CALLS = frozenset({"submit", "map", "apply_async", "map_async", "imap", "imap_unordered", "start_new_thread"})
+
+
+def _same_code(a: object, b: object) -> bool:
+    """Same expression, load/store context aside (LibCST's ``deep_equals`` is stricter)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, ast.AST):
+        return all(_same_code(getattr(a, f, None), getattr(b, f, None)) for f in a._fields if f != "ctx")
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_same_code, a, b))
+    return a == b
+
+
+def _ast_dotted(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        inner = _ast_dotted(expr.value)
+        return None if inner is None else f"{inner}.{expr.attr}"
+    return None
+
+
+def _only_argument(call: ast.Call) -> ast.expr | None:
+    """The one argument of ``call`` (``*x``/``**x`` unwrapped), if it has exactly one
+    that is not ``name=value``."""
+    if len(call.args) + len(call.keywords) != 1:
+        return None
+    if call.args:
+        arg = call.args[0]
+        return arg.value if isinstance(arg, ast.Starred) else arg
+    return call.keywords[0].value if call.keywords[0].arg is None else None
+
+
+def _ast_is_get_of(expr: ast.expr, target: ast.expr) -> bool:
+    """``_is_get_of`` on ``ast``: ``d.get(k, ...)`` for the target ``d[k]``."""
+    if not isinstance(target, ast.Subscript) or isinstance(target.slice, ast.Slice):
+        return False
+    if not (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr == "get"
+        and _same_code(expr.func.value, target.value)
+    ):
+        return False
+    if expr.args:  # the first argument in source order, if not `name=value`
+        first = expr.args[0]
+        first = first.value if isinstance(first, ast.Starred) else first
+    elif expr.keywords and expr.keywords[0].arg is None:
+        first = expr.keywords[0].value
+    else:
+        return False
+    return _same_code(first, target.slice)
+
+
+def _ast_rmw_target(stmt: ast.stmt) -> ast.expr | None:
+    """``rmw_target`` on ``ast`` (a superset: parentheses and quotes are not compared)."""
+    if isinstance(stmt, ast.AugAssign):
+        return stmt.target if isinstance(stmt.target, (ast.Attribute, ast.Subscript)) else None
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.BinOp):
+        target = stmt.targets[0]
+        if isinstance(target, (ast.Attribute, ast.Subscript)):
+            expr = stmt.value
+            while True:  # the operands, as binop_operands()
+                operand = expr.right if isinstance(expr, ast.BinOp) else expr
+                if _same_code(operand, target) or _ast_is_get_of(operand, target):
+                    return target
+                if not isinstance(expr, ast.BinOp):
+                    return None
+                expr = expr.left
+    return None
+
+
+def _ast_target_names(target: ast.expr, into: set[str]) -> None:
+    """Names an assignment target binds (``_target_names``)."""
+    if isinstance(target, ast.Name):
+        into.add(target.id)
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            _ast_target_names(element, into)
+    elif isinstance(target, ast.Starred):
+        _ast_target_names(target.value, into)
+
+
+def _ast_method_kind(func: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """``FileContext.method_kind`` for a method."""
+    names = {_ast_dotted(d) for d in func.decorator_list}
+    if "staticmethod" in names:
+        return "static"
+    return "class" if "classmethod" in names or func.name in _AST_CLASS_KIND else "instance"
+
+
+class _ClassFacts:
+    """What candidate() needs to know of a class (a superset of what check() looks at)."""
+
+    __slots__ = ("lock_calls", "locked", "methods", "node", "writers")
+
+    def __init__(self, node: ast.ClassDef) -> None:
+        self.node = node
+        self.methods: set[str] = set()  # methods defined directly in its body
+        self.locked = False  # a lock attribute (class_lock_attrs), as far as can be told now
+        self.lock_calls: set[str] = set()  # `x = Name(...)` that make a lock attribute if Name is a lock factory
+        self.writers: dict[str, set[str]] = {}  # attribute -> methods that write self.<attribute> (_attribute_writers)
+
+    def lock_assignment(self, attr: str, value: ast.expr | None) -> None:
+        """``attr = value`` (class level) or ``self.attr = value`` (in a method)."""
+        if not isinstance(value, ast.Call):
+            return
+        func = value.func
+        if looks_like_lock_name(attr) or (isinstance(func, ast.Attribute) and func.attr in LOCK_FACTORIES):
+            self.locked = True
+        elif isinstance(func, ast.Name):
+            self.lock_calls.add(func.id)
+
+
+def _handoffs(tree: ast.Module) -> set[tuple[str, str]]:
+    """``(obj, method)`` for each ``obj.method`` that some call may hand to a thread or an
+    executor (a superset of ``thread_entry_methods``' candidates)."""
+    found: set[tuple[str, str]] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        pool = isinstance(func, ast.Attribute) and name in _AST_POOL_CALLS
+        if not pool and name not in ("Thread", "Timer"):
+            continue
+        candidates = [k.value for k in node.keywords if k.arg == "target"]
+        if pool:
+            candidates += node.args[:1]
+        elif name == "Timer":
+            candidates += node.args[1:2]
+        for expr in candidates:
+            expr = expr.value if isinstance(expr, ast.Starred) else expr
+            if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+                found.add((expr.value.id, expr.attr))
+    return found
+
+
+def _ast_candidate(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
+    """Could check() yield a site in this file? See ``SharedItemAttributeReadModifyWrite.candidate``."""
+    assigned: set[str] = set()  # names bound at module level by an assignment, `for` or `with`
+    imported: set[str] = set()  # names bound at module level by an import
+    top_classes: set[str] = set()  # classes defined directly in the module body
+    lock_factories: set[str] = set()  # local names of `from threading import Lock`...
+    thread_names: set[str] = set()  # local names of `from threading import Thread`
+    instances: dict[str, set[str]] = {}  # name -> classes C of `name = C(...)` anywhere
+    items: set[str] = set()  # `name[...] op= ...` in a function
+    owned: list[tuple[str, bool]] = []  # root name of `a.b.attr op= ...` in a function, and whether it is `a.attr`
+    selfs: list[tuple[_ClassFacts, str]] = []  # `self.attr op= ...` in an instance method
+
+    # (statement, function it runs in, class if that function is a method, class whose body
+    # holds it directly, at module level, directly in the module body)
+    stack: list[tuple] = [(s, None, None, None, True, True) for s in reversed(tree.body)]
+    while stack:
+        stmt, func, owner_class, class_body, module_level, module_body = stack.pop()
+        kind = type(stmt)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            if class_body is not None:
+                class_body.methods.add(stmt.name)
+            stack.extend((s, stmt, class_body, None, False, False) for s in reversed(stmt.body))
+            continue
+        if kind is ast.ClassDef:
+            facts = _ClassFacts(stmt)
+            if module_body:
+                top_classes.add(stmt.name)
+            stack.extend((s, None, None, facts, False, False) for s in reversed(stmt.body))
+            continue
+        if kind is ast.Assign or kind is ast.AugAssign or kind is ast.AnnAssign:
+            targets = stmt.targets if kind is ast.Assign else [stmt.target]
+            value = stmt.value
+            if module_level:
+                for target in targets:
+                    _ast_target_names(target, assigned)
+            if kind is not ast.AugAssign and isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        instances.setdefault(target.id, set()).add(value.func.id)
+            if class_body is not None:
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        class_body.lock_assignment(target.id, value)
+            if func is None:
+                continue
+            receiver = None
+            if owner_class is not None:
+                params = func.args.posonlyargs + func.args.args
+                receiver = params[0].arg if params else None
+                for target in targets:
+                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == receiver:
+                        owner_class.lock_assignment(target.attr, value)
+                    while isinstance(target, ast.Subscript):
+                        target = target.value
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id == receiver
+                        and func.name not in _CONSTRUCTORS
+                    ):
+                        owner_class.writers.setdefault(target.attr, set()).add(func.name)
+            target = _ast_rmw_target(stmt)
+            if target is None:
+                continue
+            base = target
+            while isinstance(base, ast.Subscript):
+                base = base.value
+            if isinstance(base, ast.Name):
+                if base is not target:
+                    items.add(base.id)
+                continue
+            if not isinstance(base, ast.Attribute):
+                continue
+            obj = base.value
+            if receiver is not None and func.name not in _CLASS_CREATION:
+                method_kind = _ast_method_kind(func)
+                if isinstance(obj, ast.Name) and obj.id == receiver:
+                    if method_kind == "class":
+                        return True  # cls.total += 1
+                    if method_kind == "instance" and func.name not in _CONSTRUCTORS:
+                        selfs.append((owner_class, base.attr))
+                elif method_kind == "instance" and (
+                    (isinstance(obj, ast.Attribute) and obj.attr == "__class__" and isinstance(obj.value, ast.Name) and obj.value.id == receiver)
+                    or (
+                        isinstance(obj, ast.Call)
+                        and isinstance(obj.func, ast.Name)
+                        and obj.func.id == "type"
+                        and isinstance(_only_argument(obj), ast.Name)
+                        and _only_argument(obj).id == receiver
+                    )
+                ):
+                    return True  # type(self).total += 1, self.__class__.total += 1
+            root = obj
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name):
+                owned.append((root.id, root is obj))
+            continue
+        if kind is ast.Import or kind is ast.ImportFrom:
+            if module_level:
+                for alias in stmt.names:
+                    if alias.name != "*":
+                        imported.add(alias.asname or alias.name.split(".")[0])
+            if kind is ast.ImportFrom and stmt.module == "threading" and not stmt.level:
+                for alias in stmt.names:
+                    if alias.name in LOCK_FACTORIES:
+                        lock_factories.add(alias.asname or alias.name)
+                    elif alias.name == "Thread":
+                        thread_names.add(alias.asname or alias.name)
+            continue
+        if module_level:
+            if kind is ast.For or kind is ast.AsyncFor:
+                _ast_target_names(stmt.target, assigned)
+            elif kind is ast.With or kind is ast.AsyncWith:
+                for item in stmt.items:
+                    if item.optional_vars is not None:
+                        _ast_target_names(item.optional_vars, assigned)
+        children: list[ast.stmt] = []
+        for block in ("body", "orelse", "finalbody"):
+            children.extend(getattr(stmt, block, ()))
+        for part in getattr(stmt, "handlers", []) + getattr(stmt, "cases", []):
+            children.extend(part.body)
+        stack.extend((s, func, owner_class, None, module_level, False) for s in reversed(children))
+
+    if not items.isdisjoint(assigned) or not items.isdisjoint(imported):
+        return True  # stats[key] += 1 (_module_item)
+    if any(root in imported or (is_name and root in top_classes) for root, is_name in owned):
+        return True  # config.retries -= 1, Counter.total += 1 (_module_owned)
+    if not selfs:
+        return False
+    # self.hits += 1 (_instance_attribute): listed in shared_classes, or written by threads at once
+    if any(facts.node.name in shared_classes or facts.locked or not facts.lock_calls.isdisjoint(lock_factories) for facts, _ in selfs):
+        return True  # (a class with a lock attribute and no thread entry methods)
+    handoffs: set[tuple[str, str]] | None = None
+    for facts, attr in selfs:
+        writers = facts.writers.get(attr, set())
+        subclass = any(
+            (isinstance(b, ast.Attribute) and b.attr == "Thread" and isinstance(b.value, ast.Name))
+            or (isinstance(b, ast.Name) and b.id in thread_names)
+            for b in facts.node.bases
+        )
+        if subclass and "run" in writers and len(writers) >= 2:
+            return True  # run() and another method write it
+        if handoffs is None:
+            handoffs = _handoffs(tree)
+        if not handoffs:
+            continue
+        names = {"self"} | {name for name, classes in instances.items() if facts.node.name in classes}
+        if any(obj in names and method in writers for obj, method in handoffs):
+            return True  # a method handed to threads writes it
+    return False
+
+
 class SharedItemAttributeReadModifyWrite(Rule):
     """
     ## What it does
@@ -331,6 +633,16 @@ class SharedItemAttributeReadModifyWrite(Rule):
         ),
         Example("stats = {}\n\nasync def f(k, src):\n    stats[k] += await src.count()\n", None),
     ]
+
+    def candidate(self, tree: ast.Module, shared_classes: frozenset[str] = frozenset()) -> bool:
+        """Some function read-modify-writes (``rmw_target``'s shapes) an item of a name bound
+        at module level by an assignment or import; an attribute of ``cls`` in a classmethod,
+        of ``type(self)``/``self.__class__``; an attribute of an imported module or of a
+        top-level class; or ``self.<attr>`` in an instance method (not a constructor) of a
+        class that is in ``shared_classes``, may have a lock attribute, or whose methods
+        handed to threads (or ``run`` of a ``Thread`` subclass plus another method) write
+        ``<attr>``."""
+        return _ast_candidate(tree, shared_classes)
 
     @staticmethod
     def _builtin_containers(ctx: FileContext) -> set[str]:

@@ -9,6 +9,7 @@ holding as rules are added.
 from __future__ import annotations
 
 import ast
+import re
 import sysconfig
 import warnings
 from pathlib import Path
@@ -26,14 +27,23 @@ STDLIB = Path(sysconfig.get_path("stdlib"))
 
 
 def _stdlib_sample() -> list[Path]:
-    """Every 12th file of the standard library, plus for each rule up to 50 of the files its
-    prefilter lets through (evenly spread), so that each rule has material: ~250 files.
-    Files over 32 KB are left out to keep the plain path's LibCST parses affordable."""
+    """Every 12th file of the standard library, plus for each rule up to 50 of the files both
+    its prefilters (text and ``ast``) let through, evenly spread, so that each rule has
+    material: ~300 files. Files over 32 KB are left out to keep the plain path's LibCST
+    parses affordable."""
     files = sorted(p for p in STDLIB.rglob("*.py") if "site-packages" not in p.parts and p.stat().st_size <= 32_000)
     texts = {p: p.read_bytes().decode("utf-8", "replace") for p in files}
+    trees = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for p in files:
+            try:
+                trees[p] = ast.parse(texts[p])
+            except (SyntaxError, ValueError):
+                pass
     sample = set(files[::12])
     for rule in ALL_RULES:
-        passing = [p for p in files if rule().prefilter(texts[p])]
+        passing = [p for p in trees if rule().prefilter(texts[p]) and rule().candidate(trees[p])]
         sample |= set(passing[:: max(1, len(passing) // 50)])
     return sorted(sample)
 
@@ -109,4 +119,5 @@ def test_prefilters_accept_every_example_and_fixture_with_findings(rule):
         assert rule.prefilter(code), code
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            assert rule.candidate(ast.parse(code)), code
+            shared = re.search(r"ftmigrate-test: shared-classes=([\w,]+)", code)  # the fixture's own config
+            assert rule.candidate(ast.parse(code), frozenset(shared.group(1).split(",")) if shared else frozenset()), code

@@ -14,6 +14,7 @@ from ftmigrate.analysis import FileContext, calls_unknown_code, dotted, iter_fun
 from ftmigrate.locking import MODULE, Domain, Guard, Replace
 from ftmigrate.prefilter import identifier_text
 from ftmigrate.rules import Example, Rule, Site
+from ftmigrate.treewalk import find_all, walk
 
 # Methods that add or remove members of a list, set, dict or deque.
 MUTATORS = frozenset(
@@ -55,25 +56,17 @@ def _branches(stmt: cst.If) -> tuple[list[cst.If], cst.Else | None]:
 
 def tested(test: cst.BaseExpression) -> list[cst.BaseExpression]:
     """Containers a test asks about: ``x in c``, ``x not in c``, ``c.get(k)``."""
-    found = [target.comparator for target in m.findall(test, _MEMBERSHIP)]
-    found += [call.func.value for call in m.findall(test, _GET_CALL)]
+    found = [target.comparator for target in find_all(test, _MEMBERSHIP)]
+    found += [call.func.value for call in find_all(test, _GET_CALL)]
     return found
 
 
-class _OwnNodes(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.nodes: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.nodes.append(node)
-        return not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
+_NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 def own_nodes(root: cst.CSTNode) -> list[cst.CSTNode]:
     """``root`` and every node below it, not descending into nested functions or classes."""
-    visitor = _OwnNodes()
-    root.visit(visitor)
-    return visitor.nodes
+    return [root] if isinstance(root, _NESTED_SCOPES) else walk(root, prune=_NESTED_SCOPES)
 
 
 def mutations(root: cst.CSTNode) -> Iterator[tuple[cst.BaseExpression, cst.CSTNode]]:
@@ -212,10 +205,10 @@ def replacement(ctx: FileContext, stmt: cst.If, code: str) -> cst.SimpleStatemen
     comment stays at the end of the line, any others become lines above it."""
     new = cst.parse_statement(code + ctx.module.config_for_parsing.default_newline, config=ctx.module.config_for_parsing)
     inner = stmt.with_changes(leading_lines=())
-    comments = m.findall(inner, m.Comment())
+    comments = find_all(inner, m.Comment())
     if not comments:
         return new
-    trailing = m.findall(inner, m.TrailingWhitespace(comment=m.Comment()))
+    trailing = find_all(inner, m.TrailingWhitespace(comment=m.Comment()))
     if len(comments) == 1 and len(trailing) == 1:
         return new.with_changes(trailing_whitespace=trailing[0].with_changes(whitespace=cst.SimpleWhitespace("  ")))
     lines = [cst.EmptyLine(comment=c) for c in comments]
@@ -344,7 +337,7 @@ class _Resolver:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     values += [v for t, v in _assignments(small) if m.matches(t, m.Name(attr))]
-        for node in m.findall(cls, m.Assign() | m.AnnAssign() | m.AugAssign()):
+        for node in find_all(cls, m.Assign() | m.AnnAssign() | m.AugAssign()):
             values += [v for t, v in _assignments(node) if m.matches(t, m.Attribute(value=m.Name(), attr=m.Name(attr)))]
         return values
 
@@ -390,7 +383,7 @@ def _return_reading(after: Sequence[cst.BaseStatement], containers: set[str]) ->
     """``return cache[key]`` right after the locked code joins it, so the value returned is
     the one the critical section ensured (no other thread removes it in between)."""
     if after and m.matches(after[0], m.SimpleStatementLine(body=[m.Return(value=m.MatchIfTrue(lambda v: v is not None))])):
-        if any(dotted(node) in containers for node in m.findall(after[0], m.Name() | m.Attribute())):
+        if any(dotted(node) in containers for node in find_all(after[0], m.Name() | m.Attribute())):
             return (after[0],)
     return ()
 
@@ -850,7 +843,7 @@ class CheckThenAct(Rule):
         resolver = _Resolver(ctx)
         candidates: list[_Candidate] = []
         changes: list[_Candidate] = []  # every change of a shared container, to find the locks already used
-        for func in m.findall(ctx.module, m.FunctionDef()):
+        for func in ctx.find(cst.FunctionDef):
             for node in iter_function_nodes(func):
                 if isinstance(node, cst.If) and not isinstance(ctx.parent(node), cst.If):  # an `elif` is part of its `if`
                     candidates += self._candidates(ctx, resolver, func, node)

@@ -18,6 +18,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from ftmigrate.analysis import FileContext
+from ftmigrate.treewalk import find_all
 
 NAME_OR_ATTR = m.Name() | m.Attribute(value=m.Name())
 
@@ -106,11 +107,11 @@ def publication(ctx: FileContext, stmt: cst.If, key: Key, functions: dict[str, l
     assignments = assignments_in(stmt.body, key)
     later = [s for a in assignments for s in _after(ctx, stmt, a)]
     for s in later:
-        for call in m.findall(s, m.Call()):
+        for call in find_all(s, m.Call()):
             callee = call.func.value if isinstance(call.func, cst.Name) else (
                 call.func.attr.value if isinstance(call.func, cst.Attribute) else None
             )
-            if any(m.findall(f.body, m.Name(name)) for f in functions.get(callee, ())):
+            if any(find_all(f.body, m.Name(name)) for f in functions.get(callee, ())):
                 return Publication(
                     reason=f"`{callee}()` reads `{name}` after it is assigned and before the block ends, so "
                     f"`{shown}` cannot be assigned last; finish building the object before publishing it"
@@ -157,12 +158,12 @@ def _localised(ctx: FileContext, stmt: cst.If, key: Key, assignments: list[cst.C
     later = list(body.body[index + 1 :])
     final_return = later.pop() if later and _returns(later[-1], key) else None
     for s in later:
-        if m.findall(s, m.Return() | m.Break() | m.Continue() | m.Global() | m.Nonlocal() | m.Del()):
+        if find_all(s, m.Return() | m.Break() | m.Continue() | m.Global() | m.Nonlocal() | m.Del()):
             return Publication(
                 reason=f"a `return`, `break`, `del` or scope declaration after `{shown}` is assigned could skip "
                 "assigning it last"
             )
-        if any(uses(f, key) for f in m.findall(s, m.FunctionDef() | m.Lambda() | m.ClassDef())):
+        if any(uses(f, key) for f in find_all(s, m.FunctionDef() | m.Lambda() | m.ClassDef())):
             return Publication(reason=f"a nested function or class uses `{shown}` while it is being built")
     local = _fresh_local(ctx, key[1])
     target = assign.targets[0]

@@ -16,6 +16,7 @@ from ftmigrate.analysis import (
     binop_operands,
     is_thread_subclass,
     iter_function_nodes,
+    own_bindings,
     looks_like_lock_name,
     shared_class_reason,
     thread_entry_methods,
@@ -94,10 +95,7 @@ def _module_binding(ctx: FileContext, name: cst.Name) -> cst.CSTNode | None:
 
 def _rebound(ctx: FileContext, func: cst.FunctionDef) -> set[str]:
     """Names assigned in ``func``'s body: a re-assigned ``self`` no longer names the receiver."""
-    scope = ctx.scopes.get(func.body)
-    if scope is None:
-        return set()
-    return {a.name for a in scope.assignments if a.scope is scope and not isinstance(a.node, cst.Param)}
+    return own_bindings(func, params=False) - ctx.declared(func, cst.Global) - ctx.declared(func, cst.Nonlocal)
 
 
 def _receiver(ctx: FileContext, func: cst.FunctionDef, kind: str) -> str | None:
@@ -656,7 +654,7 @@ class SharedItemAttributeReadModifyWrite(Rule):
     def check(self, ctx: FileContext) -> Iterator[Site]:
         module_names = ctx.module_bindings()
         containers = self._builtin_containers(ctx)
-        for func in m.findall(ctx.module, m.FunctionDef()):
+        for func in ctx.find(cst.FunctionDef):
             for node in iter_function_nodes(func):
                 target = rmw_target(node)
                 if target is None:

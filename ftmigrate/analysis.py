@@ -51,7 +51,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import CodeRange, MetadataWrapper, ScopeProvider
 
-from ftmigrate.treewalk import NodeMap, Positions, index, statement_positions, type_test, walk
+from ftmigrate.treewalk import NodeMap, Positions, find_all, index, statement_positions, type_test, walk
 from ftmigrate.treewalk import positions as code_ranges
 
 LOCK_FACTORIES = frozenset({"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock"})
@@ -401,11 +401,11 @@ class FileContext:
         name = func.name.value
         cls = self.method_class(func)
         if cls is None:
-            return m.findall(self.module, m.Call(func=m.Name(name)))
+            return [c for c in self.find(cst.Call) if m.matches(c, m.Call(func=m.Name(name)))]
         if name in ("__new__", "__init__"):
-            inside = m.findall(cls, m.Call(func=m.Name("cls") | m.Call(func=m.Name("type"))))
-            return m.findall(self.module, m.Call(func=m.Name(cls.name.value))) + inside
-        return m.findall(self.module, m.Attribute(attr=m.Name(name)))
+            inside = find_all(cls, m.Call(func=m.Name("cls") | m.Call(func=m.Name("type"))))
+            return [c for c in self.find(cst.Call) if m.matches(c, m.Call(func=m.Name(cls.name.value)))] + inside
+        return [a for a in self.find(cst.Attribute) if m.matches(a, m.Attribute(attr=m.Name(name)))]
 
     # --- locks ------------------------------------------------------------------------
     def is_lock_expr(self, expr: cst.BaseExpression) -> bool:
@@ -594,7 +594,7 @@ def _calls_lock_release_function(finalbody: cst.Finally | None) -> bool:
     """The ``finally`` calls a helper that releases a lock: ``_releaseLock()``, ``_imp.release_lock()``."""
     if finalbody is None:
         return False
-    for call in m.findall(finalbody, m.Call(func=m.Name() | m.Attribute())):
+    for call in find_all(finalbody, m.Call(func=m.Name() | m.Attribute())):
         name = call.func.value if isinstance(call.func, cst.Name) else call.func.attr.value
         if "release" in _words(name) and looks_like_lock_name(name):
             return True
@@ -606,16 +606,20 @@ def iter_function_nodes(func: cst.CSTNode) -> list[cst.CSTNode]:
     return walk(func.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
 
 
-def own_bindings(func: cst.FunctionDef) -> set[str]:
+def own_bindings(func: cst.FunctionDef, params: bool = True) -> set[str]:
     """Every name ``func``'s own scope binds, as LibCST's ``ScopeProvider`` records them:
     parameters, assignment, ``for``, ``with ... as``, ``except ... as`` and walrus targets,
     imports (``import a.b`` binds ``a.b`` and ``a``), nested ``def``/``class`` names; not
-    comprehension variables (their own scope), nor ``match`` captures (which LibCST does not
-    record). ``global``/``nonlocal`` declarations are the caller's to subtract."""
-    params = func.params
-    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
-    names |= {p.name.value for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)}
-    for node in walk(func.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    comprehension variables (their own scope), nor ``match`` captures and walrus targets
+    inside comprehensions (which LibCST does not record there); ``params=False``: not the parameters (unless assigned again). ``global``/
+    ``nonlocal`` declarations are the caller's to subtract."""
+    names: set[str] = set()
+    if params:
+        every = func.params
+        names |= {p.name.value for p in (*every.posonly_params, *every.params, *every.kwonly_params)}
+        names |= {p.name.value for p in (every.star_arg, every.star_kwarg) if isinstance(p, cst.Param)}
+    # LibCST puts a walrus inside a comprehension in the comprehension's scope.
+    for node in walk(func.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
         kind = type(node)
         if kind is cst.Assign:
             for target in node.targets:
@@ -744,7 +748,7 @@ def return_after(ctx: FileContext, stmt: cst.CSTNode, reads: m.BaseMatcherNode) 
     index = next(i for i, s in enumerate(block.body) if s is stmt)
     following = block.body[index + 1] if index + 1 < len(block.body) else None
     if m.matches(following, m.SimpleStatementLine(body=[m.Return(value=m.MatchIfTrue(lambda v: v is not None))])):
-        if m.findall(following, reads):
+        if find_all(following, reads):
             return (following,)
     return ()
 
@@ -871,7 +875,7 @@ def called_functions(ctx: FileContext, stmts: Sequence[cst.CSTNode], caller: cst
     work = [(stmt, caller) for stmt in stmts]
     while work:
         node, context = work.pop()
-        for call in m.findall(node, m.Call()):
+        for call in find_all(node, m.Call()):
             callee = _resolve_call(ctx, call, context)
             if callee is not None and all(callee is not f for f in found):
                 found.append(callee)

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from typing import Callable, Iterable, Iterator
 
 import libcst as cst
+import libcst.matchers as m
 from libcst import CSTNode
+from libcst.matchers._matcher_base import _construct_metadata_fetcher_null, _matches  # what findall uses
 from libcst._nodes.internal import CodegenState
 from libcst._position import CodePosition, CodeRange
 from libcst.metadata.position_provider import NEWLINE_RE
@@ -272,3 +274,25 @@ def positions(module: cst.Module, targets: Iterable[CSTNode] | None = None) -> P
     state = _PositionState(module, None if targets is None else {id(t) for t in targets})
     module._codegen(state)
     return Positions(module, state.computed)
+
+
+def _matcher_types(matcher) -> tuple[type, ...] | None:
+    """The node classes a matcher can match (``m.Call()`` -> ``cst.Call``; ``a | b`` -> both),
+    or None when that is not plain to see."""
+    if isinstance(matcher, m.OneOf):
+        kinds = [_matcher_types(option) for option in matcher.options]
+        return None if any(k is None for k in kinds) else tuple(t for k in kinds for t in k)
+    kind = getattr(cst, type(matcher).__name__, None)
+    return (kind,) if isinstance(kind, type) and issubclass(kind, CSTNode) and type(matcher).__module__.startswith("libcst.matchers") else None
+
+
+def find_all(root: CSTNode, matcher) -> list[CSTNode]:
+    """``libcst.matchers.findall(root, matcher)`` (same nodes, same order) without LibCST's
+    visitor, which rebuilds every node it passes; for matchers without metadata."""
+    kinds = _matcher_types(matcher)
+    nodes = walk(root)
+    if kinds is not None:
+        wanted = type_test(kinds)
+        nodes = [node for node in nodes if wanted(node)]
+    lookup = _construct_metadata_fetcher_null()
+    return [node for node in nodes if _matches(node, matcher, lookup) is not None]

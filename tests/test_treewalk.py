@@ -119,3 +119,21 @@ def test_positions_of_some_statements_on_odd_layouts(text):
     ctx.locate(targets, (treewalk.statement_starts(ast.parse(text)), line_count(text)))
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     assert [ctx.position(t) for t in targets] == [expected[t] for t in targets]
+
+
+@pytest.mark.parametrize("path", SAMPLE[::2], ids=lambda p: str(p.relative_to(STDLIB)))
+def test_find_all_equals_libcst_findall(path):
+    import libcst.matchers as m
+
+    module = _module(path)
+    first_name = next((n for n in treewalk.walk(module) if isinstance(n, cst.Name)), cst.Name("x"))
+    matchers = [
+        m.FunctionDef(),
+        m.Call(func=m.Name() | m.Attribute()),
+        m.Return() | m.Break() | m.Global(),
+        m.Name(first_name.value),
+        m.MatchIfTrue(first_name.deep_equals),  # no node class to pre-select by
+        m.ComparisonTarget(operator=m.In() | m.NotIn()),
+    ]
+    for matcher in matchers:
+        assert treewalk.find_all(module, matcher) == m.findall(module, matcher)

@@ -73,15 +73,18 @@ def mutations(root: cst.CSTNode) -> Iterator[tuple[cst.BaseExpression, cst.CSTNo
     """(container, node) for each change of a container in ``root`` (not in nested
     functions): ``c.append(x)``, ``c[k] = v``, ``c[k] += 1``, ``del c[k]``."""
     for node in own_nodes(root):
-        if m.matches(node, m.Call(func=m.Attribute(attr=m.Name()))) and node.func.attr.value in MUTATORS:
-            yield node.func.value, node
-        elif isinstance(node, cst.Assign):
+        kind = type(node)
+        if kind is cst.Call:
+            func = node.func
+            if isinstance(func, cst.Attribute) and isinstance(func.attr, cst.Name) and func.attr.value in MUTATORS:
+                yield func.value, node
+        elif kind is cst.Assign:
             for target in node.targets:
                 if isinstance(target.target, cst.Subscript):
                     yield target.target.value, node
-        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)) and isinstance(node.target, cst.Subscript):
+        elif (kind is cst.AugAssign or kind is cst.AnnAssign) and isinstance(node.target, cst.Subscript):
             yield node.target.value, node
-        elif isinstance(node, cst.Del):
+        elif kind is cst.Del:
             targets = [e.value for e in node.target.elements] if isinstance(node.target, cst.Tuple) else [node.target]
             for target in targets:
                 if isinstance(target, cst.Subscript):
@@ -114,15 +117,16 @@ def checked_then_changed(stmt: cst.If, after: Sequence[cst.BaseStatement] = ()) 
     guards, a later ``elif``/``else`` branch, or -- when that branch always leaves -- a
     statement after the ``if`` then changes."""
     links, orelse = _branches(stmt)
+    asked = [[code for code in map(dotted, tested(link.test)) if code is not None] for link in links]
+    if not any(asked):
+        return []  # no test asks about a container: nothing to walk the branches for
     branches = [link.body for link in links] + ([orelse.body] if orelse is not None else [])
     changed = [changed_in(branch) for branch in branches]
     changed_after = [changed_in(s) for s in after] if orelse is None else []
     found: dict[str, CheckThenChange] = {}
     for i, link in enumerate(links):
         later = set().union(*changed[i:])
-        for code in (dotted(c) for c in tested(link.test)):
-            if code is None:
-                continue
+        for code in asked[i]:
             if _exits(link.body) and any(code in c for c in changed_after):
                 last = max(k for k, c in enumerate(changed_after) if code in c)
                 found[code] = CheckThenChange(code, tuple(after[: last + 1]))

@@ -138,6 +138,7 @@ class FileContext:
         self, module: cst.Module, path: Path | None = None, shared_classes: Sequence[str] = (), *, copy: bool = True
     ) -> None:
         self.path = path
+        _FUNCTION_NODES.clear()  # the previous file's trees can go
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=not copy)
         self.module = self.wrapper.module
         self.shared_classes = frozenset(shared_classes)
@@ -601,9 +602,20 @@ def _calls_lock_release_function(finalbody: cst.Finally | None) -> bool:
     return False
 
 
+# iter_function_nodes of the functions of the file being checked: every rule walks the same
+# functions. Keyed by id, checked by identity; FileContext empties it for each new file.
+_FUNCTION_NODES: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
+
+
 def iter_function_nodes(func: cst.CSTNode) -> list[cst.CSTNode]:
-    """Every node of ``func``'s body, not descending into nested functions or classes."""
-    return walk(func.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+    """Every node of ``func``'s body, not descending into nested functions or classes (a
+    list shared between callers: do not change it)."""
+    known = _FUNCTION_NODES.get(id(func))
+    if known is not None and known[0] is func:
+        return known[1]
+    nodes = walk(func.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+    _FUNCTION_NODES[id(func)] = (func, nodes)
+    return nodes
 
 
 def own_bindings(func: cst.FunctionDef, params: bool = True) -> set[str]:

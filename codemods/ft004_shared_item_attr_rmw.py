@@ -8,7 +8,6 @@ from typing import Iterator
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import GlobalScope
 
 from ftmigrate.analysis import (
     LOCK_FACTORIES,
@@ -79,18 +78,18 @@ class SharedState:
 def _module_binding(ctx: FileContext, name: cst.Name) -> cst.CSTNode | None:
     """The one kind of module-level statement ``name`` refers to where it is used (an
     ``Import``/``ImportFrom``, ``ClassDef``, or ``Name`` for an assignment), else None."""
-    scope = ctx.scopes.get(name)
-    if scope is None:
+    func = ctx.enclosing_function(name)
+    if func is None or not ctx.resolves_globally(func, name.value):
         return None
-    assignments = list(scope[name.value])
-    if not assignments or any(not isinstance(a.scope, GlobalScope) for a in assignments):
+    assignments = ctx.global_bindings.get(name.value, [])
+    if not assignments:
         return None
-    kinds = {type(a.node) for a in assignments}
+    kinds = {type(node) for node in assignments}
     if kinds <= {cst.Import, cst.ImportFrom}:
-        return assignments[0].node
+        return assignments[0]
     if len(assignments) == 1 and kinds == {cst.ClassDef}:
-        return assignments[0].node
-    return assignments[0].node if kinds == {cst.Name} else None
+        return assignments[0]
+    return assignments[0] if kinds == {cst.Name} else None
 
 
 def _rebound(ctx: FileContext, func: cst.FunctionDef) -> set[str]:

@@ -345,6 +345,37 @@ class FileContext:
                 names.update(n.name.value for n in statement.names)
         return found
 
+    @cached_property
+    def global_bindings(self) -> dict[str, list[cst.CSTNode]]:
+        """name -> the nodes binding it in the module's global scope, as LibCST's
+        ``GlobalScope.assignments`` has them: module-level code, and the code of functions
+        and classes that declare the name ``global``."""
+        found: dict[str, list[cst.CSTNode]] = {}
+        for name, node in scope_bindings(self.module):
+            found.setdefault(name, []).append(node)
+        declaring: dict[int, tuple[cst.CSTNode, set[str]]] = {}  # function or class -> its global names
+        for statement in self.find(cst.Global):
+            owner = next(a for a in self.ancestors(statement) if isinstance(a, FUNCTION_BOUNDARY))
+            if not isinstance(owner, cst.Module):
+                declaring.setdefault(id(owner), (owner, set()))[1].update(n.name.value for n in statement.names)
+        for owner, declared in declaring.values():
+            for name, node in scope_bindings(owner.body, skip=owner):
+                if name in declared:
+                    found.setdefault(name, []).append(node)
+        return found
+
+    def resolves_globally(self, func: cst.FunctionDef, name: str) -> bool:
+        """Whether ``name`` used in ``func``'s own code means the module's global (LibCST's
+        scope lookup: local, then enclosing functions, classes skipped, then global)."""
+        scope: cst.CSTNode | None = func
+        while isinstance(scope, cst.FunctionDef):
+            if name in self.declared(scope, cst.Global):
+                return True
+            if name not in self.declared(scope, cst.Nonlocal) and name in own_bindings(scope):
+                return False
+            scope = next((a for a in self.ancestors(scope) if isinstance(a, (cst.FunctionDef, cst.Lambda, cst.Module))), None)
+        return isinstance(scope, cst.Module)
+
     def module_bindings(self) -> set[str]:
         names: set[str] = set()
         for stmt in self.module.body:
@@ -618,56 +649,67 @@ def iter_function_nodes(func: cst.CSTNode) -> list[cst.CSTNode]:
     return nodes
 
 
+# What a scope's own code is: nested functions, classes, lambdas and comprehensions have
+# their own scopes (LibCST puts a walrus inside a comprehension in the comprehension's).
+_OWN_SCOPE_PRUNE = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def scope_bindings(root: cst.CSTNode, skip: cst.CSTNode | None = None) -> Iterator[tuple[str, cst.CSTNode]]:
+    """(name, node) for every binding the scope whose own code is ``root`` gets, as LibCST's
+    ``ScopeProvider`` records them, node and all: the ``Name`` of an assignment, ``for``,
+    ``with ... as``, ``except ... as`` or walrus target (``x: int`` alone included); the
+    ``Import``/``ImportFrom`` (``import a.b`` binds ``a.b`` and ``a``); a nested
+    ``FunctionDef``/``ClassDef`` (not ``skip``). Not comprehension variables (their own
+    scope), nor ``match`` captures and walrus targets inside comprehensions (which LibCST
+    does not record there)."""
+    for node in walk(root, prune=_OWN_SCOPE_PRUNE):
+        kind = type(node)
+        if kind is cst.Assign:
+            for target in node.targets:
+                yield from _bound_names(target.target)
+        elif kind in (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr):
+            yield from _bound_names(node.target)
+        elif kind is cst.WithItem or kind is cst.ExceptHandler or kind is cst.ExceptStarHandler:
+            alias = node.asname if kind is cst.WithItem else node.name
+            if alias is not None:
+                yield from _bound_names(alias.name)
+        elif kind is cst.Import:
+            for alias in node.names:
+                if alias.asname is not None:
+                    yield from ((name, node) for name, _ in _bound_names(alias.asname.name))
+                    continue
+                name = alias.name
+                while isinstance(name, cst.Attribute):
+                    yield dotted(name), node
+                    name = name.value
+                yield name.value, node
+        elif kind is cst.ImportFrom and not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                yield (alias.asname.name.value if alias.asname is not None else alias.name.value), node
+        elif (kind is cst.FunctionDef or kind is cst.ClassDef) and node is not skip:
+            yield node.name.value, node
+
+
 def own_bindings(func: cst.FunctionDef, params: bool = True) -> set[str]:
-    """Every name ``func``'s own scope binds, as LibCST's ``ScopeProvider`` records them:
-    parameters, assignment, ``for``, ``with ... as``, ``except ... as`` and walrus targets,
-    imports (``import a.b`` binds ``a.b`` and ``a``), nested ``def``/``class`` names; not
-    comprehension variables (their own scope), nor ``match`` captures and walrus targets
-    inside comprehensions (which LibCST does not record there); ``params=False``: not the parameters (unless assigned again). ``global``/
+    """Every name ``func``'s own scope binds (``scope_bindings`` of its body), parameters
+    included unless ``params=False`` (a parameter assigned again still counts). ``global``/
     ``nonlocal`` declarations are the caller's to subtract."""
-    names: set[str] = set()
+    names = {name for name, _ in scope_bindings(func.body, skip=func)}
     if params:
         every = func.params
         names |= {p.name.value for p in (*every.posonly_params, *every.params, *every.kwonly_params)}
         names |= {p.name.value for p in (every.star_arg, every.star_kwarg) if isinstance(p, cst.Param)}
-    # LibCST puts a walrus inside a comprehension in the comprehension's scope.
-    for node in walk(func.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
-        kind = type(node)
-        if kind is cst.Assign:
-            for target in node.targets:
-                _bound_names(target.target, names)
-        elif kind in (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr):
-            _bound_names(node.target, names)
-        elif kind is cst.WithItem or kind is cst.ExceptHandler or kind is cst.ExceptStarHandler:
-            alias = node.asname if kind is cst.WithItem else node.name
-            if alias is not None:
-                _bound_names(alias.name, names)
-        elif kind is cst.Import:
-            for alias in node.names:
-                if alias.asname is not None:
-                    _bound_names(alias.asname.name, names)
-                    continue
-                name = alias.name
-                while isinstance(name, cst.Attribute):
-                    names.add(dotted(name))
-                    name = name.value
-                names.add(name.value)
-        elif kind is cst.ImportFrom and not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                names.add(alias.asname.name.value if alias.asname is not None else alias.name.value)
-        elif (kind is cst.FunctionDef or kind is cst.ClassDef) and node is not func:
-            names.add(node.name.value)
     return names
 
 
-def _bound_names(target: cst.BaseExpression, names: set[str]) -> None:
+def _bound_names(target: cst.BaseExpression) -> Iterator[tuple[str, cst.Name]]:
     if isinstance(target, cst.Name):
-        names.add(target.value)
+        yield target.value, target
     elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
-            _bound_names(element.value, names)
+            yield from _bound_names(element.value)
     elif isinstance(target, cst.StarredElement):
-        _bound_names(target.value, names)
+        yield from _bound_names(target.value)
 
 
 def top_level_bindings(stmt: cst.CSTNode) -> set[str]:

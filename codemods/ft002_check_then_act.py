@@ -12,7 +12,7 @@ import libcst.matchers as m
 
 from ftmigrate.analysis import FileContext, calls_unknown_code, dotted, iter_function_nodes, top_level_bindings
 from ftmigrate.locking import MODULE, Domain, Guard, Replace
-from ftmigrate.prefilter import identifier_text
+from ftmigrate.prefilter import ast_dotted, identifier_text
 from ftmigrate.rules import Example, Rule, Site
 from ftmigrate.treewalk import find_all, walk
 
@@ -405,18 +405,6 @@ _AST_EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 _TEST_WORD = re.compile(r"in(?!\w)|(?<!\w)get(?!\w)")
 
 
-def _ast_dotted(expr: ast.expr) -> str | None:
-    """``a.b`` for a Name/Attribute chain, else None (like ``dotted``)."""
-    parts = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    parts.append(expr.id)
-    return ".".join(reversed(parts))
-
-
 def _ast_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
     """The statement lists directly inside a compound statement."""
     blocks = [getattr(stmt, name) for name in ("body", "orelse", "finalbody") if hasattr(stmt, name)]
@@ -454,9 +442,9 @@ def _ast_tested(test: ast.expr) -> set[str]:
     found = set()
     for node in ast.walk(test):
         if isinstance(node, ast.Compare):
-            found.update(_ast_dotted(c) for op, c in zip(node.ops, node.comparators) if isinstance(op, (ast.In, ast.NotIn)))
+            found.update(ast_dotted(c) for op, c in zip(node.ops, node.comparators) if isinstance(op, (ast.In, ast.NotIn)))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
-            found.add(_ast_dotted(node.func.value))
+            found.add(ast_dotted(node.func.value))
     return {code for code in found if code is not None and code.count(".") <= 1}
 
 
@@ -466,17 +454,17 @@ def _ast_changed(roots: list[ast.AST]) -> set[str]:
     for node in _own_walk(roots):
         if isinstance(node, ast.Call):
             if isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
-                found.add(_ast_dotted(node.func.value))
+                found.add(ast_dotted(node.func.value))
         elif isinstance(node, ast.Assign):
-            found.update(_ast_dotted(t.value) for t in node.targets if isinstance(t, ast.Subscript))
+            found.update(ast_dotted(t.value) for t in node.targets if isinstance(t, ast.Subscript))
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
             if isinstance(node.target, ast.Subscript):
-                found.add(_ast_dotted(node.target.value))
+                found.add(ast_dotted(node.target.value))
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 for t in target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]:
                     if isinstance(t, ast.Subscript):
-                        found.add(_ast_dotted(t.value))
+                        found.add(ast_dotted(t.value))
     found.discard(None)
     return found
 

@@ -17,7 +17,7 @@ from ftmigrate.analysis import (
     top_level_bindings,
 )
 from ftmigrate.locking import MODULE, Domain, Guard
-from ftmigrate.prefilter import statements
+from ftmigrate.prefilter import ast_dotted, statements
 from ftmigrate.rules import Example, Rule, Site
 
 # How lazy-initialisation code spells "not created yet".
@@ -589,15 +589,6 @@ def _assigned_keys(body: list[ast.stmt]) -> set[Key]:
     return keys
 
 
-def _dotted(expr: ast.AST) -> str | None:
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        inner = _dotted(expr.value)
-        return None if inner is None else f"{inner}.{expr.attr}"
-    return None
-
-
 def _handoff_attributes(tree: ast.AST) -> set[str]:
     """Attribute names handed as ``obj.attr`` to ``Thread``/``Timer``/``x.submit``/``x.map``...
     calls in ``tree`` (``thread_handoffs``; any argument, so more than LibCST looks at)."""
@@ -697,7 +688,7 @@ class _Candidates:
         if cls.name in self.shared_classes or self._has_lock_attribute(cls):
             return True
         for base in cls.bases:
-            name = _dotted(base)
+            name = ast_dotted(base)
             if name is not None and (name.rsplit(".", 1)[-1] == "Thread" or name in self.threading_names):
                 return True
         return self._handed_over(cls)
@@ -778,7 +769,7 @@ class _Candidates:
             return False
         for decorator in func.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            if _dotted(target) in self.cachers:
+            if ast_dotted(target) in self.cachers:
                 return True
         return False
 

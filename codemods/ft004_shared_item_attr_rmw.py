@@ -21,6 +21,7 @@ from ftmigrate.analysis import (
     thread_entry_methods,
 )
 from ftmigrate.locking import MODULE, Domain
+from ftmigrate.prefilter import ast_dotted
 from ftmigrate.rules import Example, Rule, Site
 
 _ITEM_OR_ATTRIBUTE = m.Subscript() | m.Attribute()
@@ -238,15 +239,6 @@ def _same_code(a: object, b: object) -> bool:
     return a == b
 
 
-def _ast_dotted(expr: ast.expr) -> str | None:
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        inner = _ast_dotted(expr.value)
-        return None if inner is None else f"{inner}.{expr.attr}"
-    return None
-
-
 def _only_argument(call: ast.Call) -> ast.expr | None:
     """The one argument of ``call`` (``*x``/``**x`` unwrapped), if it has exactly one
     that is not ``name=value``."""
@@ -310,7 +302,7 @@ def _ast_target_names(target: ast.expr, into: set[str]) -> None:
 
 def _ast_method_kind(func: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     """``FileContext.method_kind`` for a method."""
-    names = {_ast_dotted(d) for d in func.decorator_list}
+    names = {ast_dotted(d) for d in func.decorator_list}
     if "staticmethod" in names:
         return "static"
     return "class" if "classmethod" in names or func.name in _AST_CLASS_KIND else "instance"

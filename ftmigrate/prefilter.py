@@ -9,8 +9,8 @@ the side of "maybe": when the text is too irregular to reason about, it says so.
 - ``declared_names``: every name that follows ``global``/``nonlocal`` (a superset of the
   names the file really declares).
 - ``logical_rest``: the rest of a logical line, strings blanked and comments dropped.
-- ``statements``: every statement of a standard-library ``ast`` tree, for rules'
-  ``candidate()`` checks.
+- ``statements``: every statement of a standard-library ``ast`` tree, and ``ast_dotted``,
+  ``a.b.c`` of an ``ast`` Name/Attribute chain, for rules' ``candidate()`` checks.
 """
 
 from __future__ import annotations
@@ -101,3 +101,16 @@ def statements(tree: ast.AST) -> Iterator[ast.stmt]:
             if isinstance(block, list):
                 children.extend(block)
         stack.extend(reversed(children))
+
+
+def ast_dotted(expr: ast.AST) -> str | None:
+    """``a.b.c`` for an ``ast`` Name/Attribute chain, else None (``analysis.dotted`` of the
+    standard library's tree)."""
+    parts = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    parts.append(expr.id)
+    return ".".join(reversed(parts))

@@ -119,8 +119,8 @@ def check_source(
     options = dict(display=display, shared_classes=shared_classes, prefilter=prefilter)
     result = _check_once(source, rules, fix=fix, **options)
     for _ in range(MAX_FIX_ROUNDS - 1):
-        if result.new_text is None or result.error is not None:
-            break
+        if result.new_text is None or result.error is not None or not result.inserted.class_lock:
+            break  # only a new class lock gives the rules new evidence (tests/test_fixtures.py checks idempotence)
         current = dataclasses.replace(source, text=result.new_text, raw=source.encode(result.new_text))
         again = _check_once(current, rules, fix=True, **options)
         if again.new_text is None or again.error is not None:
@@ -129,6 +129,7 @@ def check_source(
             lock_names=result.inserted.lock_names | again.inserted.lock_names,
             lock_exprs=result.inserted.lock_exprs | again.inserted.lock_exprs,
             substitutions=result.inserted.substitutions + again.inserted.substitutions,
+            class_lock=again.inserted.class_lock,
         )
         if check_rewrite(source.text, again.new_text, inserted, display) is not None:
             break

@@ -92,6 +92,9 @@ class Inserted:
     lock_names: set[str] = field(default_factory=set)
     lock_exprs: set[str] = field(default_factory=set)
     substitutions: list[tuple[str, str]] = field(default_factory=list)  # (code before, code after)
+    # A new lock attribute went into a class: evidence that its instances are shared, which
+    # can give rules new findings in the rewritten file (so apply checks it once more).
+    class_lock: bool = False
 
 
 @dataclass
@@ -425,6 +428,7 @@ class LockPlanner:
                 index = min(self._insert_index(domain, body, anchor) for anchor in anchors)
                 defs.setdefault(id(container), []).append((index, f"{lock.name} = {self._factory(lock.kind)}"))
                 self.inserted.lock_names.add(lock.name)
+                self.inserted.class_lock |= domain.kind in ("class", "instance")
             for g in component:
                 expr = self._expr_for(g, lock)
                 if expr is None:

@@ -81,6 +81,9 @@ def parse_cst(text: str) -> cst.Module:
 MAX_FIX_ROUNDS = 4
 
 
+_VALIDATING = cst.CSTNode.__post_init__
+
+
 def _no_validation(node: cst.CSTNode) -> None:
     pass
 
@@ -94,12 +97,13 @@ def _unvalidated_nodes() -> Iterator[None]:
     parsed from code the compiler accepted is valid; nodes built by rules and the lock
     planner, later, are still validated.
     """
-    validating = cst.CSTNode.__post_init__
     cst.CSTNode.__post_init__ = _no_validation
     try:
         yield
     finally:
-        cst.CSTNode.__post_init__ = validating
+        # LibCST's own, not whatever was there: two threads parsing at once must not leave
+        # validation switched off.
+        cst.CSTNode.__post_init__ = _VALIDATING
 
 
 def check_source(

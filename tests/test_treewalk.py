@@ -137,3 +137,18 @@ def test_find_all_equals_libcst_findall(path):
     ]
     for matcher in matchers:
         assert treewalk.find_all(module, matcher) == m.findall(module, matcher)
+
+
+def test_parsing_from_several_threads_leaves_libcst_validation_on():
+    """parse_cst switches node validation off while LibCST parses; overlapping parses in
+    threads (the Dask executor runs tasks in threads) must not leave it off."""
+    import threading
+
+    text = "x = 1\n" * 2000
+    threads = [threading.Thread(target=parse_cst, args=(text,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("not a name")

@@ -9,6 +9,7 @@ own (``node.children`` order, ``ParentNodeProvider``, ``PositionProvider``), whi
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Mapping
 from typing import Callable, Iterable, Iterator
 
@@ -50,15 +51,38 @@ def _is_node_type(kind: type) -> bool:
     return known
 
 
+_GETTERS: dict[type, Callable[[CSTNode], tuple]] = {}
+
+
+def _field_getter(cls: type) -> Callable[[CSTNode], tuple]:
+    """A function giving the values of ``child_fields(cls)`` as a tuple (one C call)."""
+    fields = child_fields(cls)
+    if not fields:
+        getter = _no_fields
+    elif len(fields) == 1:
+        one = operator.attrgetter(fields[0])
+        getter = lambda node: (one(node),)  # noqa: E731
+    else:
+        getter = operator.attrgetter(*fields)
+    _GETTERS[cls] = getter
+    return getter
+
+
+def _no_fields(node: CSTNode) -> tuple:
+    return ()
+
+
 def children(node: CSTNode) -> list[CSTNode]:
-    """``node.children`` without rebuilding ``node``."""
+    """``node.children`` without rebuilding ``node``. (A sequence field holds nodes only; a
+    single field may hold a string, None or a sentinel.)"""
+    kind = type(node)
+    values = (_GETTERS.get(kind) or _field_getter(kind))(node)
     out: list[CSTNode] = []
-    for name in child_fields(type(node)):
-        value = getattr(node, name)
-        kind = type(value)
-        if kind is tuple or kind is list:
-            out.extend(c for c in value if _is_node_type(type(c)))
-        elif _is_node_type(kind):
+    for value in values:
+        value_kind = type(value)
+        if value_kind is tuple or value_kind is list:
+            out.extend(value)
+        elif _IS_NODE.get(value_kind) or (value_kind not in _IS_NODE and _is_node_type(value_kind)):
             out.append(value)
     return out
 

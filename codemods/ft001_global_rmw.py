@@ -23,7 +23,7 @@ def rmw_name(node: cst.CSTNode) -> str | None:
     """The name ``node`` reads, modifies and writes back: ``x += 1`` or ``x = x + 1``."""
     if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
         return node.target.value
-    if m.matches(node, _ASSIGN_BINOP):
+    if type(node) is cst.Assign and m.matches(node, _ASSIGN_BINOP):  # the class test first: matchers are slow
         name = node.targets[0].target.value
         if any(m.matches(op, m.Name(name)) for op in binop_operands(node.value)):
             return name

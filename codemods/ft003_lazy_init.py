@@ -299,7 +299,7 @@ class LazyInitialisation(Rule):
                 # Created, not updated: `if not self.buf: self.buf += c` is no lazy creation.
                 if state is not None and any(isinstance(a, (cst.Assign, cst.AnnAssign)) for a in assignments_in(node.body, state.key)):
                     site = self._if_site(facts, func, node, state)
-            elif m.matches(node, _OR_ASSIGN):
+            elif type(node) is cst.Assign and m.matches(node, _OR_ASSIGN):
                 state = self._state(facts, func, key_of(node.targets[0].target))
                 if state is not None and key_of(_leftmost(node.value)) == state.key:
                     site = self._or_site(ctx, func, node, state)

@@ -44,7 +44,7 @@ def rmw_target(node: cst.CSTNode) -> cst.BaseExpression | None:
     ``o.a = o.a + 1`` or ``d[k] = d.get(k, 0) + 1``."""
     if isinstance(node, cst.AugAssign) and m.matches(node.target, _ITEM_OR_ATTRIBUTE):
         return node.target
-    if m.matches(node, _ASSIGN_BINOP):
+    if type(node) is cst.Assign and m.matches(node, _ASSIGN_BINOP):  # the class test first: matchers are slow
         target = node.targets[0].target
         if any(op.deep_equals(target) or _is_get_of(op, target) for op in binop_operands(node.value)):
             return target

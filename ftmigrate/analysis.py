@@ -202,7 +202,11 @@ class FileContext:
     @cached_property
     def thread_handoffs(self) -> list[cst.Call]:
         """Calls that may hand a callable to a thread (``Thread(target=...)``, ``pool.submit``...)."""
-        return [call for call in self.find(cst.Call) if m.matches(call, _THREAD_HANDOFF | _POOL_HANDOFF)]
+        names = ("Thread", "Timer", *_POOL_METHODS)
+        return [
+            call for call in self.find(cst.Call)
+            if _called_name(call) in names and m.matches(call, _THREAD_HANDOFF | _POOL_HANDOFF)
+        ]
 
     @cached_property
     def _lock_bindings(self) -> dict[str, set[str]]:
@@ -813,7 +817,16 @@ def suspends(node: cst.CSTNode) -> bool:
 
 
 _THREAD_HANDOFF = m.Call(func=m.Name("Thread") | m.Attribute(attr=m.Name("Thread")) | m.Name("Timer") | m.Attribute(attr=m.Name("Timer")))
-_POOL_HANDOFF = m.Call(func=m.Attribute(attr=m.Name("submit") | m.Name("map") | m.Name("apply_async") | m.Name("map_async") | m.Name("imap") | m.Name("imap_unordered") | m.Name("start_new_thread")))
+_POOL_METHODS = ("submit", "map", "apply_async", "map_async", "imap", "imap_unordered", "start_new_thread")
+_POOL_HANDOFF = m.Call(func=m.Attribute(attr=m.OneOf(*map(m.Name, _POOL_METHODS))))
+
+
+def _called_name(call: cst.Call) -> str | None:
+    """``f`` of ``f(...)`` or ``x.f(...)``."""
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
 
 
 def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:

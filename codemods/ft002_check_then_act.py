@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from ftmigrate.analysis import FileContext, calls_unknown_code, dotted, iter_function_nodes, top_level_bindings
+from ftmigrate.analysis import NESTED_SCOPES, FileContext, calls_unknown_code, dotted, iter_function_nodes, top_level_bindings
 from ftmigrate.locking import MODULE, Domain, Guard, Replace
 from ftmigrate.prefilter import ast_dotted, identifier_text
 from ftmigrate.rules import Example, Rule, Site
@@ -61,12 +61,9 @@ def tested(test: cst.BaseExpression) -> list[cst.BaseExpression]:
     return found
 
 
-_NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-
-
 def own_nodes(root: cst.CSTNode) -> list[cst.CSTNode]:
     """``root`` and every node below it, not descending into nested functions or classes."""
-    return [root] if isinstance(root, _NESTED_SCOPES) else walk(root, prune=_NESTED_SCOPES)
+    return [root] if isinstance(root, NESTED_SCOPES) else walk(root, prune=NESTED_SCOPES)
 
 
 def mutations(root: cst.CSTNode) -> Iterator[tuple[cst.BaseExpression, cst.CSTNode]]:

@@ -73,6 +73,8 @@ SAFE_CALLS = frozenset(
 _ACQUIRE = m.Call(func=m.Attribute(attr=m.Name("acquire")))
 
 FUNCTION_BOUNDARY = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
+# Code in these runs in a scope of its own: a function's own code stops at them.
+NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 # Statements and what holds them: no expression contains one of these.
 STATEMENT_LEVEL = (
     cst.BaseStatement, cst.BaseSmallStatement, cst.BaseSuite, cst.ExceptHandler, cst.ExceptStarHandler,
@@ -143,7 +145,7 @@ class FileContext:
         self.module = self.wrapper.module
         self.shared_classes = frozenset(shared_classes)
         self._scopes = None
-        self._function_scopes: dict[cst.FunctionDef, set[str]] = {}  # cache of own_bindings
+        self._own_bindings: dict[cst.FunctionDef, set[str]] = {}  # cache of own_bindings
         self._located: Positions | dict = {}
         self.threading_aliases, self.threading_names = self._threading_imports()
         self.shared_reasons: dict[cst.ClassDef, str | None] = {}  # cache of shared_class_reason
@@ -329,9 +331,9 @@ class FileContext:
     def local_bindings(self, func: cst.FunctionDef) -> set[str]:
         """Names assigned in ``func``'s own scope (not those declared global or nonlocal):
         what LibCST's ``ScopeProvider`` records there, found by one walk of the function."""
-        if func not in self._function_scopes:
-            self._function_scopes[func] = own_bindings(func)
-        return self._function_scopes[func] - self.declared(func, cst.Global) - self.declared(func, cst.Nonlocal)
+        if func not in self._own_bindings:
+            self._own_bindings[func] = own_bindings(func)
+        return self._own_bindings[func] - self.declared(func, cst.Global) - self.declared(func, cst.Nonlocal)
 
     def declared(self, func: cst.FunctionDef, kind: type) -> set[str]:
         """Names a function declares ``global`` (kind=cst.Global) or ``nonlocal``."""
@@ -375,7 +377,7 @@ class FileContext:
         while isinstance(scope, cst.FunctionDef):
             if name in self.declared(scope, cst.Global):
                 return True
-            if name not in self.declared(scope, cst.Nonlocal) and name in own_bindings(scope):
+            if name in self.local_bindings(scope):  # bound here, and not declared nonlocal
                 return False
             scope = next((a for a in self.ancestors(scope) if isinstance(a, (cst.FunctionDef, cst.Lambda, cst.Module))), None)
         return isinstance(scope, cst.Module)
@@ -648,14 +650,14 @@ def iter_function_nodes(func: cst.CSTNode) -> list[cst.CSTNode]:
     known = _FUNCTION_NODES.get(id(func))
     if known is not None and known[0] is func:
         return known[1]
-    nodes = walk(func.body, prune=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+    nodes = walk(func.body, prune=NESTED_SCOPES)
     _FUNCTION_NODES[id(func)] = (func, nodes)
     return nodes
 
 
 # What a scope's own code is: nested functions, classes, lambdas and comprehensions have
 # their own scopes (LibCST puts a walrus inside a comprehension in the comprehension's).
-_OWN_SCOPE_PRUNE = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_OWN_SCOPE_PRUNE = (*NESTED_SCOPES, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 def scope_bindings(root: cst.CSTNode, skip: cst.CSTNode | None = None) -> Iterator[tuple[str, cst.CSTNode]]:

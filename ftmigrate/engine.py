@@ -23,6 +23,7 @@ import libcst as cst
 
 from ftmigrate.analysis import FileContext
 from ftmigrate.locking import Guard, Inserted, Replace, apply_fixes, refusal
+from ftmigrate.newsyntax import needed_python, unverifiable_reason
 from ftmigrate.results import FileResult, Finding
 from ftmigrate.rules import Rule, Site
 from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_bytes, split_lines
@@ -54,6 +55,19 @@ def syntax_tree(text: str, filename: str) -> ast.Module:
         raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno}, column {exc.offset})") from None
     except (ValueError, MemoryError) as exc:
         raise SourceError(f"cannot parse: {exc}") from None
+
+
+def _newer_python_module(text: str, error: SourceError) -> tuple[cst.Module, tuple[tuple[int, int], str]]:
+    """LibCST's tree of a file this interpreter's compiler rejected, when the tree shows why:
+    it is written for a newer Python (``ftmigrate.newsyntax``). Otherwise ``error`` stands."""
+    try:
+        module = parse_cst(text)
+    except SourceError:
+        raise error from None
+    needed = needed_python(module)
+    if needed is None:
+        raise error
+    return module, needed
 
 
 def line_count(text: str) -> int:
@@ -160,15 +174,21 @@ def _check_once(
         size, limit = len(source.raw) / 2**20, MAX_PARSE_BYTES / 2**20
         result.error = f"too large to analyse: {size:.1f} MiB (the limit is {limit:.0f} MiB)"
         return result
+    newer: tuple[tuple[int, int], str] | None = None  # the file needs a newer Python than this one
     try:
-        tree = syntax_tree(text, display)
-        if prefilter:
-            active = [rule for rule in active if rule.candidate(tree, frozenset(shared_classes))]
-            if not active:
-                return result
-        outline = (statement_starts(tree), line_count(text))
-        del tree
-        module = parse_cst(text)
+        try:
+            tree = syntax_tree(text, display)
+        except SourceError as exc:
+            module, newer = _newer_python_module(text, exc)
+            outline = None
+        else:
+            if prefilter:
+                active = [rule for rule in active if rule.candidate(tree, frozenset(shared_classes))]
+                if not active:
+                    return result
+            outline = (statement_starts(tree), line_count(text))
+            del tree
+            module = parse_cst(text)
     except SourceError as exc:
         result.error = str(exc)
         return result
@@ -183,6 +203,8 @@ def _check_once(
             sites.append(site)
     findings = {}
     for site in sites:
+        if site.fix is not None and newer is not None:
+            site.unfixable_reason = unverifiable_reason(newer)
         if site.fix is not None and site.unfixable_reason is None:
             site.unfixable_reason = refusal(site.fix)
         if site.unfixable_reason is not None:

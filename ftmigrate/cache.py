@@ -29,10 +29,13 @@ from ftmigrate.results import FileResult, Finding
 from ftmigrate.sourcefile import relative_posix
 
 CACHE_DIR = ".ftmigrate_cache"
-SCHEMA = 1
+SCHEMA = 2
 _PACKAGES = ("ftmigrate", "codemods")
 # Finding fields kept in an entry (the path is the reader's, ``fixed`` is always False).
-_FIELDS = ("rule", "line", "column", "end_line", "end_column", "message", "fixable", "unfixable_reason")
+_FIELDS = (
+    "rule", "line", "column", "end_line", "end_column", "message", "fixable", "unfixable_reason", "confidence",
+    "confidence_reason",
+)
 
 
 def tool_fingerprint() -> list:
@@ -146,6 +149,7 @@ def _well_typed(f: Finding) -> bool:
     return (
         isinstance(f.rule, str) and isinstance(f.message, str) and isinstance(f.fixable, bool)
         and all(type(n) is int for n in numbers) and _optional_str(f.unfixable_reason)
+        and _optional_str(f.confidence) and _optional_str(f.confidence_reason)
     )
 
 

@@ -68,6 +68,19 @@ JOBS = typer.Option(None, "--jobs", min=1, help="Worker processes (default: one 
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the results cache (.ftmigrate_cache/).")
 
 
+class ConfidenceLevel(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+MIN_CONFIDENCE = typer.Option(
+    None, "--min-confidence",
+    help="Report (and fix) only findings at least this sure to race: high (threads reach the state), "
+    "medium (shared state any thread may change; the default) or low (no evidence of threads).",
+)
+
+
 @dataclass
 class RunOptions:
     """Everything `scan` and `apply` were asked to do."""
@@ -88,6 +101,7 @@ class RunOptions:
     statistics: bool = False
     jobs: Optional[int] = None
     no_cache: bool = False
+    min_confidence: Optional[ConfidenceLevel] = None
 
     @property
     def reads_stdin(self) -> bool:
@@ -135,6 +149,8 @@ def _execute(opts: RunOptions) -> int:
     where = [opts.stdin_filename] if opts.reads_stdin and opts.stdin_filename else opts.paths
     try:
         paths, selection, config = _configure(where, opts.select, opts.ignore, opts.exclude, opts.config, opts.no_gitignore)
+        if opts.min_confidence is not None:
+            config.min_confidence = opts.min_confidence.value
         # Rule objects now only where they are needed before the run: it resolves its own.
         needs_rules = opts.verbose or opts.reads_stdin or opts.format is OutputFormat.sarif
         rules = selection.resolve() if needs_rules else []
@@ -145,7 +161,7 @@ def _execute(opts: RunOptions) -> int:
     feedback.note(f"config: {config.path or 'none (defaults)'}")
     feedback.note(f"rules: {', '.join(rule.code for rule in rules) or 'none'}")
     output = OutputOptions(
-        format=opts.format, quiet=opts.quiet, statistics=opts.statistics, rules=rules, shared_classes=config.shared_classes
+        format=opts.format, quiet=opts.quiet, statistics=opts.statistics, rules=rules, analysis=config.analysis_options()
     )
     if opts.reads_stdin:
         from ftmigrate.stdin import run_stdin, write_source
@@ -202,13 +218,14 @@ def scan(
     statistics: bool = typer.Option(False, "--statistics", help="Print the number of findings per rule instead of the findings."),
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
+    min_confidence: Optional[ConfidenceLevel] = MIN_CONFIDENCE,
 ) -> None:
     """Report code that races without the GIL. Exit 1 if anything is found."""
     _guarded(
         RunOptions(
             SCAN, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
-            exit_zero=exit_zero, statistics=statistics, jobs=jobs, no_cache=no_cache,
+            exit_zero=exit_zero, statistics=statistics, jobs=jobs, no_cache=no_cache, min_confidence=min_confidence,
         )
     )
 
@@ -229,6 +246,7 @@ def apply(
     verbose: bool = VERBOSE,
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
+    min_confidence: Optional[ConfidenceLevel] = MIN_CONFIDENCE,
 ) -> None:
     """Rewrite files in place so shared state is locked. Exit 1 if findings remain unfixed
     (with --diff: if there is a diff). With `-`, the fixed source goes to stdout."""
@@ -236,7 +254,7 @@ def apply(
         RunOptions(
             DIFF if diff else APPLY, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
-            jobs=jobs, no_cache=no_cache,
+            jobs=jobs, no_cache=no_cache, min_confidence=min_confidence,
         )
     )
 

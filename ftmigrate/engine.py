@@ -22,6 +22,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 import libcst as cst
 
 from ftmigrate.analysis import FileContext
+from ftmigrate.confidence import Confidence, assess, at_least
 from ftmigrate.locking import Guard, Inserted, Replace, apply_fixes, refusal
 from ftmigrate.newsyntax import needed_python, unverifiable_reason
 from ftmigrate.results import FileResult, Finding
@@ -128,13 +129,14 @@ def check_source(
     display: str,
     shared_classes: Sequence[str] = (),
     prefilter: bool = True,
+    min_confidence: str = "low",
 ) -> FileResult:
     """Findings of one file; with ``fix``, also its rewrite, applied until it is stable.
 
     ``prefilter=False`` parses every file with LibCST and runs every rule on it: the
     plain path the prefilters are tested against.
     """
-    options = dict(display=display, shared_classes=shared_classes, prefilter=prefilter)
+    options = dict(display=display, shared_classes=shared_classes, prefilter=prefilter, min_confidence=min_confidence)
     result = _check_once(source, rules, fix=fix, **options)
     for _ in range(MAX_FIX_ROUNDS - 1):
         if result.new_text is None or result.error is not None or not result.inserted.class_lock:
@@ -164,6 +166,7 @@ def _check_once(
     display: str,
     shared_classes: Sequence[str] = (),
     prefilter: bool = True,
+    min_confidence: str = "low",
 ) -> FileResult:
     result = FileResult(path=source.path, source=source)
     text = source.text
@@ -197,10 +200,16 @@ def _check_once(
     found = [site for rule in active for site in rule.check(ctx)]
     ctx.locate([site.node for site in found], outline)
     sites: list[Site] = []
+    confidence: dict[int, Confidence] = {}
     for site in found:
         pos = ctx.position(site.node)
-        if not is_suppressed(ignored, site.rule, (pos.start.line, pos.end.line)):
-            sites.append(site)
+        if is_suppressed(ignored, site.rule, (pos.start.line, pos.end.line)):
+            continue
+        if site.guarded_by is None:
+            confidence[id(site)] = assess(ctx, site)
+            if not at_least(confidence[id(site)].level, min_confidence):
+                continue  # not reported, so not fixed either
+        sites.append(site)
     findings = {}
     for site in sites:
         if site.fix is not None and newer is not None:
@@ -221,6 +230,8 @@ def _check_once(
                 message=site.message,
                 fixable=site.fix is not None,
                 unfixable_reason=site.unfixable_reason,
+                confidence=confidence[id(site)].level,
+                confidence_reason=confidence[id(site)].reason,
             )
     result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
     if any(f.fixable for f in result.findings):

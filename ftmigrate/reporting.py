@@ -11,7 +11,7 @@ import json
 from typing import IO
 
 from ftmigrate import __version__
-from ftmigrate.results import FileResult
+from ftmigrate.results import FileResult, Finding
 from ftmigrate.sourcefile import split_lines
 from ftmigrate.runner import APPLY, DIFF, SCAN, RunReport, display_path
 from ftmigrate.terminal import colorize_diff
@@ -52,14 +52,18 @@ def text_lines(report: RunReport, *, fixed_files: bool = True) -> list[str]:
     for f in report.findings:
         if report.mode == SCAN:
             mark = " [*]" if f.fixable else ""
-            lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule}{mark} {f.message}")
+            lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule}{mark} {f.message}{_confidence(f)}")
         elif not f.fixed:
             reason = f" (not fixed: {f.unfixable_reason})" if f.unfixable_reason else " (no automatic fix)"
-            lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}{reason}")
+            lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}{_confidence(f)}{reason}")
     if report.mode == APPLY and fixed_files:
         for r in report.changed:
             lines.append(f"fixed {display_path(r.path)} ({_plural(r.fixed, 'fix')})")
     return lines
+
+
+def _confidence(f: Finding) -> str:
+    return f" [confidence: {f.confidence}]" if f.confidence else ""
 
 
 def summary_line(report: RunReport) -> str:

@@ -116,7 +116,7 @@ def run(
     fresh: Iterator[FileResult] = iter(())
     if todo or not work:
         rules = rules.resolve() if isinstance(rules, RuleSelection) else list(rules)
-        options = {"fix": fix, "shared_classes": tuple(config.shared_classes), "prefilter": prefilter}
+        options = {"fix": fix, "prefilter": prefilter, **config.analysis_options()}
         fresh = check_files_parallel(todo, rules, options, jobs=jobs, store=store)
     if observer is not None:
         observer.start(len(found.files))
@@ -147,7 +147,7 @@ def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefi
         chosen = ["select", rules.select, rules.ignore]
     else:
         chosen = ["rules", [rule.code for rule in rules]]
-    return [chosen, sorted(config.shared_classes), prefilter]
+    return [chosen, sorted(config.shared_classes), config.min_confidence, prefilter]
 
 
 # --- the process pool ---------------------------------------------------------------------

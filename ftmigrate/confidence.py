@@ -22,8 +22,8 @@ the code runs. Levels:
   - state keyed by the current thread (``d[threading.get_ident()] += 1``);
   - instance state changed while the object is being built (``__init__``, ``__new__``,
     ``__post_init__``, ``__setstate__``): no other thread has it yet;
-  - test code (a ``test_*.py``/``*_test.py`` file or a ``tests`` folder) that starts no
-    threads.
+  - test code (a ``test_*.py``/``*_test.py`` file, ``conftest.py`` or a ``tests`` folder)
+    that no thread started in its module runs: a test runner runs tests one at a time.
 
 Scans report ``medium`` and ``high`` by default (``--min-confidence``); ``apply`` fixes what
 the run reports, so a ``low`` finding is neither shown nor changed unless asked for.
@@ -79,6 +79,8 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
         return Confidence("low", "keyed by the current thread: two threads never use the same entry")
     if threaded:
         return Confidence("high", f"`{func.name.value}()` runs in threads started in this module")
+    if is_test_path(ctx.path):
+        return Confidence("low", "test code that no thread of its module runs (tests run one at a time)")
     kind = domain.kind if domain is not None else None
     if kind == "instance":
         reason = shared_class_reason(ctx, domain.owner)
@@ -97,8 +99,6 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
         if escape == "thread":
             return Confidence("high", "the closure is handed to a thread")
         return Confidence("medium", "the closure leaves its function and may be called from any thread")
-    if is_test_path(ctx.path) and not ctx.thread_handoffs:
-        return Confidence("low", "test code that starts no threads")
     return Confidence("medium", "shared state changed by code that any thread may call")
 
 

@@ -188,10 +188,14 @@ def test_levels(code, expected):
     assert levels(code) == expected
 
 
-def test_test_code_that_starts_no_threads_is_low():
+def test_test_code_is_low_unless_its_threads_run_it():
     code = "count = 0\n\ndef test_bump():\n    global count\n    count += 1\n"
     assert levels(code, path="tests/test_mod.py") == [("FT001", 5, "low")]
     assert levels(code, path="pkg/mod.py") == [("FT001", 5, "medium")]
+    threaded = code + "\ndef test_threads():\n    import threading\n    threading.Thread(target=test_bump).start()\n"
+    assert levels(threaded, path="tests/test_mod.py") == [("FT001", 5, "high")]
+    unreached = threaded.replace("target=test_bump", "target=print")
+    assert levels(unreached, path="tests/test_mod.py") == [("FT001", 5, "low")]
 
 
 def test_min_confidence_drops_lower_findings():

@@ -150,6 +150,9 @@ class FileContext:
         self.threading_aliases, self.threading_names = self._threading_imports()
         self.shared_reasons: dict[cst.ClassDef, str | None] = {}  # cache of shared_class_reason
         self.memo: dict[str, object] = {}  # answers other modules compute once per file (ftmigrate.threads)
+        # Functions of this file that the project's threads run: qualified name -> why
+        # (ftmigrate.project_index; set by the engine).
+        self.project_threads: dict[str, str] = {}
         self._callers_locks: dict[cst.FunctionDef, LockRef | None] = {}  # cache of _callers_lock
         self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
 

@@ -60,11 +60,14 @@ def tool_fingerprint() -> list:
 class Cache:
     """Entries for one set of settings below ``root``'s ``.ftmigrate_cache/``."""
 
-    def __init__(self, root: Path, settings: object) -> None:
+    def __init__(self, root: Path, settings: object, kind: str | None = None) -> None:
+        """``kind``: a subfolder for entries other than file results (``"index"``: the
+        project index's facts, ``ftmigrate.project_index``)."""
         self.root = Path(os.path.abspath(root))
         self.base = self.root / CACHE_DIR
         blob = json.dumps([SCHEMA, tool_fingerprint(), settings], sort_keys=True, default=str)
-        self.folder = self.base / hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
+        digest = hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
+        self.folder = self.base / kind / digest if kind else self.base / digest
         self._folder_name = str(self.folder)
         self._made: set[str] = set()
 
@@ -102,12 +105,27 @@ class Cache:
             "error": result.error,
             "findings": [[getattr(f, name) for name in _FIELDS] for f in result.findings],
         }
+        self._write(key, json.dumps(data, separators=(",", ":")))
+
+    def load_json(self, key: str) -> dict | None:
+        """A plain entry stored by ``store_json`` (project index facts), None on a miss."""
+        try:
+            with open(self._entry_name(key), "rb") as fh:
+                data = json.loads(fh.read())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def store_json(self, key: str, data: dict) -> None:
+        self._write(key, json.dumps(data, separators=(",", ":")))
+
+    def _write(self, key: str, text: str) -> None:
         target = self._entry(key)
         try:
             self._make_folder(target.parent)
             tmp = target.parent / f".{key[2:]}.{os.getpid()}.tmp"
             with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(data, separators=(",", ":")))
+                fh.write(text)
             os.replace(tmp, target)
         except OSError:
             pass  # a read-only or full disk only costs speed

@@ -67,6 +67,7 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
     func = ctx.enclosing_function(site.node)
     domain = site.domain
     threaded = func is not None and func in reached_by_threads(ctx)
+    project_reason = ctx.project_threads.get(qualified_name(ctx, func)) if func is not None else None
     if func is not None and func.asynchronous is not None and not threaded:
         statements = (site.node, *getattr(site.fix, "followers", ()))
         if not any(suspends(stmt) for stmt in statements):
@@ -79,9 +80,11 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
         return Confidence("low", "keyed by the current thread: two threads never use the same entry")
     if threaded:
         return Confidence("high", f"`{func.name.value}()` runs in threads started in this module")
+    if project_reason is not None and kind_of(site) != "closure":
+        return Confidence("high", f"threads run it: {project_reason}")
     if is_test_path(ctx.path):
         return Confidence("low", "test code that no thread of its module runs (tests run one at a time)")
-    kind = domain.kind if domain is not None else None
+    kind = kind_of(site)
     if kind == "instance":
         reason = shared_class_reason(ctx, domain.owner)
         name = domain.owner.name.value
@@ -112,3 +115,16 @@ def is_test_path(path: PurePath | None) -> bool:
         or any(part in ("test", "tests", "testing") for part in path.parts[:-1])
     )
 
+
+
+def kind_of(site: Site) -> str | None:
+    return site.domain.kind if site.domain is not None else None
+
+
+def qualified_name(ctx: FileContext, func: cst.FunctionDef) -> str:
+    """``Class.method``, ``function``, ``outer.inner``: as ``ftmigrate.project_index`` names it."""
+    names = [func.name.value]
+    for node in ctx.ancestors(func):
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            names.append(node.name.value)
+    return ".".join(reversed(names))

@@ -45,11 +45,17 @@ class Config:
     respect_gitignore: bool = True
     shared_classes: list[str] = field(default_factory=list)
     min_confidence: str = DEFAULT_MIN_CONFIDENCE
+    # Set by a run (ftmigrate.runner): absolute path -> {function: why threads run it}.
+    thread_evidence: dict = field(default_factory=dict)
 
     def analysis_options(self) -> dict:
         """What the configuration tells the engine about every file (``check_source``'s
-        keyword arguments): shared classes and the least confidence reported."""
-        return {"shared_classes": tuple(self.shared_classes), "min_confidence": self.min_confidence}
+        keyword arguments): shared classes, the least confidence reported, and which functions
+        the project's threads run."""
+        return {
+            "shared_classes": tuple(self.shared_classes), "min_confidence": self.min_confidence,
+            "thread_evidence": self.thread_evidence,
+        }
 
 
 def find_pyproject(start: Path) -> Path | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import os
 import sys
 import threading
 import warnings
@@ -130,13 +131,17 @@ def check_source(
     shared_classes: Sequence[str] = (),
     prefilter: bool = True,
     min_confidence: str = "low",
+    thread_evidence: dict | None = None,
 ) -> FileResult:
     """Findings of one file; with ``fix``, also its rewrite, applied until it is stable.
 
     ``prefilter=False`` parses every file with LibCST and runs every rule on it: the
     plain path the prefilters are tested against.
     """
-    options = dict(display=display, shared_classes=shared_classes, prefilter=prefilter, min_confidence=min_confidence)
+    options = dict(
+        display=display, shared_classes=shared_classes, prefilter=prefilter, min_confidence=min_confidence,
+        thread_evidence=thread_evidence,
+    )
     result = _check_once(source, rules, fix=fix, **options)
     for _ in range(MAX_FIX_ROUNDS - 1):
         if result.new_text is None or result.error is not None or not result.inserted.class_lock:
@@ -167,6 +172,7 @@ def _check_once(
     shared_classes: Sequence[str] = (),
     prefilter: bool = True,
     min_confidence: str = "low",
+    thread_evidence: dict | None = None,
 ) -> FileResult:
     result = FileResult(path=source.path, source=source)
     text = source.text
@@ -196,6 +202,7 @@ def _check_once(
         result.error = str(exc)
         return result
     ctx = FileContext(module, source.path, shared_classes, copy=False)
+    ctx.project_threads = (thread_evidence or {}).get(os.path.abspath(source.path), {})
     ignored = suppressions(text)
     found = [site for rule in active for site in rule.check(ctx)]
     ctx.locate([site.node for site in found], outline)

@@ -7,6 +7,8 @@ of worker processes; the parent writes rewritten files, in discovery order.
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 import multiprocessing
 import os
 import sys
@@ -106,6 +108,7 @@ def run(
         report.results.append(FileResult(path=path, error=reason))
     fix = mode != SCAN
     work = [(path, display_path(path)) for path in found.files]
+    config.thread_evidence = project_thread_evidence(found.files, config.root, jobs=jobs, cache=cache)
     store = Cache(config.root, _cache_settings(rules, config, prefilter)) if cache else None
     cached: list[FileResult | None] = [None] * len(work)
     if store is not None and store.folder.is_dir():  # else nothing is cached yet: skip reading
@@ -147,7 +150,30 @@ def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefi
         chosen = ["select", rules.select, rules.ignore]
     else:
         chosen = ["rules", [rule.code for rule in rules]]
-    return [chosen, sorted(config.shared_classes), config.min_confidence, prefilter]
+    evidence = hashlib.blake2b(json.dumps(config.thread_evidence, sort_keys=True).encode(), digest_size=16).hexdigest()
+    return [chosen, sorted(config.shared_classes), config.min_confidence, evidence, prefilter]
+
+
+def project_thread_evidence(files: Sequence[Path], root: Path, *, jobs: int = 1, cache: bool = True) -> dict[str, dict[str, str]]:
+    """``ftmigrate.project_index``'s evidence for these files, keyed by absolute path; each
+    file's index facts come from the cache when its bytes are unchanged."""
+    from ftmigrate.project_index import ProjectIndex, file_facts_cached
+
+    store = Cache(root, [], kind="index") if cache else None
+    paths = [os.path.abspath(path) for path in files]
+    if jobs <= 1 or len(paths) < POOL_MIN_FILES or (store is not None and store.folder.is_dir()):
+        facts = [file_facts_cached(Path(path), store) for path in paths]
+    else:
+        context = multiprocessing.get_context("fork" if _can_fork() else None)
+        with context.Pool(min(jobs, len(paths)), initializer=_start_worker, initargs=((), {}, store)) as pool:
+            facts = pool.map(_facts_job, paths, chunksize=16)
+    return ProjectIndex(zip(paths, facts)).reached()
+
+
+def _facts_job(path: str) -> dict:
+    from ftmigrate.project_index import file_facts_cached
+
+    return file_facts_cached(Path(path), _worker["store"])
 
 
 # --- the process pool ---------------------------------------------------------------------

@@ -98,11 +98,33 @@ def discover(
             return True
         return user_excluded(path, False) or ignores.ignored(absolute, False)
 
+    real_folders: dict[str, str] = {}
+    by_identity: dict[str, int] = {}  # resolved path -> index in result.files
+
+    def identity(absolute: Path) -> tuple[str, bool]:
+        """The file's resolved path, and whether it is a link (one lstat; folders resolved once)."""
+        folder, name = os.path.split(absolute)
+        if folder not in real_folders:
+            real_folders[folder] = os.path.realpath(folder)
+        if os.path.islink(absolute):
+            return os.path.realpath(absolute), True
+        return os.path.join(real_folders[folder], name), False
+
     def add(path: Path) -> None:
         key = Path(os.path.abspath(path))
-        if key not in seen:
-            seen.add(key)
-            result.files.append(path)
+        if key in seen:
+            return
+        seen.add(key)
+        # A link to a file the run also reaches is that file: processed once, under the
+        # name that is not a link (whichever comes first otherwise).
+        real, is_link = identity(key)
+        if real in by_identity:
+            index = by_identity[real]
+            if not is_link and os.path.islink(result.files[index]):
+                result.files[index] = path
+            return
+        by_identity[real] = len(result.files)
+        result.files.append(path)
 
     for given in paths:
         try:

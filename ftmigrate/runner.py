@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Iterator, Protocol, Sequence
 
 from ftmigrate.cache import Cache
 from ftmigrate.config import Config
+from ftmigrate.confine import ConfinementError, locate, tree_roots
 from ftmigrate.discovery import discover
 from ftmigrate.results import FileResult
 from ftmigrate.selection import RuleSelection
@@ -105,6 +106,7 @@ def run(
     for path, reason in found.errors:
         report.results.append(FileResult(path=path, error=reason))
     fix = mode != SCAN
+    roots = tree_roots(paths, config.root)
     work = [(path, display_path(path)) for path in found.files]
     store = Cache(config.root, _cache_settings(rules, config, prefilter)) if cache else None
     cached: list[FileResult | None] = [None] * len(work)
@@ -123,15 +125,8 @@ def run(
     try:
         for hit in cached:
             result = hit if hit is not None else next(fresh)
-            if mode == APPLY and result.changed and result.error is None:
-                try:
-                    write_atomic(result.source, result.new_text)
-                except (SourceError, OSError) as exc:
-                    result.error = str(exc) if isinstance(exc, SourceError) else f"cannot write: {os_reason(result.path, exc)}"
-                    for finding in result.findings:
-                        if finding.fixed:
-                            finding.fixed = False
-                            finding.unfixable_reason = "the file was not written"
+            if fix and result.changed and result.error is None:
+                _write(result, roots, dry=mode == DIFF)
             report.results.append(result)
             if observer is not None:
                 observer.file_done(result)
@@ -139,6 +134,25 @@ def run(
         if observer is not None:
             observer.stop()
     return report
+
+
+def _write(result: FileResult, roots: Sequence[str], *, dry: bool) -> None:
+    """Write a rewritten file (``dry``: only check it could be); a file that cannot be
+    written keeps its error, and its fixes count as not made."""
+    try:
+        if dry:
+            locate(result.path, roots)  # a diff never shows a change apply would refuse
+        else:
+            write_atomic(result.source, result.new_text, roots)
+        return
+    except (SourceError, ConfinementError) as exc:
+        result.error = str(exc)
+    except OSError as exc:
+        result.error = f"cannot write: {os_reason(result.path, exc)}"
+    for finding in result.findings:
+        if finding.fixed:
+            finding.fixed = False
+            finding.unfixable_reason = "the file was not written"
 
 
 def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefilter: bool) -> list:

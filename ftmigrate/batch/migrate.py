@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,8 +68,9 @@ def apply_in(worktree: Path, options: BatchOptions) -> Migration:
 
 
 def _relative(path: Path, worktree: Path) -> str:
+    # Lexical: a link in the worktree is named as the link, not as where it leads.
     try:
-        return Path(path).resolve().relative_to(worktree.resolve()).as_posix()
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(worktree)).as_posix()
     except ValueError:
         return Path(path).as_posix()
 

@@ -1,7 +1,8 @@
 """``ftmigrate batch``: check the options, run every repository, write the report.
 
 Exit codes: 0 every repository is changed, clean or skipped; 1 at least one failed;
-2 usage error (no repositories, unknown rule, bad branch name, no Dask) or internal error.
+2 usage error (no repositories, unknown rule, bad branch name, no Dask) or internal error;
+130 / 143 stopped by SIGINT / SIGTERM (see ``ftmigrate.batch.stop``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from ftmigrate.batch import report
+from ftmigrate.batch import report, stop
 from ftmigrate.batch.executors import ExecutorError, connect_dask, run_dask, run_local
-from ftmigrate.batch.model import BatchOptions, is_url, make_tasks
+from ftmigrate.batch.model import NOT_STARTED, ROLLED_BACK, BatchOptions, RepoResult, is_url, make_tasks
+from ftmigrate.batch.stop import StopSwitch
 from ftmigrate.batch.progress import make_progress
 from ftmigrate.config import ConfigError
+from ftmigrate.reporting import plural
 
 LOCAL, DASK = "local", "dask"
 
@@ -84,20 +87,32 @@ def run_batch(
         raise UsageError(str(exc)) from None
     output.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with make_progress(len(tasks)) as progress:
+    with StopSwitch().installed() as switch, make_progress(len(tasks)) as progress:
         if client is not None:
-            results = run_dask(client, tasks, progress)
+            results = run_dask(client, tasks, progress, switch)
         else:
-            results = run_local(tasks, jobs, progress)
+            results = run_local(tasks, jobs, progress, switch)
     seconds = time.monotonic() - started
     try:
         (output / "worktrees").rmdir()  # each worktree is removed after use; the folder too once empty
     except OSError:
         pass
-    report.write_reports(output, results, options, executor, seconds)
+    report.write_reports(output, results, options, executor, seconds, stopped_by=switch.signum)
     summary = ", ".join(f"{n} {status}" for status, n in report.counts(results).items() if n)
-    echo(f"{len(results)} repositories: {summary} ({seconds:.1f} s). Report: {output / 'report.md'}")
+    echo(f"{plural(len(results), 'repository', 'repositories')}: {summary} ({seconds:.1f} s). Report: {output / 'report.md'}")
+    if switch.signum is not None:
+        echo(stopped_summary(results, switch.signum))
+        return stop.exit_code(switch.signum)
     return report.exit_code(results)
+
+
+def stopped_summary(results: Sequence[RepoResult], signum: int) -> str:
+    """Which repositories a stopped batch completed, rolled back and never started."""
+    groups = {"completed": [], ROLLED_BACK: [], NOT_STARTED: []}
+    for result in results:
+        groups[result.status if result.status in groups else "completed"].append(result.name)
+    listed = "; ".join(f"{what}: {', '.join(names) or 'none'}" for what, names in groups.items())
+    return f"ftmigrate: stopped by {stop.signal_name(signum)}. {listed}. The report is partial; run again with --resume to finish."
 
 
 def default_jobs() -> int:

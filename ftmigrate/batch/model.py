@@ -18,6 +18,9 @@ from typing import Sequence
 from ftmigrate import __version__
 
 CHANGED, CLEAN, FAILED, SKIPPED = "changed", "clean", "failed", "skipped"
+# A stopped batch (SIGINT/SIGTERM): work in flight undone, or never begun. Neither is stored,
+# so `--resume` does them.
+ROLLED_BACK, NOT_STARTED = "rolled back", "not started"
 DEFAULT_BRANCH = "ftmigrate/free-threading"
 # Names the output folder uses itself: a repository called "report" must not clobber report.json.
 RESERVED_NAMES = frozenset({"report", "worktrees", "clones"})

@@ -5,16 +5,16 @@ from __future__ import annotations
 import sys
 from typing import IO
 
-from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, SKIPPED, RepoResult
+from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, NOT_STARTED, ROLLED_BACK, SKIPPED, RepoResult
 from ftmigrate.terminal import is_terminal
 
-_STYLE = {CHANGED: "green", CLEAN: "dim", FAILED: "bold red", SKIPPED: "yellow"}
+_STYLE = {CHANGED: "green", CLEAN: "dim", FAILED: "bold red", SKIPPED: "yellow", ROLLED_BACK: "magenta", NOT_STARTED: "dim"}
 
 
 def describe(result: RepoResult) -> str:
     """One line about a finished repository."""
-    if result.status == FAILED:
-        detail = result.error or "failed"
+    if result.status in (FAILED, ROLLED_BACK, NOT_STARTED):
+        detail = result.error or result.status
     elif result.status == SKIPPED:
         detail = "; ".join(result.notes) or "skipped"
     elif result.status == CLEAN:
@@ -62,7 +62,7 @@ class RichProgress:
             TimeElapsedColumn(),
             console=self.console,
         )
-        self.counts = {CHANGED: 0, CLEAN: 0, FAILED: 0, SKIPPED: 0}
+        self.counts = dict.fromkeys(_STYLE, 0)
         self.task = self.progress.add_task("repositories", total=total, counts="")
 
     def __enter__(self) -> "RichProgress":

@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ftmigrate.batch import store
+from ftmigrate.batch import stop, store
 from ftmigrate.batch.gitcmd import GitError, git_bytes, resolve
 from ftmigrate.batch.migrate import Migration, apply_in, commit, commit_message
-from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, SKIPPED, RepoResult, RepoTask, is_url
+from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, NOT_STARTED, ROLLED_BACK, SKIPPED, RepoResult, RepoTask, is_url
 from ftmigrate.batch.testcmd import run_test_command
 from ftmigrate.batch.workspace import (
     Repository,
@@ -33,15 +33,17 @@ MAX_ERRORS_SHOWN = 5
 
 
 def process_repo(task: RepoTask) -> RepoResult:
-    started = time.monotonic()
     output = Path(task.options.output)
     result = RepoResult(name=task.name, source=task.source, status=FAILED, options_key=task.options.key())
+    if stop.WORKER.signum is not None:  # handed out just before the batch was stopped
+        return stopped_result(task, NOT_STARTED, stop.WORKER.signum)
+    started = time.monotonic()
     try:
-        result = _process(task, output, result)
-    except (RepoError, GitError, ConfigError) as exc:
-        result.status, result.error = FAILED, str(exc)
-    except Exception as exc:  # a bug of ours, or something odd about this repository
-        result.status, result.error = FAILED, f"internal error: {type(exc).__name__}: {exc}"
+        with stop.WORKER.armed():
+            result = _process_or_fail(task, output, result)
+    except stop.Stopped as exc:
+        _roll_back(task, output)
+        return stopped_result(task, ROLLED_BACK, exc.signum)
     if result.resumed:
         return result
     result.seconds = round(time.monotonic() - started, 3)
@@ -50,6 +52,31 @@ def process_repo(task: RepoTask) -> RepoResult:
     except OSError as exc:
         result.status, result.error = FAILED, f"cannot write the result to {output}: {exc.strerror or exc}"
     return result
+
+
+def _process_or_fail(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
+    try:
+        return _process(task, output, result)
+    except (RepoError, GitError, ConfigError) as exc:
+        result.status, result.error = FAILED, str(exc)
+    except Exception as exc:  # a bug of ours, or something odd about this repository
+        result.status, result.error = FAILED, f"internal error: {type(exc).__name__}: {exc}"
+    return result
+
+
+def stopped_result(task: RepoTask, status: str, signum: int) -> RepoResult:
+    what = "undone: no branch, patch or worktree left" if status == ROLLED_BACK else "before it began"
+    return RepoResult(
+        name=task.name, source=task.source, status=status, options_key=task.options.key(),
+        error=f"stopped by {stop.signal_name(signum)} {what}",
+    )
+
+
+def _roll_back(task: RepoTask, output: Path) -> None:
+    """After a stop in the middle of this repository: the worktree is already gone (its
+    context manager removed it on the way out); its patch or diff goes too."""
+    abandon(task)
+    store.clear_artifacts(output, task.name)
 
 
 def abandon(task: RepoTask) -> None:
@@ -102,6 +129,7 @@ def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
             if not result.test.passed:
                 how = f"timed out after {options.test_timeout:g} s" if result.test.timed_out else f"exited with {result.test.exit_code}"
                 raise RepoError(f"test command {how}; no branch created (the patch is kept for review)")
+    stop.WORKER.shield()  # the tests passed: a stop now lets this repository finish
     result.commit = create_branch(repo, options.branch, sha, head, adopt=options.resume or task.retry)
     result.branch = options.branch
     result.status = CHANGED

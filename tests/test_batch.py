@@ -218,11 +218,10 @@ def test_what_cannot_be_migrated_is_recorded_and_the_batch_goes_on(tmp_path: Pat
     git(empty, "init", "-q")
     inside = tmp_path / "fine" / "sub"
     fine = make_repo(tmp_path / "fine", {"sub/m.py": COUNTER})
-    holder = make_repo(tmp_path / "holder", {"m.py": COUNTER})
-    before = [snapshot(r) for r in (broken, fine, holder)]
-    out = holder / "batch-out"  # inside one of the repositories
+    before = [snapshot(r) for r in (broken, fine)]
+    out = tmp_path / "out"
 
-    result = invoke(str(broken), str(empty), str(inside), str(fine), str(holder), "--output", str(out), "--jobs", "1")
+    result = invoke(str(broken), str(empty), str(inside), str(fine), "--output", str(out), "--jobs", "1")
 
     assert result.exit_code == 1
     rows = report_rows(out)
@@ -231,15 +230,44 @@ def test_what_cannot_be_migrated_is_recorded_and_the_batch_goes_on(tmp_path: Pat
         "empty": ("skipped", None),
         "sub": ("failed", f"not a git repository, but a folder inside the repository {fine}"),
         "fine": ("changed", None),
-        "holder": ("failed", f"the output folder {out} is inside this repository's working tree; choose one outside it"),
     }
     assert rows["empty"]["notes"] == ["the repository has no commits yet"]
     assert (rows["broken"]["findings"], rows["broken"]["patch"]) == ({"FT001": 1}, None)
-    assert branch_of(broken) is None and branch_of(holder) is None and branch_of(fine) == rows["fine"]["commit"]
-    # The output folder is the only new thing in "holder": created by the batch, not by the migration.
-    after = snapshot(holder)
-    assert {k: v for k, v in after["files"].items() if not k.startswith("batch-out/")} == before[2]["files"]
-    assert [snapshot(broken), snapshot(fine)] == before[:2]
+    assert branch_of(broken) is None and branch_of(fine) == rows["fine"]["commit"]
+    assert [snapshot(broken), snapshot(fine)] == before
+
+
+def test_an_output_folder_inside_a_repository_is_refused_before_anything_is_created(tmp_path: Path):
+    fine = make_repo(tmp_path / "fine", {"m.py": COUNTER})
+    holder = make_repo(tmp_path / "holder", {"m.py": COUNTER})
+    before = [snapshot(fine), snapshot(holder)]
+    out = holder / "batch-out"
+    result = invoke(str(fine), str(holder), "--output", str(out), "--jobs", "1")
+    assert result.exit_code == 2
+    assert f"ftmigrate: error: {holder}: the output folder {out} is inside the working tree of the repository {holder}; choose one outside it" in result.output
+    assert not out.exists()
+    assert [snapshot(fine), snapshot(holder)] == before and branch_of(fine) is None
+
+
+def test_repositories_that_cannot_start_fail_before_any_work(tmp_path: Path):
+    """A taken branch, a folder that is no repository: failed at once, no test command run,
+    no worktree made; the others are migrated."""
+    taken = make_repo(tmp_path / "taken", {"m.py": COUNTER})
+    git(taken, "branch", BRANCH)
+    plain = tmp_path / "plain"
+    write(plain, {"m.py": COUNTER})
+    fine = make_repo(tmp_path / "fine", {"m.py": COUNTER})
+    log = tmp_path / "tested"
+    out = tmp_path / "out"
+    record = f"python -c \"import os; open({str(log)!r}, 'a').write(os.path.basename(os.getcwd()) + '\\n')\""
+    result = invoke(str(taken), str(plain), str(fine), "--output", str(out), "--jobs", "1", "--test-cmd", record)
+    assert result.exit_code == 1, result.output
+    rows = report_rows(out)
+    assert {n: (r["status"], r["seconds"]) for n, r in rows.items() if n != "fine"} == {"taken": ("failed", 0.0), "plain": ("failed", 0.0)}
+    assert rows["taken"]["error"].startswith(f"branch '{BRANCH}' already exists")
+    assert rows["taken"]["findings"] == {} and rows["taken"]["test"] is None
+    assert log.read_text() == "fine\n"  # only the repository that could be migrated was tested
+    assert rows["fine"]["status"] == "changed"
 
 
 def test_each_repository_uses_its_own_config_and_never_one_around_the_output_folder(tmp_path: Path):

@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from ftmigrate.batch import report, stop
+from ftmigrate.batch import report, stop, store
 from ftmigrate.batch.executors import ExecutorError, connect_dask, run_dask, run_local
-from ftmigrate.batch.model import NOT_STARTED, ROLLED_BACK, BatchOptions, RepoResult, is_url, make_tasks
+from ftmigrate.batch.model import NOT_STARTED, ROLLED_BACK, BatchOptions, RepoResult, RepoTask, is_url, make_tasks
 from ftmigrate.batch.stop import StopSwitch
+from ftmigrate.batch.worker import preflight
+from ftmigrate.batch.workspace import OutputInsideRepository
 from ftmigrate.batch.progress import make_progress
 from ftmigrate.config import ConfigError
 from ftmigrate.reporting import plural
@@ -81,17 +83,25 @@ def run_batch(
         raise UsageError("no repositories given (name them, or use --repos-file)")
     for source in repeated:
         echo(f"ftmigrate: warning: {source} is listed more than once; it is processed once")
+    failed = _preflight(tasks, executor)  # before anything is created
     try:
         client = connect_dask(scheduler) if executor == DASK else None
     except ExecutorError as exc:
         raise UsageError(str(exc)) from None
-    output.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with StopSwitch().installed() as switch, make_progress(len(tasks)) as progress:
-        if client is not None:
-            results = run_dask(client, tasks, progress, switch)
-        else:
-            results = run_local(tasks, jobs, progress, switch)
+    with StopSwitch().installed() as switch:
+        output.mkdir(parents=True, exist_ok=True)
+        with make_progress(len(tasks)) as progress:
+            for result in failed.values():
+                store.save_result(output, result)
+                progress(result)
+            todo = [task for task in tasks if task.name not in failed]
+            if client is not None:
+                done = run_dask(client, todo, progress, switch)  # closes the client
+            else:
+                done = run_local(todo, jobs, progress, switch) if todo else []
+    by_name = {**failed, **{r.name: r for r in done}}
+    results = [by_name[task.name] for task in tasks]
     seconds = time.monotonic() - started
     try:
         (output / "worktrees").rmdir()  # each worktree is removed after use; the folder too once empty
@@ -104,6 +114,23 @@ def run_batch(
         echo(stopped_summary(results, switch.signum))
         return stop.exit_code(switch.signum)
     return report.exit_code(results)
+
+
+def _preflight(tasks: Sequence[RepoTask], executor: str) -> dict[str, RepoResult]:
+    """Repositories that fail before any work (unreadable, not a repository, branch taken);
+    UsageError if the output folder is inside one. With Dask, paths this machine does not
+    see are left to the workers."""
+    failed = {}
+    for task in tasks:
+        if executor == DASK and not os.path.exists(task.source):
+            continue
+        try:
+            result = preflight(task)
+        except OutputInsideRepository as exc:
+            raise UsageError(f"{task.source}: {exc}") from None
+        if result is not None:
+            failed[task.name] = result
+    return failed
 
 
 def stopped_summary(results: Sequence[RepoResult], signum: int) -> str:

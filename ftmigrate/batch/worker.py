@@ -18,8 +18,10 @@ from ftmigrate.batch.migrate import Migration, apply_in, commit, commit_message
 from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, NOT_STARTED, ROLLED_BACK, SKIPPED, RepoResult, RepoTask, is_url
 from ftmigrate.batch.testcmd import run_test_command
 from ftmigrate.batch.workspace import (
+    OutputInsideRepository,
     Repository,
     RepoError,
+    check_branch_free,
     create_branch,
     detached_worktree,
     discard_worktree,
@@ -88,11 +90,34 @@ def abandon(task: RepoTask) -> None:
         discard_worktree(repo_path, output / "worktrees" / task.name)
 
 
+def check_preconditions(task: RepoTask, output: Path) -> tuple[Repository, str | None]:
+    """Everything that can fail a repository before any work: it opens, and its branch is
+    free. Also run by the parent for every local repository before the batch starts."""
+    repo = open_repository(task.source, output, task.name)
+    head = head_commit(repo)
+    if head is not None and not task.options.dry_run:
+        check_branch_free(repo, task.options.branch, head, adopt=task.options.resume or task.retry)
+    return repo, head
+
+
+def preflight(task: RepoTask) -> RepoResult | None:
+    """The failed result of a local repository that cannot be migrated, else None (a URL is
+    checked by its worker, after cloning). ``OutputInsideRepository`` is raised."""
+    if is_url(task.source):
+        return None
+    try:
+        check_preconditions(task, Path(task.options.output))
+    except OutputInsideRepository:
+        raise
+    except (RepoError, GitError) as exc:
+        return RepoResult(name=task.name, source=task.source, status=FAILED, options_key=task.options.key(), error=str(exc))
+    return None
+
+
 def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
     options = task.options
-    repo = open_repository(task.source, output, task.name)
+    repo, head = check_preconditions(task, output)
     result.repository = str(repo.path)
-    head = head_commit(repo)
     if head is None:
         result.status = SKIPPED
         result.notes.append("the repository has no commits yet")

@@ -176,8 +176,9 @@ def _guarded(opts: RunOptions) -> None:
         code = _execute(opts)
     except KeyboardInterrupt:
         # Writes are atomic and hold back Ctrl-C (sourcefile.write_atomic): no file is
-        # half-written, so a rerun finishes the job.
-        typer.echo("ftmigrate: interrupted; files are either rewritten or untouched, none half-written", err=True)
+        # half-written, so a rerun finishes the job. Only `apply` writes.
+        writes = opts.mode == APPLY and not opts.reads_stdin
+        typer.echo("ftmigrate: interrupted" + ("; files are either rewritten or untouched, none half-written" if writes else ""), err=True)
         code = 130
     except Exception as exc:  # anything unexpected is our bug: say so, exit 2
         typer.echo(f"ftmigrate: internal error: {type(exc).__name__}: {exc}", err=True)

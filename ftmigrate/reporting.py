@@ -68,6 +68,8 @@ def summary_line(report: RunReport) -> str:
     s = summary(report)
     errors = f", {plural(s['errors'], 'error')}" if s["errors"] else ""
     if report.mode == SCAN:
+        if not s["files"] and not s["errors"]:
+            return "No Python files checked."  # checking nothing is not passing (see the warning)
         if not s["findings"] and not s["errors"]:
             return f"All checks passed: no findings in {plural(s['files'], 'file')}."
         if not s["findings"]:  # a file that could not be checked is no pass

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterator, Protocol, Sequence
 from ftmigrate.cache import Cache
 from ftmigrate.config import Config
 from ftmigrate.confine import ConfinementError, locate, tree_roots
-from ftmigrate.discovery import discover
+from ftmigrate.discovery import Discovery, discover
 from ftmigrate.results import FileResult
 from ftmigrate.selection import RuleSelection
 from ftmigrate.sourcefile import SourceError, os_reason, read_bytes, relative_posix, write_atomic
@@ -32,6 +32,7 @@ SCAN, APPLY, DIFF = "scan", "apply", "diff"
 class RunReport:
     mode: str
     results: list[FileResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the run, not a file: on stderr
 
     @property
     def findings(self):
@@ -105,6 +106,8 @@ def run(
     )
     for path, reason in found.errors:
         report.results.append(FileResult(path=path, error=reason))
+    if not found.files and not found.errors:
+        report.warnings.append(nothing_checked(found))
     fix = mode != SCAN
     roots = tree_roots(paths, config.root)
     work = [(path, display_path(path)) for path in found.files]
@@ -134,6 +137,17 @@ def run(
         if observer is not None:
             observer.stop()
     return report
+
+
+def nothing_checked(found: Discovery) -> str:
+    """Why a run checked no file: checking nothing is not passing (as ruff warns)."""
+    if not found.excluded:
+        return "no Python files found under the given paths"
+    shown = "; ".join(f"{display_path(path)}{'/' * folder} by {why}" for path, folder, why in found.excluded_examples)
+    more = f" and {found.excluded - len(found.excluded_examples)} more" if found.excluded > len(found.excluded_examples) else ""
+    gitignored = any(why.endswith(".gitignore") for _, _, why in found.excluded_examples)
+    hint = " (use --no-gitignore to include what .gitignore excludes)" if gitignored else ""
+    return f"no Python files were checked: all were excluded: {shown}{more}{hint}"
 
 
 def _write(result: FileResult, roots: Sequence[str], *, dry: bool) -> None:

@@ -198,7 +198,7 @@ def test_repos_file_paths_are_relative_to_the_file_and_a_url_is_cloned(tmp_path:
     make_repo(tmp_path / "repos" / "one", {"m.py": COUNTER})
     upstream = make_repo(tmp_path / "upstream" / "two.git", {"m.py": COUNTER})
     listing = tmp_path / "repos" / "list.txt"
-    listing.write_text(f"# our repositories\none\n\nfile://{upstream}\none/\n")
+    listing.write_text(f"# our repositories\none   # the first one\n\n  \nfile://{upstream}\t# upstream\none/\n")
     out = tmp_path / "out"
     result = invoke("--repos-file", str(listing), "--output", str(out))
     assert result.exit_code == 0, result.output
@@ -209,6 +209,31 @@ def test_repos_file_paths_are_relative_to_the_file_and_a_url_is_cloned(tmp_path:
     clone = out / "clones" / "two"
     assert rows["two"]["repository"] == str(clone) and rows["two"]["status"] == "changed"
     assert branch_of(clone) == rows["two"]["commit"] and branch_of(upstream) is None
+    assert (
+        f"- the branch `{BRANCH}` is in the bare clone `{clone}` made from that URL "
+        f"(push it from there: `git -C {clone} push origin {BRANCH}`)"
+    ) in (out / "report.md").read_text()
+
+
+def test_a_missing_repository_in_a_repos_file_is_named_with_its_path(tmp_path: Path):
+    listing = tmp_path / "list.txt"
+    listing.write_text("gone # was deleted\n")
+    result = invoke("--repos-file", str(listing), "--output", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert report_rows(tmp_path / "out")["gone"]["error"] == f"no such directory: {tmp_path / 'gone'}"
+
+
+def test_exclude_and_select_apply_to_every_repository_on_top_of_its_own_config(tmp_path: Path):
+    own = make_repo(tmp_path / "own", {
+        "pyproject.toml": '[tool.ftmigrate]\nexclude = ["vendor"]\n', "app.py": COUNTER, "vendor/lib.py": COUNTER,
+        "tests/test_app.py": COUNTER, "examples/demo.py": TOTAL,
+    })
+    out = tmp_path / "out"
+    result = invoke(str(own), "--output", str(out), "--exclude", "tests", "--extend-exclude", "examples/*.py", "--select", "FT001")
+    assert result.exit_code == 0, result.output
+    row = report_rows(out)["own"]
+    assert row["files_changed"] == ["app.py"]  # not vendor/ (its config), tests/ nor examples/ (the options)
+    assert json.loads((out / "report.json").read_text())["options"]["exclude"] == ["tests", "examples/*.py"]
 
 
 def test_what_cannot_be_migrated_is_recorded_and_the_batch_goes_on(tmp_path: Path):

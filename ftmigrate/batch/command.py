@@ -8,6 +8,7 @@ Exit codes: 0 every repository is changed, clean or skipped; 1 at least one fail
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -26,6 +27,9 @@ from ftmigrate.reporting import plural
 LOCAL, DASK = "local", "dask"
 
 
+_COMMENT = re.compile(r"(^|\s)#.*$")  # a whole-line comment, or one after blanks (a `#` inside a path stays)
+
+
 class UsageError(Exception):
     """Bad options: nothing was run (exit 2)."""
 
@@ -37,8 +41,8 @@ def read_repos_file(path: Path) -> list[str]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read --repos-file {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    lines = [line.strip() for line in text.splitlines()]
-    repos = [line for line in lines if line and not line.startswith("#")]
+    lines = [_COMMENT.sub("", line).strip() for line in text.splitlines()]
+    repos = [line for line in lines if line]
     return [r if is_url(r) else os.path.join(path.parent, os.path.expanduser(r)) for r in repos]
 
 

@@ -43,6 +43,7 @@ def apply_in(worktree: Path, options: BatchOptions) -> Migration:
     from codemods import configured_rules
 
     config = repository_config(worktree)
+    config.exclude += options.exclude
     try:
         rules = configured_rules(list(options.select), list(options.ignore), config)
     except ConfigError as exc:

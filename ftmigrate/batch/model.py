@@ -34,6 +34,7 @@ class BatchOptions:
     branch: str = DEFAULT_BRANCH
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # added to each repository's own `exclude`
     test_cmd: str | None = None
     test_timeout: float = 900.0
     dry_run: bool = False
@@ -46,6 +47,7 @@ class BatchOptions:
             "branch": self.branch,
             "select": sorted(self.select),
             "ignore": sorted(self.ignore),
+            **({"exclude": sorted(self.exclude)} if self.exclude else {}),  # unchanged keys for runs without it
             "test_cmd": self.test_cmd,
             "dry_run": self.dry_run,
         }

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ftmigrate import __version__
-from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, NOT_STARTED, ROLLED_BACK, SKIPPED, BatchOptions, RepoResult
+from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, NOT_STARTED, ROLLED_BACK, SKIPPED, BatchOptions, RepoResult, is_url
 from ftmigrate.batch.stop import signal_name
 from ftmigrate.batch.store import write_atomic
 from ftmigrate.reporting import plural
@@ -45,6 +45,7 @@ def as_dict(results: Sequence[RepoResult], options: BatchOptions, executor: str,
             "branch": options.branch,
             "select": list(options.select),
             "ignore": list(options.ignore),
+            "exclude": list(options.exclude),
             "test_cmd": options.test_cmd,
             "test_timeout": options.test_timeout,
             "dry_run": options.dry_run,
@@ -95,17 +96,26 @@ def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: 
             tests_column(r), f"`{r.branch}`" if r.branch else "-", f"`{r.commit[:12]}`" if r.commit else "-", r.error or "",
         ]
         lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
-    details = [r for r in results if r.notes or r.unfixable or (r.test is not None and not r.test.passed)]
+    details = [r for r in results if r.notes or r.unfixable or (r.test is not None and not r.test.passed) or _in_clone(r)]
     if details:
         lines += ["", "## Details"]
     for r in details:
         lines += ["", f"### {r.name}", "", f"Source: `{r.source}`"]
+        if _in_clone(r):
+            lines.append(
+                f"- the branch `{r.branch}` is in the bare clone `{r.repository}` made from that URL "
+                f"(push it from there: `git -C {r.repository} push origin {r.branch}`)"
+            )
         lines += [f"- {note}" for note in r.notes]
         lines += [f"- not auto-fixable: `{u['path']}:{u['line']}` {u['rule']} {u['message']} ({u['reason']})" for u in r.unfixable]
         if r.test is not None and not r.test.passed:
             tail = r.test.output_tail.replace("```", "'''") or "(no output)"
             lines += ["", "Tail of the test command's output:", "", "```", tail, "```"]
     return "\n".join(lines) + "\n"
+
+
+def _in_clone(result: RepoResult) -> bool:
+    return is_url(result.source) and result.branch is not None and result.repository is not None
 
 
 def write_reports(

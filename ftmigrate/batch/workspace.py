@@ -38,7 +38,7 @@ def open_repository(source: str, output: Path, name: str) -> Repository:
         return _cloned(source, output / "clones" / name)
     path = Path(source)
     if not path.is_dir():
-        raise RepoError("no such directory" if not path.exists() else "not a directory")
+        raise RepoError(f"no such directory: {path}" if not path.exists() else f"not a directory: {path}")
     try:
         bare = git(path, "rev-parse", "--is-bare-repository") == "true"
     except GitError:

@@ -41,7 +41,17 @@ def invoke(*args: str):
     return CliRunner().invoke(app, ["batch", *args])
 
 
-def test_batch_end_to_end(fleet: dict[str, Path], tmp_path: Path):
+def no_git_identity(monkeypatch, tmp_path: Path) -> None:
+    """A machine where git knows no user (CI, a container): no global or system config."""
+    (tmp_path / "empty.gitconfig").write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "empty.gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_batch_end_to_end(fleet: dict[str, Path], tmp_path: Path, monkeypatch):
+    no_git_identity(monkeypatch, tmp_path)
     before = {name: snapshot(path) for name, path in fleet.items()}
     out = tmp_path / "out"
     result = invoke(*map(str, fleet.values()), "--output", str(out), "--test-cmd", FAILING_TEST, "--jobs", "2")
@@ -213,6 +223,19 @@ def test_repos_file_paths_are_relative_to_the_file_and_a_url_is_cloned(tmp_path:
         f"- the branch `{BRANCH}` is in the bare clone `{clone}` made from that URL "
         f"(push it from there: `git -C {clone} push origin {BRANCH}`)"
     ) in (out / "report.md").read_text()
+
+
+def test_commits_use_the_repositorys_git_identity_when_it_has_one(tmp_path: Path, monkeypatch):
+    no_git_identity(monkeypatch, tmp_path)
+    own = make_repo(tmp_path / "own", {"m.py": COUNTER})
+    git(own, "config", "user.name", "Ada Lovelace")
+    git(own, "config", "user.email", "ada@example.com")
+    anonymous = make_repo(tmp_path / "anonymous", {"m.py": COUNTER})
+    result = invoke(str(own), str(anonymous), "--output", str(tmp_path / "out"), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    who = "%an <%ae>|%cn <%ce>"
+    assert git(own, "log", "-1", f"--format={who}", BRANCH) == "Ada Lovelace <ada@example.com>|Ada Lovelace <ada@example.com>"
+    assert git(anonymous, "log", "-1", f"--format={who}", BRANCH) == "ftmigrate <ftmigrate@localhost>|ftmigrate <ftmigrate@localhost>"
 
 
 def test_a_missing_repository_in_a_repos_file_is_named_with_its_path(tmp_path: Path):

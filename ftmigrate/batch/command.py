@@ -95,7 +95,8 @@ def run_batch(
     started = time.monotonic()
     with StopSwitch().installed() as switch:
         output.mkdir(parents=True, exist_ok=True)
-        with make_progress(len(tasks)) as progress:
+        at_once = jobs if client is None else sum(client.nthreads().values())  # Dask: one task per worker thread
+        with make_progress([task.name for task in tasks], at_once) as progress:
             for result in failed.values():
                 store.save_result(output, result)
                 progress(result)

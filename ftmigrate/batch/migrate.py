@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ftmigrate.batch.gitcmd import git, nul_separated
+from ftmigrate.batch.gitcmd import commit_identity, git, nul_separated
 from ftmigrate.batch.model import BatchOptions
 from ftmigrate.config import Config, ConfigError, find_pyproject, load_config
 from ftmigrate.runner import APPLY, run
@@ -103,5 +103,5 @@ def commit_message(migration: Migration, base: str, options: BatchOptions) -> st
 def commit(worktree: Path, migration: Migration, message: str) -> str:
     """Commit exactly the files ftmigrate rewrote (nothing a later test run leaves behind)."""
     git(worktree, "add", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=nul_separated(migration.files_changed))
-    git(worktree, "commit", "--quiet", "--no-verify", "--file=-", stdin=message.encode("utf-8"))
+    git(worktree, "commit", "--quiet", "--no-verify", "--file=-", stdin=message.encode("utf-8"), config=commit_identity(worktree))
     return git(worktree, "rev-parse", "HEAD")

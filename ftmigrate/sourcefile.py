@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from ftmigrate.confine import HAS_DIR_FD, NOFOLLOW, ConfinementError, locate, open_folder, recheck
+from ftmigrate.confine import (
+    HAS_DIR_FD,
+    NOFOLLOW,
+    ConfinementError,
+    locate,
+    open_folder,
+    recheck,
+)
 
 TEMP_SUFFIX = ".ftmigrate.tmp"  # temporary files of an unfinished write end with this
 

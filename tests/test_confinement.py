@@ -16,17 +16,9 @@ from ftmigrate.batch.migrate import apply_in
 from ftmigrate.batch.model import BatchOptions
 from ftmigrate.cli import app
 from tests.batch_repos import git, make_repo
-from tests.test_hostile_input import FIXED, RACY, error_lines
+from tests.test_hostile_input import FIXED, RACY, cli, error_lines
 
 OUTSIDE_NOTE = "outside the project tree"
-
-
-def cli(*args: str):
-    try:
-        runner = CliRunner(mix_stderr=False)
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture

@@ -16,11 +16,19 @@ from typing import Sequence
 
 from ftmigrate.batch import report, stop, store
 from ftmigrate.batch.executors import ExecutorError, connect_dask, run_dask, run_local
-from ftmigrate.batch.model import NOT_STARTED, ROLLED_BACK, BatchOptions, RepoResult, RepoTask, is_url, make_tasks
+from ftmigrate.batch.model import (
+    NOT_STARTED,
+    ROLLED_BACK,
+    BatchOptions,
+    RepoResult,
+    RepoTask,
+    is_url,
+    make_tasks,
+)
+from ftmigrate.batch.progress import make_progress
 from ftmigrate.batch.stop import StopSwitch
 from ftmigrate.batch.worker import preflight
 from ftmigrate.batch.workspace import OutputInsideRepository
-from ftmigrate.batch.progress import make_progress
 from ftmigrate.config import ConfigError
 from ftmigrate.reporting import plural
 

@@ -7,7 +7,15 @@ import sys
 import time
 from typing import IO, Callable, Sequence
 
-from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, NOT_STARTED, ROLLED_BACK, SKIPPED, RepoResult
+from ftmigrate.batch.model import (
+    CHANGED,
+    CLEAN,
+    FAILED,
+    NOT_STARTED,
+    ROLLED_BACK,
+    SKIPPED,
+    RepoResult,
+)
 from ftmigrate.terminal import is_terminal
 
 _STYLE = {CHANGED: "green", CLEAN: "dim", FAILED: "bold red", SKIPPED: "yellow", ROLLED_BACK: "magenta", NOT_STARTED: "dim"}
@@ -93,7 +101,13 @@ class RichProgress:
 
     def __init__(self, total: int, console=None, pace: Pace | None = None) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.console = console or Console(file=sys.stderr, force_terminal=True)
         self.progress = Progress(

@@ -70,14 +70,15 @@ def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: 
     lines = ["# ftmigrate batch report" + (" (partial)" if stopped_by is not None else ""), ""]
     if stopped_by is not None:
         lines += [
-            f"**Partial: stopped by {signal_name(stopped_by)}.** Repositories marked *rolled back* were being "
-            "migrated and were undone (no branch, patch or worktree left); *not started* ones were never begun. "
-            "Run the same command with `--resume` to finish.",
+            (
+                f"**Partial: stopped by {signal_name(stopped_by)}.** Repositories marked *rolled back* were being "
+                "migrated and were undone (no branch, patch or worktree left); *not started* ones were never begun. "
+                "Run the same command with `--resume` to finish."
+            ),
             "",
         ]
     lines += [
-        f"ftmigrate {__version__}, {plural(len(results), 'repository', 'repositories')}: {summary}. "
-        f"Executor: {executor}, {seconds:.1f} s.",
+        f"ftmigrate {__version__}, {plural(len(results), 'repository', 'repositories')}: {summary}. Executor: {executor}, {seconds:.1f} s.",
         "",
         f"Branch: `{options.branch}`" + (f"; tests: `{_cell(options.test_cmd)}`" if options.test_cmd else "; no test command"),
     ]

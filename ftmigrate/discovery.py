@@ -121,14 +121,21 @@ def discover(
     real_folders: dict[str, str] = {}
     by_identity: dict[str, int] = {}  # resolved path -> index in result.files
 
-    def identity(absolute: Path) -> tuple[str, bool]:
-        """The file's resolved path, and whether it is a link (one lstat; folders resolved once)."""
-        folder, name = os.path.split(absolute)
+    def real_folder(folder: str) -> str:
         if folder not in real_folders:
-            real_folders[folder] = os.path.realpath(folder)
+            parent, name = os.path.split(folder)
+            if parent in real_folders and not os.path.islink(folder):  # a walk's subfolder: one lstat
+                real_folders[folder] = os.path.join(real_folders[parent], name)
+            else:
+                real_folders[folder] = os.path.realpath(folder)
+        return real_folders[folder]
+
+    def identity(absolute: Path) -> tuple[str, bool]:
+        """The file's resolved path, and whether it is a link (one lstat per file and folder)."""
+        folder, name = os.path.split(absolute)
         if os.path.islink(absolute):
             return os.path.realpath(absolute), True
-        return os.path.join(real_folders[folder], name), False
+        return os.path.join(real_folder(folder), name), False
 
     def add(path: Path) -> None:
         key = Path(os.path.abspath(path))

@@ -47,11 +47,14 @@ def run_local(tasks: Sequence[RepoTask], jobs: int, on_result: OnResult, switch:
     # When a worker dies the pool breaks and every repository in flight is lost with it;
     # each is retried alone, so only the one that really kills its worker is failed.
     for task in lost:
+        if switch.signum is None:
+            _pool([replace(task, retry=True)], 1, done, switch)
+        if task.name in results:  # the retry finished it
+            continue
+        abandon(task)
         if switch.signum is not None:
-            abandon(task)
             done(stopped_result(task, ROLLED_BACK, switch.signum))
-        elif _pool([replace(task, retry=True)], 1, done, switch):
-            abandon(task)
+        else:
             done(crashed(task, "the worker process died (twice, the second time running only this repository)"))
     return _ordered(tasks, results, switch.signum)
 

@@ -54,14 +54,15 @@ def _descendants(pid: int) -> set[int]:
         return set()
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
-def test_a_stopped_batch_stops_everything_and_leaves_only_what_it_completed(tmp_path: Path, signum: int, code: int):
+def _stop_a_running_batch(tmp_path: Path, signum: int, *executor: str):
+    """Start a batch of r1..r4 (r1's tests pass at once, r2's and r3's hang), stop it with
+    ``signum`` once r2 and r3 are in their tests; return what is needed to check the aftermath."""
     repos = [make_repo(tmp_path / f"r{i}", {"m.py": COUNTER}) for i in range(1, 5)]
     out, log, slow = tmp_path / "out", tmp_path / "log", tmp_path / "slow"
     log.mkdir()
     slow.write_text("")
     command = SLOW_TESTS.format(log=log, slow=slow)
-    args = ["batch", *map(str, repos), "--output", str(out), "--jobs", "2", "--test-cmd", command]
+    args = ["batch", *map(str, repos), "--output", str(out), "--jobs", "2", "--test-cmd", command, *executor]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-m", "ftmigrate", *args], cwd=tmp_path, env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -70,7 +71,7 @@ def test_a_stopped_batch_stops_everything_and_leaves_only_what_it_completed(tmp_
         # r1 is done, r2 and r3 are in their (hanging) test commands, r4 waits for a worker.
         _wait_for([log / "r1.pid", log / "r2.pid", log / "r3.pid"], proc)
         seen = _descendants(proc.pid) | {int((log / f"r{i}.pid").read_text()) for i in (2, 3)}
-        seen |= {c.pid for pid in list(seen) for c in psutil.Process(pid).children(recursive=True) if psutil.pid_exists(pid)}
+        seen |= {child for pid in list(seen) for child in _descendants(pid)}
         sent = time.monotonic()
         os.kill(proc.pid, signum)  # the parent only, not its process group
         output, _ = proc.communicate(timeout=60)
@@ -84,14 +85,15 @@ def test_a_stopped_batch_stops_everything_and_leaves_only_what_it_completed(tmp_
                 psutil.Process(pid).kill()
             except psutil.NoSuchProcess:
                 pass
+    return proc.returncode, output, took, seen, repos, out, args, env
 
+
+def _assert_only_the_completed_work_is_left(signum: int, output: str, took: float, seen: set[int], repos: list[Path], out: Path) -> None:
     name = signal.Signals(signum).name
-    assert proc.returncode == code, output
     assert took < STOP_WITHIN, f"took {took:.1f} s to stop"
     time.sleep(0.5)  # anything still alive would go on creating branches; give it the chance
     assert _alive(seen) == [], "processes left running after the batch stopped"
     assert f"ftmigrate: stopped by {name}. completed: r1; rolled back: r2, r3; not started: r4." in output, output
-
     # Only r1's work exists: its branch and patch; nothing of the others, no worktree anywhere.
     assert [branch_of(r) is not None for r in repos] == [True, False, False, False]
     for repo in repos:
@@ -106,12 +108,29 @@ def test_a_stopped_batch_stops_everything_and_leaves_only_what_it_completed(tmp_
     assert data["repositories"][1]["error"] == f"stopped by {name} undone: no branch, patch or worktree left"
     assert (out / "report.md").read_text().startswith(f"# ftmigrate batch report (partial)\n\n**Partial: stopped by {name}.**")
 
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_batch_stops_everything_and_leaves_only_what_it_completed(tmp_path: Path, signum: int, code: int):
+    returncode, output, took, seen, repos, out, args, env = _stop_a_running_batch(tmp_path, signum)
+    assert returncode == code, output
+    _assert_only_the_completed_work_is_left(signum, output, took, seen, repos, out)
+
     # --resume finishes the job without redoing r1.
-    slow.unlink()
-    (log / "r1.pid").unlink()
+    (tmp_path / "slow").unlink()
+    (tmp_path / "log" / "r1.pid").unlink()
     resumed = subprocess.run([sys.executable, "-m", "ftmigrate", *args, "--resume"], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert not (log / "r1.pid").exists()  # r1 was resumed, not tested again
+    assert not (tmp_path / "log" / "r1.pid").exists()  # r1 was resumed, not tested again
     assert all(branch_of(r) is not None for r in repos)
     assert json.loads((out / "report.json").read_text())["partial"] is False
+
+
+def test_a_stopped_dask_batch_rolls_back_the_tasks_running_on_the_cluster(tmp_path: Path):
+    distributed = pytest.importorskip("dask.distributed", reason="dask.distributed is not installed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        returncode, output, took, seen, repos, out, _, _ = _stop_a_running_batch(
+            tmp_path, signal.SIGTERM, "--executor", "dask", "--scheduler", cluster.scheduler_address
+        )
+        assert returncode == 143, output
+        _assert_only_the_completed_work_is_left(signal.SIGTERM, output, took, seen, repos, out)

@@ -103,6 +103,7 @@ def run_batch(
     started = time.monotonic()
     with StopSwitch().installed() as switch:
         output.mkdir(parents=True, exist_ok=True)
+        stop.clear_stop(output)  # left by an earlier batch that was stopped
         at_once = jobs if client is None else sum(client.nthreads().values())  # Dask: one task per worker thread
         with make_progress([task.name for task in tasks], at_once) as progress:
             for result in failed.values():
@@ -113,6 +114,7 @@ def run_batch(
                 done = run_dask(client, todo, progress, switch)  # closes the client
             else:
                 done = run_local(todo, jobs, progress, switch) if todo else []
+    stop.clear_stop(output)
     by_name = {**failed, **{r.name: r for r in done}}
     results = [by_name[task.name] for task in tasks]
     seconds = time.monotonic() - started

@@ -15,10 +15,11 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from pathlib import Path
 from typing import Callable, Sequence
 
 from ftmigrate.batch.model import FAILED, NOT_STARTED, ROLLED_BACK, RepoResult, RepoTask
-from ftmigrate.batch.stop import GRACE_SECONDS, Stopped, StopSwitch, start_worker
+from ftmigrate.batch.stop import GRACE_SECONDS, Stopped, StopSwitch, request_stop, start_worker
 from ftmigrate.batch.worker import abandon, process_repo, stopped_result
 
 OnResult = Callable[[RepoResult], None]
@@ -74,6 +75,7 @@ def _pool(tasks: Sequence[RepoTask], jobs: int, done: OnResult, switch: StopSwit
                     except BrokenProcessPool:
                         lost.append(futures[future])
         except Stopped:
+            request_stop(Path(tasks[0].options.output), switch.signum)
             lost = _wind_down(pool, futures, done, switch.signum)
     return sorted(lost, key=list(tasks).index)
 
@@ -123,35 +125,45 @@ def connect_dask(scheduler: str):
 
 def run_dask(client, tasks: Sequence[RepoTask], on_result: OnResult, switch: StopSwitch | None = None) -> list[RepoResult]:
     """Each repository is one task on the cluster; paths must be valid on the workers.
-    A stop cancels every task not finished (one already running on a worker cannot be
-    interrupted from here). Closes the client when done."""
+    A stop leaves the stop file (tasks see it between steps: those running roll back, the
+    others do not start), collects their answers for ``GRACE_SECONDS``, then cancels the
+    rest. Closes the client when done."""
     from dask.distributed import as_completed as dask_completed
 
     switch = switch or StopSwitch()
     results: dict[str, RepoResult] = {}
     run_id = uuid.uuid4().hex[:8]
-    futures = {}
+    futures: dict = {}
+
+    def collect(pending, timeout: float | None = None) -> None:
+        for future in dask_completed(pending, loop=client.loop, timeout=timeout):
+            task = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # KilledWorker and the like: this repository only
+                result = crashed(task, f"{type(exc).__name__}: {exc}")
+            if task.name not in results:
+                results[task.name] = result
+                on_result(result)
+
     try:
         futures = {
             client.submit(process_repo, task, key=f"ftmigrate-{run_id}-{index}", pure=False): task
             for index, task in enumerate(tasks)
         }
-        with switch.armed():
-            for future in dask_completed(list(futures), loop=client.loop):
-                task = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # KilledWorker and the like: this repository only
-                    result = crashed(task, f"{type(exc).__name__}: {exc}")
+        try:
+            with switch.armed():
+                collect(list(futures))
+        except Stopped as exc:
+            request_stop(Path(tasks[0].options.output), exc.signum)
+            with contextlib.suppress(TimeoutError):
+                collect([f for f, task in futures.items() if task.name not in results], GRACE_SECONDS)
+            unfinished = {f: task for f, task in futures.items() if task.name not in results}
+            client.cancel(list(unfinished))
+            for task in unfinished.values():
+                result = stopped_result(task, NOT_STARTED, exc.signum)
+                result.error += "; cancelled on the Dask cluster (a running task stops at its next step, before any branch)"
                 results[task.name] = result
-                on_result(result)
-    except Stopped as exc:
-        unfinished = {f: task for f, task in futures.items() if task.name not in results}
-        client.cancel(list(unfinished))
-        for task in unfinished.values():
-            result = stopped_result(task, NOT_STARTED, exc.signum)
-            result.error += "; cancelled on the Dask cluster (a task already running on a worker may still finish it)"
-            results[task.name] = result
     finally:
         client.close()
     return _ordered(tasks, results, switch.signum)

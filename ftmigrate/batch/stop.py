@@ -7,15 +7,22 @@ migrating (its test command is killed, its worktree and patch removed, no branch
 unless it has already started creating the branch, which it then finishes and records
 (``shield``). Workers that have not answered after ``GRACE_SECONDS`` are killed and their
 worktrees removed by the parent.
+
+A Dask task runs in a worker's thread, out of reach of signals: the parent also leaves a
+stop file in the output folder (which every worker sees), and a task checks it between
+steps and while its test command runs (``StopCheck``), then rolls back the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
+from pathlib import Path
 from typing import Iterator
 
+STOP_FILE = ".ftmigrate-stop"  # in the output folder while a stopped batch winds down
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
 GRACE_SECONDS = 5.0
 
@@ -91,3 +98,34 @@ WORKER = StopSwitch()
 def start_worker() -> None:
     """Pool initializer: a worker handles stop signals itself."""
     WORKER.install()
+
+
+def request_stop(output: Path, signum: int) -> None:
+    """Tell every worker, wherever it runs, that the batch is stopping."""
+    with contextlib.suppress(OSError):
+        (output / STOP_FILE).write_text(f"{signum}\n", encoding="ascii")
+
+
+def clear_stop(output: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(output / STOP_FILE)
+
+
+def stop_requested(output: Path) -> int | None:
+    try:
+        return int((output / STOP_FILE).read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
+
+
+class StopCheck:
+    """Called between a repository's steps: ``Stopped`` once the batch is stopping (this
+    process got the signal, or the parent left the stop file)."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+
+    def __call__(self) -> None:
+        signum = WORKER.signum or stop_requested(self.output)
+        if signum:
+            raise Stopped(signum)

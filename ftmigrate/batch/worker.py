@@ -37,8 +37,9 @@ MAX_ERRORS_SHOWN = 5
 def process_repo(task: RepoTask) -> RepoResult:
     output = Path(task.options.output)
     result = RepoResult(name=task.name, source=task.source, status=FAILED, options_key=task.options.key())
-    if stop.WORKER.signum is not None:  # handed out just before the batch was stopped
-        return stopped_result(task, NOT_STARTED, stop.WORKER.signum)
+    signum = stop.WORKER.signum or stop.stop_requested(output)
+    if signum:  # handed out just before the batch was stopped
+        return stopped_result(task, NOT_STARTED, signum)
     started = time.monotonic()
     try:
         with stop.WORKER.armed():
@@ -116,6 +117,7 @@ def preflight(task: RepoTask) -> RepoResult | None:
 
 def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
     options = task.options
+    check_stop = stop.StopCheck(output)
     repo, head = check_preconditions(task, output)
     result.repository = str(repo.path)
     if head is None:
@@ -130,8 +132,10 @@ def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
     store.clear_artifacts(output, task.name)
     if has_uncommitted_changes(repo):
         result.notes.append("uncommitted changes in the working tree were left alone; the migration starts from HEAD")
+    check_stop()
     with detached_worktree(repo, output / "worktrees" / task.name, head) as worktree:
         migration = apply_in(worktree, options)
+        check_stop()
         _record(result, migration)
         if migration.errors:
             shown = "; ".join(migration.errors[:MAX_ERRORS_SHOWN])
@@ -146,14 +150,16 @@ def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
             _note_existing_branch(result, repo, options.branch)
             result.status = CHANGED
             return result
+        check_stop()
         sha = commit(worktree, migration, commit_message(migration, head, options))
         patch = git_bytes(worktree, "format-patch", "-1", "--stdout", "--no-signature", sha)
         result.patch = store.save_artifact(output, task.name, ".patch", patch)
         if options.test_cmd:
-            result.test = run_test_command(options.test_cmd, worktree, options.test_timeout)
+            result.test = run_test_command(options.test_cmd, worktree, options.test_timeout, check_stop)
             if not result.test.passed:
                 how = f"timed out after {options.test_timeout:g} s" if result.test.timed_out else f"exited with {result.test.exit_code}"
                 raise RepoError(f"test command {how}; no branch created (the patch is kept for review)")
+    check_stop()
     stop.WORKER.shield()  # the tests passed: a stop now lets this repository finish
     result.commit = create_branch(repo, options.branch, sha, head, adopt=options.resume or task.retry)
     result.branch = options.branch

@@ -1,8 +1,9 @@
 """Writes stay inside the project tree, whatever symbolic links a repository holds.
 
-A run may write only below its *roots*: the project root (the folder of the config file,
-else the working directory) for the paths named below it, otherwise each named folder
-itself (a named file: its folder). A file whose resolved path leaves every root, through a file link, a folder link
+A run may write only below its *roots*: the project root (the folder of the config file)
+for the paths named below it, otherwise each named folder itself (a named file: its
+folder). Without a config file there is no project root: from ``/``, ``apply /tmp/proj``
+still writes only inside ``/tmp/proj``. A file whose resolved path leaves every root, through a file link, a folder link
 or a chain of them, is left alone with the reason. The check cannot be raced by swapping
 a link between check and write: the write opens every folder from the root down without
 following links (``O_NOFOLLOW``, one folder descriptor after the other) and creates and
@@ -34,23 +35,39 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def tree_roots(paths: Sequence[Path], project_root: Path) -> tuple[str, ...]:
+def tree_roots(paths: Sequence[Path], project_root: Path | None) -> tuple[str, ...]:
     """The resolved folders a run over ``paths`` may write in: the project root (the config
-    file's folder, else the working directory) for the paths named below it, else the named
-    folder itself, or a named file's folder."""
-    project = os.path.abspath(project_root)
+    file's folder, if any) for the paths named below it, else what ``_bound`` says."""
+    project = os.path.abspath(project_root) if project_root is not None else None
     roots: list[str] = []
     for path in paths:
-        absolute = os.path.abspath(path)
-        if _inside(absolute, project):  # lexically: `vendor/mod.py` below it counts, wherever the link leads
+        if project is not None and _inside(os.path.abspath(path), project):
             root = os.path.realpath(project)
-        elif os.path.isdir(absolute) and not os.path.islink(absolute):
-            root = os.path.realpath(absolute)
         else:
-            root = os.path.realpath(os.path.dirname(absolute))
+            root = _bound(path)
         if root not in roots:
             roots.append(root)
     return tuple(roots)
+
+
+def _bound(path: Path) -> str:
+    """The resolved folder a path named on the command line bounds: the folder itself (a
+    file: its folder), but never reached through a link below the working directory
+    (`vendor/sub` with `vendor` a link is bounded by the working directory). A path named
+    outside the working directory is taken as given."""
+    absolute = os.path.abspath(path)
+    folder = absolute if os.path.isdir(absolute) and not os.path.islink(absolute) else os.path.dirname(absolute)
+    cwd = os.getcwd()
+    if not _inside(folder, cwd):
+        return os.path.realpath(folder)
+    bound = cwd
+    relative = os.path.relpath(folder, cwd)
+    for part in [] if relative == "." else relative.split(os.sep):
+        step = os.path.join(bound, part)
+        if os.path.islink(step):
+            break
+        bound = step
+    return os.path.realpath(bound)
 
 
 def locate(path: Path | str, roots: Sequence[str]) -> tuple[str, tuple[str, ...]]:

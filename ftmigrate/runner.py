@@ -109,7 +109,7 @@ def run(
     if not found.files and not found.errors:
         report.warnings.append(nothing_checked(found))
     fix = mode != SCAN
-    roots = tree_roots(paths, config.root)
+    roots = tree_roots(paths, config.root if config.path is not None else None)
     work = [(path, display_path(path)) for path in found.files]
     store = Cache(config.root, _cache_settings(rules, config, prefilter)) if cache else None
     cached: list[FileResult | None] = [None] * len(work)

@@ -65,6 +65,17 @@ def test_apply_never_writes_through_a_file_link_or_a_chain_leading_outside(proje
     assert os.readlink(project / "link.py") == str(outside / "victim.py")
 
 
+def test_without_a_config_the_named_folder_is_the_tree_wherever_apply_runs(project: Path, outside: Path, monkeypatch):
+    """Run from the folder holding both: the link still leaves the tree that was named."""
+    before = outside_bytes(outside)
+    (project / "link.py").symlink_to(outside / "victim.py")
+    monkeypatch.chdir(project.parent)
+    result = cli("apply", "project", "--no-cache")
+    assert [line.split(": ", 2)[1] for line in error_lines(result)] == ["project/link.py"]
+    assert f"outside the project tree {os.path.realpath(project)}" in result.stderr
+    assert outside_bytes(outside) == before and (project / "good.py").read_text() == FIXED
+
+
 def test_apply_diff_shows_no_change_it_would_refuse_to_write(project: Path, outside: Path):
     (project / "link.py").symlink_to(outside / "victim.py")
     result = cli("apply", "--diff", ".", "--no-cache")
@@ -77,10 +88,19 @@ def test_apply_never_writes_through_a_folder_link_leading_outside(project: Path,
     (project / "vendor").symlink_to(outside / "pkg", target_is_directory=True)
     walked = cli("apply", ".", "--no-cache")  # a walk does not enter folder links
     assert walked.exit_code == 0 and error_lines(walked) == []
-    for named in (["vendor"], ["vendor/mod.py"]):  # named on the command line: still refused
-        result = cli("apply", *named, "--no-cache")
+    (outside / "pkg" / "sub").mkdir()
+    (outside / "pkg" / "sub" / "deep.py").write_text(RACY)
+    before = outside_bytes(outside)
+    named = {  # named on the command line, through the link: still refused
+        "vendor": ["vendor/mod.py", "vendor/sub/deep.py"],
+        "vendor/mod.py": ["vendor/mod.py"],
+        "vendor/sub": ["vendor/sub/deep.py"],
+        "vendor/sub/deep.py": ["vendor/sub/deep.py"],
+    }
+    for path, refused in named.items():
+        result = cli("apply", path, "--no-cache")
         assert result.exit_code == 1
-        assert [line.split(": ", 2)[1] for line in error_lines(result)] == ["vendor/mod.py"]
+        assert [line.split(": ", 2)[1] for line in error_lines(result)] == refused, path
         assert OUTSIDE_NOTE in result.stderr
     assert outside_bytes(outside) == before
 

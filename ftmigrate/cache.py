@@ -133,6 +133,9 @@ class Cache:
     def _make_folder(self, folder: Path) -> None:
         if folder.name in self._made:
             return
+        if os.path.realpath(self.base) != os.path.join(os.path.realpath(self.root), CACHE_DIR):
+            # A repository's own `.ftmigrate_cache` link must not make us write elsewhere.
+            raise OSError(f"{self.base} is a symbolic link; not cached")
         if not self.base.is_dir():
             self.base.mkdir(parents=True, exist_ok=True)
             _write_once(self.base / ".gitignore", "# Created by ftmigrate; the whole folder is a cache.\n*\n")

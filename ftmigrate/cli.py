@@ -52,7 +52,9 @@ PATHS = typer.Argument(
 )
 SELECT = typer.Option(None, "--select", help="Rule codes or prefixes to enable, comma-separated or repeated (default: all).")
 IGNORE = typer.Option(None, "--ignore", help="Rule codes or prefixes to disable.")
-EXCLUDE = typer.Option(None, "--exclude", help="Gitignore-style patterns of paths to skip (added to the config's).")
+EXCLUDE = typer.Option(
+    None, "--exclude", "--extend-exclude", help="Gitignore-style patterns of paths to skip (added to the config's `exclude`)."
+)
 FORMAT = typer.Option(OutputFormat.text, "--format", help="Report format.")
 CONFIG = typer.Option(None, "--config", help="A pyproject.toml (or ftmigrate.toml) to read instead of the nearest one.")
 NO_GITIGNORE = typer.Option(False, "--no-gitignore", help="Also check files that .gitignore excludes.")
@@ -192,8 +194,9 @@ def _guarded(opts: RunOptions) -> None:
         code = _execute(opts)
     except KeyboardInterrupt:
         # Writes are atomic and hold back Ctrl-C (sourcefile.write_atomic): no file is
-        # half-written, so a rerun finishes the job.
-        typer.echo("ftmigrate: interrupted; files are either rewritten or untouched, none half-written", err=True)
+        # half-written, so a rerun finishes the job. Only `apply` writes.
+        writes = opts.mode == APPLY and not opts.reads_stdin
+        typer.echo("ftmigrate: interrupted" + ("; files are either rewritten or untouched, none half-written" if writes else ""), err=True)
         code = 130
     except Exception as exc:  # anything unexpected is our bug: say so, exit 2
         typer.echo(f"ftmigrate: internal error: {type(exc).__name__}: {exc}", err=True)
@@ -311,6 +314,9 @@ def batch(
     branch: str = typer.Option("ftmigrate/free-threading", "--branch", help="Name of the branch created in each changed repository."),
     select: Optional[List[str]] = SELECT,
     ignore: Optional[List[str]] = IGNORE,
+    exclude: Optional[List[str]] = typer.Option(
+        None, "--exclude", "--extend-exclude", help="Gitignore-style patterns of paths to skip in every repository (added to its own `exclude`)."
+    ),
     test_cmd: Optional[str] = typer.Option(None, "--test-cmd", help="Shell command run in each migrated worktree; failing fails the repository."),
     test_timeout: float = typer.Option(900.0, "--test-timeout", min=1, help="Seconds before --test-cmd is killed."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Repositories processed at once (local executor; default: CPU count)."),
@@ -330,6 +336,7 @@ def batch(
         sources = list(repos or []) + (read_repos_file(repos_file) if repos_file else [])
         options = BatchOptions(
             output=str(output.resolve()), branch=branch, select=tuple(_split(select)), ignore=tuple(_split(ignore)),
+            exclude=tuple(_split(exclude)),
             test_cmd=test_cmd, test_timeout=test_timeout, dry_run=dry_run, resume=resume,
         )
         code = run_batch(sources, options, executor=executor.value, jobs=jobs or default_jobs(), scheduler=scheduler, echo=typer.echo)

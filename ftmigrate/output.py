@@ -86,6 +86,8 @@ def human_lines(report: RunReport, options: OutputOptions) -> list[str]:
 
 
 def emit(report: RunReport, options: OutputOptions) -> None:
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     for line in reporting.error_lines(report):
         typer.echo(line, err=True)
     to_stderr = options.report_to_stderr

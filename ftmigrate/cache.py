@@ -143,7 +143,12 @@ class Cache:
                 self.base / "CACHEDIR.TAG",
                 "Signature: 8a477f597d28d172789f06886806bc55\n# ftmigrate's cache: https://bford.info/cachedir/\n",
             )
-        folder.mkdir(parents=True, exist_ok=True)
+        current = self.base
+        for part in folder.relative_to(self.base).parts:
+            current = current / part
+            if os.path.islink(current):  # a link below `.ftmigrate_cache` (a committed `index` link) likewise
+                raise OSError(f"{current} is a symbolic link; not cached")
+            current.mkdir(exist_ok=True)
         self._made.add(folder.name)
 
     def load_many(self, jobs: Iterable[tuple[Path, str]]) -> list[tuple[str | None, FileResult | None]]:

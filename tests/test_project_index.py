@@ -127,3 +127,12 @@ def test_corrupt_index_entries_are_recomputed(project):
     after = CliRunner().invoke(app, ["scan", ".", "--format", "json"]).stdout
     assert [f["confidence"] for f in json.loads(after)["findings"]] == ["high", "high", "high"]
     assert json.loads(before)["findings"] == json.loads(after)["findings"]
+
+
+def test_a_linked_index_folder_is_never_written_through(project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside")
+    (project / ".ftmigrate_cache").mkdir()
+    (project / ".ftmigrate_cache" / "index").symlink_to(outside, target_is_directory=True)
+    result = CliRunner().invoke(app, ["scan", ".", "--format", "json"])
+    assert [f["confidence"] for f in json.loads(result.stdout)["findings"]] == ["high", "high", "high"]
+    assert list(outside.iterdir()) == []

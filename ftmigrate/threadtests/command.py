@@ -92,22 +92,27 @@ def verify(opts: VerifyOptions, echo: Callable[[str], None], quiet: bool = False
         env = venv.prepare(project, python, progress.say)
         progress.say("GIL check: importing every installed distribution")
         gil = check_distributions(env, venv.inventory(env))
+
+        def run(tree: Path, label: str, watch=()):
+            return run_tree(env, tree, label, settings, progress.say, progress.test_done, watch=[v.nodeid for v in watch])
+
         with ExitStack() as stack:
-            working = run_tree(env, project, "working tree", settings, progress.say, progress.test_done)
-            trees, comparison = [working], None
+            comparison = None
             if opts.compare_ref:
                 progress.say(f"checking out {opts.compare_ref}")
-                other = stack.enter_context(ref_tree(project, opts.compare_ref))
-                before = run_tree(env, other, f"ref {opts.compare_ref}", settings, progress.say, progress.test_done)
-                trees.append(before)
-                comparison = compare(before, working)
-            elif opts.compare:
-                progress.say("running `ftmigrate apply` on a temporary copy")
-                copy, summary = stack.enter_context(applied_copy(project))
-                after = run_tree(env, copy, "after apply", settings, progress.say, progress.test_done)
-                after.apply = summary
-                trees.append(after)
-                comparison = compare(working, after)
+                before = run(stack.enter_context(ref_tree(project, opts.compare_ref)), f"ref {opts.compare_ref}")
+                working = run(project, "working tree", before.thread_problems)
+                trees, comparison = [working, before], compare(before, working)
+            else:
+                working = run(project, "working tree")
+                trees = [working]
+                if opts.compare:
+                    progress.say("running `ftmigrate apply` on a temporary copy")
+                    copy, summary = stack.enter_context(applied_copy(project))
+                    after = run(copy, "after apply", working.thread_problems)
+                    after.apply = summary
+                    trees.append(after)
+                    comparison = compare(working, after)
             venv.install_tree(env, project)  # leave the venv as the next run expects it
     finally:
         progress.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from ftmigrate.threadtests.env import ProjectEnv, install_tree
 from ftmigrate.threadtests.evidence import attach_findings
@@ -38,19 +38,22 @@ class TreeResult:
 
 def run_tree(
     env: ProjectEnv, tree: Path, label: str, settings: Settings, say: Callable[[str], None],
-    on_test: Callable[[str, Outcome], None],
+    on_test: Callable[[str, Outcome], None], watch: Sequence[str] = (),
 ) -> TreeResult:
+    """The verdict of each test of ``tree``. ``watch``: tests that get every threaded round even
+    when they pass (those that failed in threads in the tree compared with: one passing round
+    of a flaky test proves little)."""
     install_tree(env, tree, say)
     say(f"{label}: tests in one thread")
     single = run_pytest(env, tree, settings.pytest_args, timeout=settings.timeout, on_test=on_test)
     threaded_args = [f"--parallel-threads={settings.threads}", f"--iterations={settings.iterations}", *settings.pytest_args]
     say(f"{label}: tests in {settings.threads} threads x {settings.iterations} iterations")
     threaded = [run_pytest(env, tree, threaded_args, timeout=settings.timeout, on_test=on_test)]
-    again = reruns_needed(single, threaded[0])
+    again = list(dict.fromkeys(reruns_needed(single, threaded[0]) + [n for n in watch if n in threaded[0].outcomes]))
     for round_number in range(2, settings.rounds + 1):
         if not again:
             break
-        say(f"{label}: round {round_number} of the {len(again)} test(s) that failed in threads")
+        say(f"{label}: threaded round {round_number} of {len(again)} test(s) that failed in threads")
         threaded.append(run_pytest(env, tree, threaded_args, timeout=settings.timeout, only=again, on_test=on_test))
     found = verdicts(single, threaded)
     attach_findings(tree, [v for v in found if v.verdict in THREAD_PROBLEMS])

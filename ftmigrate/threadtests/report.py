@@ -95,14 +95,19 @@ def render_text(data: dict) -> str:
         out += ["", f"{tree['label']}: {_counts(tree)}{_apply_line(tree)}"]
         for problem in tree["problems"]:
             out.append("  problem: " + problem.splitlines()[0])
+        shown = None
         for t in tree["tests"]:
             if t["verdict"] not in THREAD_PROBLEMS:
                 continue
             out.append(f"  {t['verdict'].upper()}: {t['nodeid']}  (alone: {t['single']}; in threads: {', '.join(t['threaded'])})")
             if t.get("message"):
                 out.append(f"      {t['message'].splitlines()[0][:200]}")
-            for f in t.get("findings", []):
+            findings = t.get("findings", [])
+            if findings and findings == shown:
+                out.append(f"      ftmigrate: the same {len(findings)} finding(s) as above")
+            for f in findings if findings != shown else ():
                 out.append(f"      ftmigrate {f['rule']} {f['path']}:{f['line']} ({f['via']}): {f['message']}")
+            shown = findings
         for t in tree["not_run_in_parallel"]:
             out.append(f"  not run in parallel: {t['nodeid']} ({t['reason']})")
     if data["comparison"]:

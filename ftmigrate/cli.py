@@ -349,23 +349,13 @@ def verify(
 
     Exit 0 if no test fails only in threads and the GIL stays off, 1 otherwise, 2 usage or environment error.
     """
-    from ftmigrate.threadtests import VerifyError
-    from ftmigrate.threadtests.command import VerifyOptions
-    from ftmigrate.threadtests.command import verify as run_verify
+    from ftmigrate.threadtests.command import VerifyOptions, run_command
 
     opts = VerifyOptions(
         path=path, python=python, threads=threads, iterations=iterations, rounds=rounds, timeout=timeout,
         compare_ref=compare_ref, compare=not no_compare, format=format, pytest_args=ctx.meta.get("pytest_args", []),
     )
-    try:
-        code = run_verify(opts, typer.echo, quiet=quiet)
-    except VerifyError as exc:
-        typer.echo(f"ftmigrate: error: {exc}", err=True)
-        code = 2
-    except KeyboardInterrupt:
-        typer.echo("ftmigrate: interrupted", err=True)
-        code = 130
-    raise typer.Exit(code)
+    raise typer.Exit(run_command(opts, quiet=quiet))
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+import typer
 import typer.core
 
 from ftmigrate.threadtests import VerifyError
@@ -71,6 +72,21 @@ def _usage(opts: VerifyOptions) -> None:
         raise VerifyError(f"unknown --format {opts.format!r} (one of {', '.join(FORMATS)})")
     if opts.compare_ref and not opts.compare:
         raise VerifyError("--compare-ref and --no-compare exclude each other")
+
+
+def run_command(opts: VerifyOptions, quiet: bool = False) -> int:
+    """The CLI's entry: the report on stdout, errors on stderr; the exit code."""
+    try:
+        return verify(opts, typer.echo, quiet=quiet)
+    except VerifyError as exc:
+        typer.echo(f"ftmigrate: error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        typer.echo("ftmigrate: interrupted; the temporary copies are removed, your tree was not touched", err=True)
+        return 130
+    except Exception as exc:  # our bug: say so, exit 2
+        typer.echo(f"ftmigrate: internal error: {type(exc).__name__}: {exc}", err=True)
+        return 2
 
 
 def verify(opts: VerifyOptions, echo: Callable[[str], None], quiet: bool = False) -> int:

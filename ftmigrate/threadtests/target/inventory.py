@@ -54,7 +54,7 @@ def describe(dist):
     for file in dist.files or ():
         parts = file.parts
         module = _module_name(parts)
-        if module is None:
+        if module is None or module.startswith("__"):  # e.g. setuptools' __editable___x_finder
             continue
         top.add(module.split(".")[0])
         if parts[-1].endswith(EXTENSION_SUFFIXES):
@@ -68,7 +68,7 @@ def describe(dist):
     return {
         "name": dist.metadata["Name"],
         "version": dist.version,
-        "top_level": sorted(n for n in top if not n.startswith("__")),
+        "top_level": sorted(top),
         "extensions": sorted(extensions),
         "wheel_tags": [line.split(":", 1)[1].strip() for line in (dist.read_text("WHEEL") or "").splitlines() if line.startswith("Tag:")],
         "direct_url": direct_url,

@@ -8,7 +8,7 @@ _registry = {}
 def register(name, factory):
     if name not in _registry:
         service = factory()
-        time.sleep(0.01)  # starting a service takes a while
+        time.sleep(0.05)  # starting a service takes a while
         _registry[name] = service
         return service
     return _registry[name]

@@ -233,3 +233,13 @@ def test_python_that_is_not_free_threaded_is_exit_2(tmp_path):
     proc = verify(TESTDATA / "verify" / "registry_project", tmp_path / "cache", "--python", sys.executable)
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"ftmigrate: error: {sys.executable} is not a free-threaded CPython")
+
+
+def test_arguments_after_double_dash_are_not_the_path(tmp_path):
+    # `-k` would be taken for PATH ("-k is not a folder") if `--` were left to click
+    proc = subprocess.run(
+        [sys.executable, "-m", "ftmigrate", "verify", "--python", sys.executable, "--", "-k", "x"],
+        capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"ftmigrate: error: {sys.executable} is not a free-threaded CPython")

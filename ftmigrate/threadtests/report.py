@@ -94,7 +94,9 @@ def render_text(data: dict) -> str:
     for tree in data["trees"]:
         out += ["", f"{tree['label']}: {_counts(tree)}{_apply_line(tree)}"]
         for problem in tree["problems"]:
-            out.append("  problem: " + problem.splitlines()[0])
+            first, *rest = problem.splitlines()
+            out.append("  PROBLEM: " + first)
+            out += [f"    {line}" for line in rest[-12:]]
         shown = None
         for t in tree["tests"]:
             if t["verdict"] not in THREAD_PROBLEMS:

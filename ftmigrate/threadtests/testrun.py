@@ -72,12 +72,12 @@ class _Session:
     def read(self) -> None:
         if not self.events.exists():
             return
-        with open(self.events, encoding="utf-8") as f:
+        with open(self.events, "rb") as f:
             f.seek(self.offset)
             chunk = f.read()
-        complete = chunk[: chunk.rfind("\n") + 1]
-        self.offset += len(complete.encode("utf-8"))
-        for line in complete.splitlines():
+        complete = chunk[: chunk.rfind(b"\n") + 1]  # a line being written is read next time
+        self.offset += len(complete)
+        for line in complete.decode("utf-8").splitlines():
             self._event(json.loads(line))
 
     def _event(self, event: dict) -> None:
@@ -121,7 +121,7 @@ def run_pytest(
             (work / "only.txt").write_text("".join(f"{n}\n" for n in only), encoding="utf-8")
             run_env["FTMIGRATE_VERIFY_ONLY"] = str(work / "only.txt")
         cmd = [env.python, "-m", "pytest", "-p", "ftmigrate_verify_plugin", "-p", "no:cacheprovider", "-q", *pytest_args]
-        for attempt in range(MAX_RESTARTS + 1):
+        for _ in range(MAX_RESTARTS + 1):
             (work / "skip.txt").write_text("".join(f"{n}\n" for n in result.outcomes), encoding="utf-8")
             (work / "events.jsonl").unlink(missing_ok=True)
             session = _Session(work / "events.jsonl", result, on_test)
@@ -129,6 +129,8 @@ def run_pytest(
             if session.current is None:
                 if not session.finished_session or code not in _RAN:
                     result.problems.append(f"pytest exited with code {code}:\n{output[-3000:]}")
+                elif not result.outcomes and only is None:
+                    result.problems.append("pytest collected no tests")
                 break
             status = "hang" if code is None else "crash"
             message = f"still running after {timeout:g}s" if code is None else _crash_message(code)

@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 
 from ftmigrate.threadtests.env import ProjectEnv, install_tree
 from ftmigrate.threadtests.evidence import attach_findings
-from ftmigrate.threadtests.outcomes import PASSES, SKIPPED, THREAD_PROBLEMS, TestVerdict, reruns_needed, verdicts
+from ftmigrate.threadtests.outcomes import FLAKY, PASSES, SKIPPED, THREAD_PROBLEMS, TestVerdict, reruns_needed, verdicts
 from ftmigrate.threadtests.testrun import Outcome, run_pytest
 
 
@@ -66,17 +66,24 @@ def run_tree(
 
 
 def compare(before: TreeResult, after: TreeResult) -> dict:
-    """Which thread problems ``after`` removed, which remain, and which tests it broke."""
+    """Which thread problems ``after`` removed, which remain, and which tests it broke.
+
+    A flaky test says little either way: flaky on one side and passing on the other is
+    "inconclusive", never "fixed" or "broken" (simplejson's test_keys_reuse_str flakes in
+    its C decoder, which `apply` does not touch; one run "passed" it after the change).
+    """
     old = {v.nodeid: v.verdict for v in before.verdicts}
     new = {v.nodeid: v.verdict for v in after.verdicts}
     both = [n for n in old if n in new]
     ok = (PASSES, SKIPPED)
+    inconclusive = [n for n in both if FLAKY in (old[n], new[n]) and (old[n] in ok or new[n] in ok)]
     return {
         "before": before.label,
         "after": after.label,
-        "fixed": [n for n in both if old[n] in THREAD_PROBLEMS and new[n] in ok],
+        "fixed": [n for n in both if old[n] in THREAD_PROBLEMS and new[n] in ok and n not in inconclusive],
         "still_failing": [n for n in both if old[n] in THREAD_PROBLEMS and new[n] in THREAD_PROBLEMS],
-        "broken": [n for n in both if old[n] in ok and new[n] not in ok],
+        "broken": [n for n in both if old[n] in ok and new[n] not in ok and n not in inconclusive],
+        "inconclusive": inconclusive,
         "only_before": [n for n in old if n not in new],
         "only_after": [n for n in new if n not in old],
     }

@@ -80,6 +80,7 @@ def _comparison_line(c: dict) -> str:
     return (
         f"{c['after']} vs {c['before']}: {len(c['fixed'])} thread failure(s) removed, "
         f"{len(c['still_failing'])} still failing, {len(c['broken'])} test(s) broken"
+        + (f", {len(c['inconclusive'])} flaky on one side only (inconclusive)" if c["inconclusive"] else "")
     )
 
 
@@ -116,6 +117,8 @@ def render_text(data: dict) -> str:
         out += ["", _comparison_line(data["comparison"])]
         for nodeid in data["comparison"]["broken"]:
             out.append(f"  BROKEN by the change: {nodeid}")
+        for nodeid in data["comparison"]["inconclusive"]:
+            out.append(f"  inconclusive (flaky): {nodeid}")
     out += ["", f"exit code {data['exit_code']}"]
     return "\n".join(out) + "\n"
 

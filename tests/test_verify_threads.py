@@ -48,7 +48,7 @@ def registry(tmp_path_factory) -> Path:
 
 
 def test_apply_removes_the_thread_failure(ft_python, cache, registry):
-    proc = verify(registry, cache, "--python", ft_python, "--threads", "4", "--iterations", "2", "--format", "json")
+    proc = verify(registry, cache, "--python", ft_python, "--threads", "4", "--iterations", "1", "--format", "json")
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
     working, applied = report["trees"]
@@ -195,7 +195,7 @@ def gil_project(ft_python, tmp_path_factory) -> Path:
 
 
 def test_gil_check_crash_hang_and_flaky(ft_python, cache, gil_project):
-    proc = verify(gil_project, cache, "--python", ft_python, "--threads", "3", "--iterations", "1", "--timeout", "5",
+    proc = verify(gil_project, cache, "--python", ft_python, "--threads", "2", "--iterations", "1", "--timeout", "4",
                   "--no-compare", "--format", "json")
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
@@ -243,3 +243,70 @@ def test_arguments_after_double_dash_are_not_the_path(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"ftmigrate: error: {sys.executable} is not a free-threaded CPython")
+
+
+REPORT = {
+    "project": "/p",
+    "python": {"executable": "/py/python3.13t", "version": "3.13.5", "found_by": "PATH"},
+    "settings": {"threads": 8, "iterations": 3, "rounds": 3, "timeout": 120.0, "pytest_args": []},
+    "gil": {"stays_off": False, "reenabled_by": ["fast._ext"], "dependencies": [
+        {"name": "fast", "version": "1.0", "kind": "extension re-enables the GIL", "installed_from": "cp313t wheel",
+         "gil_modules": ["fast._ext"], "extensions": 1, "errors": [], "is_project": False},
+        {"name": "p", "version": "0.1", "kind": "pure Python", "installed_from": "editable",
+         "gil_modules": [], "extensions": 0, "errors": [], "is_project": True},
+    ]},
+    "trees": [{
+        "label": "working tree", "seconds": 2.5, "problems": [], "apply": None,
+        "counts": {"fails only in threads": 1, "passes": 1},
+        "not_run_in_parallel": [{"nodeid": "t.py::test_out", "reason": "uses thread-unsafe fixture(s): {'capsys'}"}],
+        "tests": [{"nodeid": "t.py::test_count", "verdict": "fails only in threads", "single": "passed",
+                   "threaded": ["failed", "failed", "failed"], "message": "assert 7 == 8\n+ where 7 = n()",
+                   "findings": [{"rule": "FT001", "path": "p/c.py", "line": 4, "via": "traceback line",
+                                 "message": "`n` is read, modified and written without a lock", "fixable": True}]},
+                  {"nodeid": "t.py::test_out", "verdict": "passes", "single": "passed", "threaded": ["passed"]}],
+    }],
+    "comparison": None,
+    "exit_code": 1,
+}
+
+
+def test_text_and_markdown_reports():
+    from ftmigrate.threadtests.report import render_markdown, render_text
+
+    assert render_text(REPORT) == textwrap.dedent("""\
+        ftmigrate verify /p: CPython 3.13.5 free-threaded (/py/python3.13t), 8 threads x 3 iterations
+
+        GIL: RE-ENABLED on import of fast._ext
+          fast              1.0  extension re-enables the GIL  cp313t wheel  fast._ext
+          p (this project)  0.1  pure Python                   editable
+
+        working tree: 2 tests: 1 fails only in threads, 1 passes (2.5s)
+          FAILS ONLY IN THREADS: t.py::test_count  (alone: passed; in threads: failed, failed, failed)
+              assert 7 == 8
+              ftmigrate FT001 p/c.py:4 (traceback line): `n` is read, modified and written without a lock
+          not run in parallel: t.py::test_out (uses thread-unsafe fixture(s): {'capsys'})
+
+        exit code 1
+        """)
+    assert render_markdown(REPORT) == textwrap.dedent("""\
+        ## ftmigrate verify: `/p`
+
+        CPython 3.13.5 free-threaded, 8 threads x 3 iterations.
+
+        **GIL: RE-ENABLED on import of fast._ext**
+
+        | distribution | version | kind | installed from | detail |
+        |---|---|---|---|---|
+        | fast | 1.0 | extension re-enables the GIL | cp313t wheel | fast._ext |
+        | p (this project) | 0.1 | pure Python | editable |  |
+
+        ### working tree
+
+        2 tests: 1 fails only in threads, 1 passes (2.5s)
+
+        | test | verdict | error | ftmigrate findings |
+        |---|---|---|---|
+        | `t.py::test_count` | fails only in threads | assert 7 == 8 | FT001 `p/c.py:4` |
+
+        Not run in parallel: `t.py::test_out` (uses thread-unsafe fixture(s): {'capsys'})
+        """)

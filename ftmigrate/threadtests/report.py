@@ -91,7 +91,7 @@ def render_text(data: dict) -> str:
     rows = _dependency_rows(data)
     widths = [max(len(r[i]) for r in rows) for i in range(4)] if rows else []
     for r in rows:
-        out.append("  " + "  ".join(r[i].ljust(widths[i]) for i in range(4)) + (f"  {r[4]}" if r[4] else ""))
+        out.append(("  " + "  ".join(r[i].ljust(widths[i]) for i in range(4)) + f"  {r[4]}").rstrip())
     for tree in data["trees"]:
         out += ["", f"{tree['label']}: {_counts(tree)}{_apply_line(tree)}"]
         for problem in tree["problems"]:

@@ -103,35 +103,33 @@ def verify(opts: VerifyOptions, echo: Callable[[str], None], quiet: bool = False
     python = find_python(opts.python)
     settings = Settings(opts.threads, opts.iterations, opts.rounds, opts.timeout, list(opts.pytest_args))
     progress = VerifyProgress(quiet=quiet)
-    try:
+    with ExitStack() as stack:
+        stack.callback(progress.stop)
         progress.say(f"{python.executable} (CPython {python.version}, found by {python.source})")
-        env = venv.prepare(project, python, progress.say)
+        env = stack.enter_context(venv.using(project, python, progress.say))
         progress.say("GIL check: importing every installed distribution")
         gil = check_distributions(env, venv.inventory(env))
 
         def run(tree: Path, label: str, watch=()):
             return run_tree(env, tree, label, settings, progress.say, progress.test_done, watch=[v.nodeid for v in watch])
 
-        with ExitStack() as stack:
-            comparison = None
-            if opts.compare_ref:
-                progress.say(f"checking out {opts.compare_ref}")
-                before = run(stack.enter_context(ref_tree(project, opts.compare_ref)), f"ref {opts.compare_ref}")
-                working = run(project, "working tree", before.thread_problems)
-                trees, comparison = [working, before], compare(before, working)
-            else:
-                working = run(project, "working tree")
-                trees = [working]
-                if opts.compare:
-                    progress.say("running `ftmigrate apply` on a temporary copy")
-                    copy, summary = stack.enter_context(applied_copy(project))
-                    after = run(copy, "after apply", working.thread_problems)
-                    after.apply = summary
-                    trees.append(after)
-                    comparison = compare(working, after)
-            venv.install_tree(env, project)  # leave the venv as the next run expects it
-    finally:
-        progress.stop()
+        comparison = None
+        if opts.compare_ref:
+            progress.say(f"checking out {opts.compare_ref}")
+            before = run(stack.enter_context(ref_tree(project, opts.compare_ref)), f"ref {opts.compare_ref}")
+            working = run(project, "working tree", before.thread_problems)
+            trees, comparison = [working, before], compare(before, working)
+        else:
+            working = run(project, "working tree")
+            trees = [working]
+            if opts.compare:
+                progress.say("running `ftmigrate apply` on a temporary copy")
+                copy, summary = stack.enter_context(applied_copy(project))
+                after = run(copy, "after apply", working.thread_problems)
+                after.apply = summary
+                trees.append(after)
+                comparison = compare(working, after)
+        venv.install_tree(env, project)  # leave the venv as the next run expects it
     failed = bool(working.thread_problems or not gil.stays_off or working.problems or (comparison and comparison["broken"]))
     data = build(project=project, python=python, settings=settings, gil=gil, trees=trees, comparison=comparison,
                  exit_code=1 if failed else 0)

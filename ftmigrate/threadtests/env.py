@@ -129,8 +129,10 @@ def _read_report(path: Path) -> dict[str, str]:
     return sources
 
 
-def prepare(project: Path, python: FreeThreadedPython, say: Callable[[str], None] = lambda _: None) -> ProjectEnv:
-    """The project's venv, created and installed on first use, reused after."""
+@contextmanager
+def using(project: Path, python: FreeThreadedPython, say: Callable[[str], None] = lambda _: None) -> Iterator[ProjectEnv]:
+    """The project's venv, created and installed on first use, reused after; held for the
+    whole run (another run on the same project waits: it would swap the installed tree)."""
     folder = cache_dir() / "verify-envs" / env_key(project, python)
     extra, group = test_requirements(project)
     env = ProjectEnv(folder=folder, python=str(folder / "bin" / "python"), extra=extra, group=group)
@@ -139,21 +141,26 @@ def prepare(project: Path, python: FreeThreadedPython, say: Callable[[str], None
         if state.is_file():
             env.sources = json.loads(state.read_text(encoding="utf-8"))["sources"]
             install_tree(env, project, say)
-            return env
-        shutil.rmtree(folder, ignore_errors=True)  # a half-built venv from an interrupted run
-        say(f"creating a venv with {python.executable} in {folder}")
-        proc = subprocess.run([python.executable, "-m", "venv", str(folder)], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise VerifyError(f"cannot create a venv with {python.executable}: {proc.stderr.strip()[-2000:]}")
-        say(f"installing {project.name}{f'[{extra}]' if extra else ''} and {', '.join(TOOLING)} (pip)")
-        target = f"{project.resolve()}[{extra}]" if extra else str(project.resolve())
-        args = ["--report", str(folder / "pip-report.json"), "-e", target, *TOOLING]
-        if group:
-            args += ["--group", f"{project.resolve() / 'pyproject.toml'}:{group}"]
-        _pip(env, args, f"{project} and its test dependencies")
-        env.sources = _read_report(folder / "pip-report.json")
-        _write_state(env, project)
-    return env
+        else:
+            _create(env, project, python, say)
+        yield env
+
+
+def _create(env: ProjectEnv, project: Path, python: FreeThreadedPython, say: Callable[[str], None]) -> None:
+    folder = env.folder
+    shutil.rmtree(folder, ignore_errors=True)  # a half-built venv from an interrupted run
+    say(f"creating a venv with {python.executable} in {folder}")
+    proc = subprocess.run([python.executable, "-m", "venv", str(folder)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise VerifyError(f"cannot create a venv with {python.executable}: {proc.stderr.strip()[-2000:]}")
+    say(f"installing {project.name}{f'[{env.extra}]' if env.extra else ''} and {', '.join(TOOLING)} (pip)")
+    target = f"{project.resolve()}[{env.extra}]" if env.extra else str(project.resolve())
+    args = ["--report", str(folder / "pip-report.json"), "-e", target, *TOOLING]
+    if env.group:
+        args += ["--group", f"{project.resolve() / 'pyproject.toml'}:{env.group}"]
+    _pip(env, args, f"{project} and its test dependencies")
+    env.sources = _read_report(folder / "pip-report.json")
+    _write_state(env, project)
 
 
 def _write_state(env: ProjectEnv, tree: Path) -> None:

@@ -31,7 +31,16 @@ def _module_name(parts):
     return None
 
 
+NOT_PACKAGES = {"tests", "test", "testing", "docs", "doc", "examples", "benchmarks", "scripts"}
 SKIP_DIRS = {".git", ".tox", ".nox", ".venv", "venv", "build", "node_modules", "__pycache__"}
+
+
+def _tree_packages(root):
+    base = os.path.join(root, "src") if os.path.isdir(os.path.join(root, "src")) else root
+    return {
+        name for name in os.listdir(base)
+        if name.isidentifier() and name not in NOT_PACKAGES and os.path.isfile(os.path.join(base, name, "__init__.py"))
+    }
 
 
 def _tree_extensions(root, top):
@@ -64,7 +73,10 @@ def describe(dist):
         top.update(name for name in declared if name.isidentifier())
     direct_url = json.loads(dist.read_text("direct_url.json") or "null")
     if direct_url and (direct_url.get("dir_info") or {}).get("editable"):
-        extensions += _tree_extensions(unquote(urlparse(direct_url["url"]).path), top)
+        root = unquote(urlparse(direct_url["url"]).path)
+        if not top:  # an editable install that names no modules (a bare .pth): the tree's packages
+            top.update(_tree_packages(root))
+        extensions += _tree_extensions(root, top)
     return {
         "name": dist.metadata["Name"],
         "version": dist.version,

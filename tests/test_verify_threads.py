@@ -221,7 +221,7 @@ def test_gil_check_crash_hang_and_flaky(ft_python, cache, gil_project):
 
 
 def test_no_free_threaded_interpreter_is_exit_2(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path / "pyenv")}
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path / "pyenv")}  # nothing to find
     proc = verify(TESTDATA / "verify" / "registry_project", tmp_path / "cache", env=env)
     assert proc.returncode == 2
     assert proc.stderr.startswith("ftmigrate: error: no free-threaded CPython 3.13/3.14 found.")

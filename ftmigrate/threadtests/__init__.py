@@ -3,9 +3,11 @@ in many threads at once (pytest-run-parallel), before and after `apply`, with a 
 every installed distribution.
 
 ``env`` builds the venv, ``gilcheck`` imports each distribution, ``testrun`` runs pytest and
-survives crashes and hangs, ``outcomes`` classifies each test, ``compare`` runs two trees,
-``report`` renders text/json/markdown, ``command`` ties them together for the CLI. What runs
-inside the venv lives in ``target/`` (standard library only).
+survives crashes and hangs, ``outcomes`` gives each test its verdict, ``evidence`` links a
+thread failure to ftmigrate's findings, ``trees`` makes the tree to compare with (`apply` on a
+copy, or a git ref), ``compare`` runs a tree and compares two, ``report`` renders
+text/json/markdown, ``progress`` talks on stderr, ``command`` ties them together for the CLI.
+What runs inside the venv lives in ``target/`` (standard library only).
 """
 
 

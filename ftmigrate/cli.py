@@ -352,5 +352,36 @@ def batch(
     raise typer.Exit(code)
 
 
+from ftmigrate.threadtests.command import SplitAtDoubleDash  # noqa: E402 - a small class; the work is imported on use
+
+
+@app.command(cls=SplitAtDoubleDash)
+def verify(
+    ctx: typer.Context,
+    path: Path = typer.Argument(Path("."), help="The project: a folder with its tests (default: the current folder)."),
+    python: Optional[str] = typer.Option(None, "--python", help="3.13t, 3.14t or a free-threaded interpreter's path (default: the first found)."),
+    threads: int = typer.Option(8, "--threads", min=2, help="Threads each test runs in at once (pytest-run-parallel)."),
+    iterations: int = typer.Option(3, "--iterations", min=1, help="Times each thread runs each test."),
+    rounds: int = typer.Option(3, "--rounds", min=1, help="Threaded runs of a test that fails in threads (tells flaky from failing)."),
+    timeout: float = typer.Option(120.0, "--timeout", min=1, help="Seconds a test may run before it counts as hanging."),
+    compare_ref: Optional[str] = typer.Option(None, "--compare-ref", help="Compare with this git ref instead of `apply` on a temporary copy."),
+    no_compare: bool = typer.Option(False, "--no-compare", help="Run the working tree only."),
+    format: str = typer.Option("text", "--format", help="text, json or markdown."),
+    quiet: bool = QUIET,
+) -> None:
+    """Run the project's tests on free-threaded CPython, alone and in many threads at once,
+    before and after `apply`; check which dependencies re-enable the GIL. `-- ARGS` go to pytest.
+
+    Exit 0 if no test fails only in threads and the GIL stays off, 1 otherwise, 2 usage or environment error.
+    """
+    from ftmigrate.threadtests.command import VerifyOptions, run_command
+
+    opts = VerifyOptions(
+        path=path, python=python, threads=threads, iterations=iterations, rounds=rounds, timeout=timeout,
+        compare_ref=compare_ref, compare=not no_compare, format=format, pytest_args=ctx.meta.get("pytest_args", []),
+    )
+    raise typer.Exit(run_command(opts, quiet=quiet))
+
+
 def main() -> None:
     app()

@@ -2,7 +2,7 @@
 """The labelled corpus of public libraries: where it lives, how to get it, what is library code.
 
     python scripts/corpus.py fetch                 # download + check + unpack the pinned sdists
-    python scripts/corpus.py shapes [--per-shape N] [--seed S]   # recall-set candidates (plain ast)
+    python scripts/corpus.py shapes [--per-shape N] [--seed S] [--scope S]  # recall-set candidates (plain ast)
     python scripts/corpus.py sample [--per-rule N] [--seed S] [--findings FILE]  # random sample of scan findings
 
 ``benchmarks/corpus/libraries.toml`` pins each library (name, version, sdist file name,
@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-shape", type=int, default=10)
     parser.add_argument("--per-rule", type=int, default=25)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--scope", help="(shapes) only sites of this scope (shared-name or bound), all of them")
     parser.add_argument("--findings", type=Path, help="(sample) a JSON list saved by precision.py --save-findings")
     args = parser.parse_args(argv)
     libraries = load_libraries()
@@ -174,7 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         from find_shapes import find_shapes
 
         sites = [s for lib in libraries for s in find_shapes(lib)]
-        chosen = stratified_sample(sites, "shape", args.per_shape, args.seed)
+        if args.scope:
+            chosen = [s for s in sites if s["scope"] == args.scope]
+        else:
+            chosen = stratified_sample(sites, "shape", args.per_shape, args.seed)
     else:
         sys.path.insert(0, str(Path(__file__).parent))
         from precision import scan_library

@@ -11,6 +11,10 @@ Shapes (``SHAPE_RULE`` maps each to the rule expected to report it):
   (``self._x``, ``cls._instance``) or a name declared ``global``;
 - ``attr_rmw``: ``obj.attr += ...``; ``item_rmw``: ``C[k] += ...`` with ``C`` an attribute or a name
   the function does not bind.
+
+Each site also gets a ``scope``: ``shared-name`` when the state hangs off a name the function
+does not bind (module state, a class, an imported module, a closure variable) or ``cls``,
+``bound`` otherwise (``self.x``, a parameter's or local's attribute).
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ def bound_names(func: ast.AST) -> set[str]:
     for node in own_nodes(func):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif isinstance(node, (*FUNCTIONS, ast.ClassDef)):
@@ -58,6 +66,24 @@ def shared_looking(expr: ast.AST, bound: set[str], declared: set[str]) -> bool:
     if isinstance(expr, ast.Attribute):
         return True
     return isinstance(expr, ast.Name) and (expr.id in declared or expr.id not in bound)
+
+
+def base_name(expr: ast.AST) -> ast.Name | None:
+    """The name an attribute/subscript chain starts from: ``a`` of ``a.b[c].d``."""
+    while isinstance(expr, (ast.Attribute, ast.Subscript)):
+        expr = expr.value
+    return expr if isinstance(expr, ast.Name) else None
+
+
+def scope_of(subject: ast.AST, bound: set[str], declared: set[str]) -> str:
+    """``shared-name`` when the state hangs off a name the function does not bind itself (a
+    module global, an imported module, a class, a closure variable) or off ``cls``; else
+    ``bound`` (``self.x``, a parameter's or a local's attribute)."""
+    name = base_name(subject)
+    if name is None:
+        return "bound"
+    free = name.id in declared or name.id not in bound or name.id == "cls"
+    return "shared-name" if free else "bound"
 
 
 def stores_into(body: list[ast.stmt], container: ast.AST) -> bool:
@@ -97,7 +123,7 @@ def lazy_subject(test: ast.expr) -> ast.expr | None:
     return None
 
 
-def shapes_in_function(func: ast.AST) -> list[tuple[str, ast.stmt]]:
+def shapes_in_function(func: ast.AST) -> list[tuple[str, ast.stmt, str]]:
     globals_, nonlocals = set(), set()
     for node in own_nodes(func):
         if isinstance(node, ast.Global):
@@ -107,20 +133,24 @@ def shapes_in_function(func: ast.AST) -> list[tuple[str, ast.stmt]]:
     declared = globals_ | nonlocals
     bound = bound_names(func)
     found = []
+
+    def add(shape: str, node: ast.stmt, subject: ast.AST) -> None:
+        found.append((shape, node, scope_of(subject, bound, declared)))
+
     for node in own_nodes(func):
         if isinstance(node, ast.AugAssign):
             target = node.target
             if isinstance(target, ast.Name) and target.id in declared:
-                found.append(("global_rmw" if target.id in globals_ else "nonlocal_rmw", node))
+                add("global_rmw" if target.id in globals_ else "nonlocal_rmw", node, target)
             elif isinstance(target, ast.Attribute):
-                found.append(("attr_rmw", node))
+                add("attr_rmw", node, target)
             elif isinstance(target, ast.Subscript) and shared_looking(target.value, bound, declared):
-                found.append(("item_rmw", node))
+                add("item_rmw", node, target.value)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             reads = any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value))
             if name in declared and reads and isinstance(node.value, ast.BinOp):
-                found.append(("global_rmw" if name in globals_ else "nonlocal_rmw", node))
+                add("global_rmw" if name in globals_ else "nonlocal_rmw", node, node.targets[0])
         elif isinstance(node, ast.If):
             test = node.test
             if (
@@ -130,25 +160,26 @@ def shapes_in_function(func: ast.AST) -> list[tuple[str, ast.stmt]]:
                 and shared_looking(test.comparators[0], bound, declared)
                 and stores_into(node.body, test.comparators[0])
             ):
-                found.append(("check_then_act", node))
+                add("check_then_act", node, test.comparators[0])
             subject = lazy_subject(test)
             if subject is not None and (
                 isinstance(subject, ast.Attribute) or (isinstance(subject, ast.Name) and subject.id in globals_)
             ) and assigns(node.body, subject):
-                found.append(("lazy_init", node))
+                add("lazy_init", node, subject)
     return found
 
 
-def shapes_in_source(source: str) -> list[tuple[str, int, int, str, bool]]:
-    """(shape, line, end_line, function name, in async def) for each site of a module."""
+def shapes_in_source(source: str) -> list[tuple[str, int, int, str, bool, str]]:
+    """(shape, line, end_line, function name, in async def, scope) for each site of a module."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tree = ast.parse(source)
     sites = []
     for func in ast.walk(tree):
         if isinstance(func, FUNCTIONS):
-            for shape, node in shapes_in_function(func):
-                sites.append((shape, node.lineno, node.end_lineno, func.name, isinstance(func, ast.AsyncFunctionDef)))
+            for shape, node, scope in shapes_in_function(func):
+                is_async = isinstance(func, ast.AsyncFunctionDef)
+                sites.append((shape, node.lineno, node.end_lineno, func.name, is_async, scope))
     return sorted(set(sites), key=lambda s: (s[1], s[0]))
 
 
@@ -163,10 +194,10 @@ def find_shapes(library) -> list[dict]:
             sites = shapes_in_source(source)
         except (SyntaxError, UnicodeDecodeError, ValueError):
             continue
-        for shape, line, end_line, function, is_async in sites:
+        for shape, line, end_line, function, is_async, scope in sites:
             records.append({
                 "library": library.name, "version": library.version, "path": path, "line": line,
                 "end_line": end_line, "shape": shape, "rule": SHAPE_RULE[shape], "function": function,
-                "async": is_async, "excerpt": excerpt_of(library.root, path, line),
+                "async": is_async, "scope": scope, "excerpt": excerpt_of(library.root, path, line),
             })
     return records

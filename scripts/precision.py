@@ -106,7 +106,7 @@ class Score:
     by_rule: dict[str, Tally]
     by_confidence: dict[str, Tally]
     total: Tally
-    recall: dict[str, list[int]]  # shape -> [covered, all real/benign sites]
+    recall: dict[str, list[int]]  # shape -> [covered, real+benign sites, covered real, real sites]
     unjudged: list[dict]
     stale_labels: list[dict]  # labels whose excerpt is no longer found
 
@@ -146,9 +146,12 @@ def score(findings: list[dict], labels: list[dict], source_lines: SourceLines, o
                 and f["line"] <= line <= f.get("end_line", f["line"])
                 for f in findings
             )
-            counts = recall.setdefault(label["shape"], [0, 0])
+            counts = recall.setdefault(label["shape"], [0, 0, 0, 0])
             counts[0] += covered
             counts[1] += 1
+            if label["verdict"] == "real":
+                counts[2] += covered
+                counts[3] += 1
     return Score(by_rule, by_confidence, total, recall, unjudged, stale)
 
 
@@ -186,13 +189,15 @@ def render(result: Score, markdown: bool) -> str:
         (["rule", *head], tally_rows(result.by_rule, result.total)),
         (["confidence", *head], tally_rows(result.by_confidence, result.total)),
     ]
-    recall_rows = [
-        [shape, str(c), str(n), percent(c / n if n else None)] for shape, (c, n) in sorted(result.recall.items())
-    ]
-    covered = sum(c for c, _ in result.recall.values())
-    sites = sum(n for _, n in result.recall.values())
-    recall_rows.append(["all", str(covered), str(sites), percent(covered / sites if sites else None)])
-    tables.append((["shape (recall set)", "reported", "real+benign sites", "recall"], recall_rows))
+    def recall_row(name: str, counts: list[int]) -> list[str]:
+        covered, sites, covered_real, real_sites = counts
+        return [name, str(covered), str(sites), percent(covered / sites if sites else None),
+                str(covered_real), str(real_sites), percent(covered_real / real_sites if real_sites else None)]
+
+    recall_rows = [recall_row(shape, counts) for shape, counts in sorted(result.recall.items())]
+    recall_rows.append(recall_row("all", [sum(c[i] for c in result.recall.values()) for i in range(4)]))
+    tables.append((["shape (recall set)", "found", "real+benign sites", "recall", "real found", "real sites",
+                    "recall (real)"], recall_rows))
     out = []
     for header, rows in tables:
         if markdown:

@@ -90,10 +90,11 @@ def test_matches_reanchors_and_tallies_by_rule_and_confidence():
 def test_recall_counts_real_and_benign_shape_sites_covered_by_the_shapes_rule():
     result = precision.score(FINDINGS, LABELS, source_lines)
     # attr_rmw: the false site (line 11) is not a recall site; the real one (12) is missed.
-    assert result.recall == {"global_rmw": [1, 1], "check_then_act": [1, 1], "attr_rmw": [0, 1]}
+    # [found, real+benign sites, real found, real sites]
+    assert result.recall == {"global_rmw": [1, 1, 1, 1], "check_then_act": [1, 1, 0, 0], "attr_rmw": [0, 1, 0, 1]}
     # A finding of another rule on the same line does not count.
     other_rule = [finding(12, "FT001")]
-    assert precision.score(other_rule, LABELS, source_lines).recall["attr_rmw"] == [0, 1]
+    assert precision.score(other_rule, LABELS, source_lines).recall["attr_rmw"] == [0, 1, 0, 1]
 
 
 def test_only_set_judges_through_that_sets_labels_alone():
@@ -119,7 +120,8 @@ def test_markdown_table_rows():
     assert "| FT002 | 1 | 1 | 0 | 1 | 0 | 0 | 0 % | 100 % | 0 % |" in lines
     assert "| all | 4 | 3 | 1 | 1 | 1 | 1 | 33 % | 67 % | 33 % |" in lines
     assert "| all, weighted by reported | 4 |  |  |  |  |  | 33 % | 67 % | 33 % |" in lines
-    assert "| all | 2 | 3 | 67 % |" in lines
+    assert "| all | 2 | 3 | 67 % | 1 | 2 | 50 % |" in lines
+    assert "| check_then_act | 1 | 1 | 100 % | 0 | 0 | – |" in lines
     assert lines[-1] == "1 labels not found in the current sources (stale)."
     assert not any(line.startswith("unjudged:") for line in lines)
 
@@ -165,16 +167,24 @@ def test_shape_finder_uses_plain_ast_and_finds_each_canonical_shape():
                 self.count += 1
                 self.stats[k] += 1
                 d[k] += 1
+
+            @classmethod
+            def instance(cls):
+                if cls._instance is None:
+                    cls._instance = cls()
+                return cls._instance
         """
     )
-    sites = [(shape, line, function) for shape, line, _, function, _ in find_shapes.shapes_in_source(source)]
+    sites = [(shape, line, func, scope) for shape, line, _, func, _, scope in find_shapes.shapes_in_source(source)]
+    # `d[k] += 1` on a parameter and the locals `mine` and `timeout` are not shapes.
     assert sites == [
-        ("global_rmw", 8, "bump"),
-        ("check_then_act", 11, "remember"),
-        ("lazy_init", 24, "get"),
-        ("nonlocal_rmw", 32, "inc"),
-        ("attr_rmw", 37, "take"),
-        ("item_rmw", 38, "take"),
+        ("global_rmw", 8, "bump", "shared-name"),
+        ("check_then_act", 11, "remember", "shared-name"),
+        ("lazy_init", 24, "get", "shared-name"),
+        ("nonlocal_rmw", 32, "inc", "shared-name"),
+        ("attr_rmw", 37, "take", "bound"),
+        ("item_rmw", 38, "take", "bound"),
+        ("lazy_init", 43, "instance", "shared-name"),
     ]
 
 

@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import REPO, Library, is_library_code, load_libraries, read_labels  # noqa: E402
 
 VERDICTS = ("real", "benign", "false")
+LEVELS = ("high", "medium", "low")  # --min-confidence levels, surest first
+DEFAULT_LEVELS = ("high", "medium")  # what a scan reports without --min-confidence
 ANCHOR_WINDOW = 300  # how far (lines) a label's excerpt is looked for when its line moved
 
 SourceLines = Callable[[str, str], list[str]]  # (library, path) -> the file's lines
@@ -106,7 +108,8 @@ class Score:
     by_rule: dict[str, Tally]
     by_confidence: dict[str, Tally]
     total: Tally
-    recall: dict[str, list[int]]  # shape -> [covered, real+benign sites, covered real, real sites]
+    # shape -> [covered, real+benign sites, covered real, real sites, covered at the default level]
+    recall: dict[str, list[int]]
     unjudged: list[dict]
     stale_labels: list[dict]  # labels whose excerpt is no longer found
 
@@ -138,20 +141,25 @@ def score(findings: list[dict], labels: list[dict], source_lines: SourceLines, o
         for table, key in ((by_rule, finding["rule"]), (by_confidence, finding.get("confidence", "n/a"))):
             table.setdefault(key, Tally()).add(verdict)
         total.add(verdict)
+    at_default = [f for f in findings if f.get("confidence", "n/a") in DEFAULT_LEVELS]
     recall: dict[str, list[int]] = {}
     for (library, path, rule, line), label in anchored.items():
         if label.get("shape") and label["verdict"] in ("real", "benign"):
-            covered = any(
-                f["library"] == library and f["path"] == path and f["rule"] == rule
-                and f["line"] <= line <= f.get("end_line", f["line"])
-                for f in findings
-            )
-            counts = recall.setdefault(label["shape"], [0, 0, 0, 0])
-            counts[0] += covered
+
+            def covered(found: list[dict]) -> bool:
+                return any(
+                    f["library"] == library and f["path"] == path and f["rule"] == rule
+                    and f["line"] <= line <= f.get("end_line", f["line"])
+                    for f in found
+                )
+
+            counts = recall.setdefault(label["shape"], [0, 0, 0, 0, 0])
+            real = label["verdict"] == "real"
+            counts[0] += covered(findings)
             counts[1] += 1
-            if label["verdict"] == "real":
-                counts[2] += covered
-                counts[3] += 1
+            counts[2] += real and covered(findings)
+            counts[3] += real
+            counts[4] += covered(at_default)
     return Score(by_rule, by_confidence, total, recall, unjudged, stale)
 
 
@@ -167,19 +175,39 @@ def weighted_share(tallies: dict[str, Tally], *verdicts: str) -> float | None:
     return sum(t.reported * t.share(*verdicts) for t in groups) / reported if reported else None
 
 
+def tally_row(name: str, tally: Tally) -> list[str]:
+    v = tally.verdicts
+    return [
+        name, str(tally.reported), str(tally.judged), str(v["real"]), str(v["benign"]), str(v["false"]),
+        str(v["unjudged"]), percent(tally.share("real")), percent(tally.share("real", "benign")),
+        percent(tally.share("false")),
+    ]
+
+
 def tally_rows(tallies: dict[str, Tally], total: Tally) -> list[list[str]]:
-    rows = []
-    for key, tally in [*sorted(tallies.items()), ("all", total)]:
-        v = tally.verdicts
-        rows.append([
-            key, str(tally.reported), str(tally.judged), str(v["real"]), str(v["benign"]), str(v["false"]),
-            str(v["unjudged"]), percent(tally.share("real")), percent(tally.share("real", "benign")),
-            percent(tally.share("false")),
-        ])
+    """One row per group (confidence levels surest first), then all, then the weighted estimate."""
+    order = sorted(tallies, key=lambda k: (LEVELS.index(k) if k in LEVELS else len(LEVELS), k))
+    rows = [tally_row(key, tallies[key]) for key in order]
+    default = at_least(tallies, "medium")
+    if default is not None:
+        rows.append(tally_row("medium and high (the default)", default))
+    rows.append(tally_row("all", total))
     if len(tallies) > 1:
         rows.append(["all, weighted by reported", str(total.reported), "", "", "", "", "",
                      *(percent(weighted_share(tallies, *vs)) for vs in (("real",), ("real", "benign"), ("false",)))])
     return rows
+
+
+def at_least(tallies: dict[str, Tally], level: str) -> Tally | None:
+    """What a scan with ``--min-confidence level`` reports; None unless grouped by level."""
+    if not tallies or not set(tallies) <= set(LEVELS):
+        return None
+    total = Tally()
+    for name in LEVELS[: LEVELS.index(level) + 1]:
+        if name in tallies:
+            total.reported += tallies[name].reported
+            total.verdicts.update(tallies[name].verdicts)
+    return total
 
 
 def render(result: Score, markdown: bool) -> str:
@@ -189,15 +217,19 @@ def render(result: Score, markdown: bool) -> str:
         (["rule", *head], tally_rows(result.by_rule, result.total)),
         (["confidence", *head], tally_rows(result.by_confidence, result.total)),
     ]
+    levels = at_least(result.by_confidence, "medium") is not None
+
     def recall_row(name: str, counts: list[int]) -> list[str]:
-        covered, sites, covered_real, real_sites = counts
-        return [name, str(covered), str(sites), percent(covered / sites if sites else None),
-                str(covered_real), str(real_sites), percent(covered_real / real_sites if real_sites else None)]
+        covered, sites, covered_real, real_sites, covered_default = counts
+        row = [name, str(covered), str(sites), percent(covered / sites if sites else None),
+               str(covered_real), str(real_sites), percent(covered_real / real_sites if real_sites else None)]
+        return [*row, percent(covered_default / sites if sites else None)] if levels else row
 
     recall_rows = [recall_row(shape, counts) for shape, counts in sorted(result.recall.items())]
-    recall_rows.append(recall_row("all", [sum(c[i] for c in result.recall.values()) for i in range(4)]))
-    tables.append((["shape (recall set)", "found", "real+benign sites", "recall", "real found", "real sites",
-                    "recall (real)"], recall_rows))
+    recall_rows.append(recall_row("all", [sum(c[i] for c in result.recall.values()) for i in range(5)]))
+    recall_head = ["shape (recall set)", "found", "real+benign sites", "recall", "real found", "real sites",
+                   "recall (real)"]
+    tables.append(([*recall_head, "recall (default level)"] if levels else recall_head, recall_rows))
     out = []
     for header, rows in tables:
         if markdown:

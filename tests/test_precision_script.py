@@ -90,11 +90,16 @@ def test_matches_reanchors_and_tallies_by_rule_and_confidence():
 def test_recall_counts_real_and_benign_shape_sites_covered_by_the_shapes_rule():
     result = precision.score(FINDINGS, LABELS, source_lines)
     # attr_rmw: the false site (line 11) is not a recall site; the real one (12) is missed.
-    # [found, real+benign sites, real found, real sites]
-    assert result.recall == {"global_rmw": [1, 1, 1, 1], "check_then_act": [1, 1, 0, 0], "attr_rmw": [0, 1, 0, 1]}
+    # [found, real+benign sites, real found, real sites, found at the default level (medium, high)]
+    assert result.recall == {
+        "global_rmw": [1, 1, 1, 1, 1], "check_then_act": [1, 1, 0, 0, 1], "attr_rmw": [0, 1, 0, 1, 0]
+    }
+    # A site found only by a low-confidence finding is missed at the default level.
+    low = [dict(f, confidence="low") if f["rule"] == "FT001" else f for f in FINDINGS]
+    assert precision.score(low, LABELS, source_lines).recall["global_rmw"] == [1, 1, 1, 1, 0]
     # A finding of another rule on the same line does not count.
     other_rule = [finding(12, "FT001")]
-    assert precision.score(other_rule, LABELS, source_lines).recall["attr_rmw"] == [0, 1, 0, 1]
+    assert precision.score(other_rule, LABELS, source_lines).recall["attr_rmw"] == [0, 1, 0, 1, 0]
 
 
 def test_only_set_judges_through_that_sets_labels_alone():
@@ -120,8 +125,12 @@ def test_markdown_table_rows():
     assert "| FT002 | 1 | 1 | 0 | 1 | 0 | 0 | 0 % | 100 % | 0 % |" in lines
     assert "| all | 4 | 3 | 1 | 1 | 1 | 1 | 33 % | 67 % | 33 % |" in lines
     assert "| all, weighted by reported | 4 |  |  |  |  |  | 33 % | 67 % | 33 % |" in lines
-    assert "| all | 2 | 3 | 67 % | 1 | 2 | 50 % |" in lines
-    assert "| check_then_act | 1 | 1 | 100 % | 0 | 0 | – |" in lines
+    # Confidence levels surest first, then what the default --min-confidence medium reports.
+    confidence = [line.split(" | ")[0][2:] for line in lines if line.startswith(("| medium", "| low"))]
+    assert confidence == ["medium", "low", "medium and high (the default)"]
+    assert "| medium and high (the default) | 2 | 2 | 1 | 1 | 0 | 0 | 50 % | 100 % | 0 % |" in lines
+    assert "| all | 2 | 3 | 67 % | 1 | 2 | 50 % | 67 % |" in lines
+    assert "| check_then_act | 1 | 1 | 100 % | 0 | 0 | – | 100 % |" in lines
     assert lines[-1] == "1 labels not found in the current sources (stale)."
     assert not any(line.startswith("unjudged:") for line in lines)
 

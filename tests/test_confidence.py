@@ -183,6 +183,98 @@ CASES = [
 ]
 
 
+CASES += [
+    pytest.param(
+        """\
+        import threading
+
+        class Loader:
+            _template_lock = threading.Lock()  # class-level: guards the class's templates
+
+            def __init__(self):
+                self.count = 0
+
+            def load(self):
+                self.count += 1
+        """,
+        [("FT004", 10, "low")],
+        id="class-level-lock-is-no-evidence-for-instances",
+    ),
+    pytest.param(
+        """\
+        import asyncio
+
+        class Client:
+            def __init__(self):
+                self._lock = asyncio.Lock()
+                self.count = 0
+
+            def bump(self):
+                self.count += 1
+        """,
+        [("FT004", 9, "low")],
+        id="asyncio-lock-is-no-evidence",
+    ),
+    pytest.param(
+        """\
+        import threading
+
+        class Pool:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.count = 0
+
+            def checkout(self):
+                self.count += 1
+        """,
+        [("FT004", 9, "medium")],
+        id="per-instance-threading-lock",
+    ),
+    pytest.param(
+        """\
+        import threading
+
+        class Server:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.count = 0
+
+            def bump(self):
+                self.count += 1
+
+            async def serve(self):
+                pass
+        """,
+        [("FT004", 9, "low")],
+        id="class-with-async-methods",
+    ),
+    pytest.param(
+        """\
+        _codecs = {}
+
+        def _register(name, codec):
+            if name not in _codecs:
+                _codecs[name] = codec
+
+        _register("utf-8", object())
+        """,
+        [("FT002", 4, "low")],
+        id="private-function-called-at-import-time",
+    ),
+    pytest.param(
+        """\
+        runs = 0
+
+        def main():
+            global runs
+            runs += 1
+        """,
+        [("FT001", 5, "low")],
+        id="command-line-main",
+    ),
+]
+
+
 @pytest.mark.parametrize(("code", "expected"), CASES)
 def test_levels(code, expected):
     assert levels(code) == expected

@@ -90,13 +90,14 @@ def text(results: list[dict]) -> str:
 def totals(results: list[dict]) -> dict[str, int]:
     """The numbers the tests assert on, over every library and mode."""
     total = {"libraries": len(results), "unproven": 0, "unbound": 0, "in_async": 0, "nested": 0,
-             "compile_errors": 0, "changed_tests": 0, "failed_smoke": 0, "errors": 0}
+             "compile_errors": 0, "fixes_not_in_scan": 0, "changed_tests": 0, "failed_smoke": 0, "errors": 0}
     for result in results:
         total["errors"] += bool(result.get("error"))
         for migration in result["migrations"].values():
             for name in ("unproven", "unbound", "in_async", "nested"):
                 total[name] += migration["lock_counts"][name]
             total["compile_errors"] += len(migration["compile_errors"])
+            total["fixes_not_in_scan"] += max(0, migration["fixes"] - migration["scan_fixable"])
         if result.get("suite"):
             total["changed_tests"] += len(result["suite"]["changed"])
         total["failed_smoke"] += sum(smoke["after"] != 0 for smoke in result.get("smoke", []))

@@ -23,6 +23,7 @@ from benchmarks.realworld.libraries import CACHE, Library
 
 VENVS = CACHE / "realworld-venvs"
 SMOKE = Path(__file__).with_name("smoke")
+PLUGINS = Path(__file__).with_name("plugins")
 TEST_TIMEOUT = 900
 # Tests must not reach the network: tornado skips its DNS tests with NO_NETWORK.
 OFFLINE_ENV = {"NO_NETWORK": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
@@ -45,7 +46,7 @@ def venv_python(library: Library) -> Path:
 def _environment(library: Library, copy: Path) -> dict[str, str]:
     source = copy / library.suite.path if library.suite.path else copy
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "PYTHON"))}
-    env.update(OFFLINE_ENV, PYTHONPATH=str(source))
+    env.update(OFFLINE_ENV, PYTHONPATH=os.pathsep.join([str(source), str(PLUGINS)]))
     return env
 
 
@@ -77,22 +78,24 @@ class SuiteRun:
         return dict(sorted(counts.items()))
 
 
-def junit_outcomes(report: Path) -> dict[str, str]:
-    """``{test id: passed|failed|error|skipped}`` from a pytest JUnit XML report."""
+def junit_outcomes(report: Path, copy: Path) -> dict[str, str]:
+    """``{test id: passed|failed|skipped}`` from a pytest JUnit XML report.
+
+    An error (in set-up or teardown) counts as failed; the copy's path, which some tests
+    put in their parameters, is replaced with ``<copy>`` so both runs have the same ids.
+    """
     outcomes = {}
     for case in ElementTree.parse(report).iter("testcase"):
-        test_id = f"{case.get('classname', '')}::{case.get('name', '')}"
+        test_id = f"{case.get('classname', '')}::{case.get('name', '')}".replace(str(copy), "<copy>")
         children = {child.tag for child in case}
-        if "error" in children:
-            outcome = "error"
-        elif "failure" in children:
+        if children & {"error", "failure"}:
             outcome = "failed"
         elif "skipped" in children:
             outcome = "skipped"
         else:
             outcome = "passed"
         # A test that fails and then errors in teardown has two entries: keep the worse.
-        if outcomes.get(test_id) in ("failed", "error") and outcome in ("passed", "skipped"):
+        if outcomes.get(test_id) == "failed":
             continue
         outcomes[test_id] = outcome
     return outcomes
@@ -114,7 +117,7 @@ def run_suite(library: Library, copy: Path, report: Path) -> SuiteRun:
     run.exit_code = result.returncode
     if not report.exists():
         raise RuntimeError(f"{library.name}: pytest wrote no report (exit {result.returncode}): {result.stdout[-3000:]}{result.stderr[-2000:]}")
-    run.outcomes = junit_outcomes(report)
+    run.outcomes = junit_outcomes(report, copy)
     return run
 
 

@@ -9,8 +9,7 @@ Opt-in (``-m realworld``; pyproject's addopts deselects it): it downloads pinned
 from __future__ import annotations
 
 import functools
-import tempfile
-from pathlib import Path
+import shutil
 
 import pytest
 
@@ -22,14 +21,21 @@ pytestmark = pytest.mark.realworld
 LIBRARIES = libraries.load()
 BY_NAME = {library.name: library for library in LIBRARIES}
 WITH_TESTS = [library for library in LIBRARIES if library.suite is not None]
-WORK = Path(tempfile.mkdtemp(prefix="ftmigrate-realworld-tests-"))
 
 
-@functools.cache
-def result(name: str) -> dict:
-    """One harness run per library and session: apply, classify locks, tests before and after."""
-    library = BY_NAME[name]
-    return run_library(library, WORK, tests=library.suite is not None)
+@pytest.fixture(scope="session")
+def harness(tmp_path_factory):
+    """``harness(name)``: one run per library and session (apply, classify locks, tests before and after)."""
+    work = tmp_path_factory.mktemp("realworld")
+
+    @functools.cache
+    def result(name: str) -> dict:
+        library = BY_NAME[name]
+        outcome = run_library(library, work, tests=library.suite is not None)
+        shutil.rmtree(work / library.label, ignore_errors=True)  # the copies: hundreds of MB in all
+        return outcome
+
+    return result
 
 
 def test_the_manifest_covers_what_the_proof_needs():
@@ -38,8 +44,8 @@ def test_the_manifest_covers_what_the_proof_needs():
 
 
 @pytest.mark.parametrize("name", [library.name for library in WITH_TESTS])
-def test_library_tests_have_the_same_outcome_after_apply(name):
-    outcome = result(name)
+def test_library_tests_have_the_same_outcome_after_apply(name, harness):
+    outcome = harness(name)
     assert outcome["error"] is None
     suite = outcome["suite"]
     if BY_NAME[name].suite.args:
@@ -48,8 +54,8 @@ def test_library_tests_have_the_same_outcome_after_apply(name):
 
 
 @pytest.mark.parametrize("name", [library.name for library in WITH_TESTS if library.smoke])
-def test_smoke_programs_pass_before_and_after_apply(name):
-    smoke = result(name)["smoke"]
+def test_smoke_programs_pass_before_and_after_apply(name, harness):
+    smoke = harness(name)["smoke"]
     assert smoke
     assert [(run["program"], run["before"], run["after"]) for run in smoke] == [
         (run["program"], 0, 0) for run in smoke
@@ -57,8 +63,8 @@ def test_smoke_programs_pass_before_and_after_apply(name):
 
 
 @pytest.mark.parametrize("name", [library.name for library in LIBRARIES])
-def test_every_inserted_lock_is_a_dedicated_or_proven_threading_lock(name):
-    outcome = result(name)
+def test_every_inserted_lock_is_a_dedicated_or_proven_threading_lock(name, harness):
+    outcome = harness(name)
     assert outcome["error"] is None
     bad = [
         f"{mode}: {lock['path']}:{lock['line']} with {lock['lock']} ({lock['kind']} {' '.join(lock['flags'])})"
@@ -71,6 +77,6 @@ def test_every_inserted_lock_is_a_dedicated_or_proven_threading_lock(name):
 
 
 @pytest.mark.parametrize("name", [library.name for library in LIBRARIES])
-def test_apply_fixes_nothing_that_scan_did_not_report(name):
-    for migration in result(name)["migrations"].values():
+def test_apply_fixes_nothing_that_scan_did_not_report(name, harness):
+    for migration in harness(name)["migrations"].values():
         assert migration["fixes"] <= migration["scan_fixable"], migration["mode"]

@@ -155,3 +155,16 @@ def test_existing_with_statements_are_not_counted_as_inserted():
                 pass
     """
     assert inserted(old, old) == []
+
+
+def test_an_annotation_without_a_value_binds_nothing():
+    old = """
+        import threading
+        class Worker:
+            _lock: threading.Lock
+            def __init__(self):
+                self._lock = threading.Lock()
+            def a(self):
+                self.x += 1
+    """
+    assert inserted(old, wrap(old, "self.x += 1", "self._lock")) == [("Worker.a", "self._lock", "proven", [])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import traceback
 from pathlib import Path
 
@@ -19,18 +20,22 @@ def run_library(library: Library, work: Path, *, tests: bool, test_modes: tuple[
     """Results of one library as a dict (see ``report.LibraryResult``); errors are recorded, not raised."""
     result = LibraryResult(library.name, library.version)
     folder = work / library.label
+    started = time.monotonic()
     try:
         pristine = unpack(library, folder / "pristine")
+        scanned = migrate.scan(pristine)
         copies = {}
         for mode in modes():
             copies[mode] = unpack(library, folder / mode)
-            result.migrations[mode] = migrate.apply(pristine, copies[mode], mode).to_dict()
+            result.migrations[mode] = migrate.apply(pristine, copies[mode], mode, scanned).to_dict()
+        result.seconds["apply"] = round(time.monotonic() - started, 1)
         if tests and library.suite is not None:
             for mode in (m for m in test_modes if m in copies):
                 _run_tests(library, folder, pristine, copies[mode], result, mode)
     except Exception as error:  # noqa: BLE001 - one library's failure is reported, the run goes on
         result.error = f"{type(error).__name__}: {error}"
         traceback.print_exc()
+    result.seconds["total"] = round(time.monotonic() - started, 1)
     return result.to_dict()
 
 

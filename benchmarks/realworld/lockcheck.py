@@ -128,6 +128,8 @@ class Bindings:
 
     def _read_bindings(self) -> None:
         for node, context in _walk_with_context(self.tree):
+            if isinstance(node, ast.AnnAssign) and node.value is None:
+                continue  # `x: threading.Lock` declares, binds nothing
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 value = None if isinstance(node, ast.AugAssign) else node.value

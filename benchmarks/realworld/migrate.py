@@ -74,23 +74,23 @@ class Migration:
         return {**self.__dict__, "lock_counts": self.lock_counts()}
 
 
-def scan(copy: Path) -> tuple[dict[str, int], int, dict[str, int]]:
-    """Findings by rule, how many are fixable, and fixable ones by safety (if reported)."""
-    report = _report(ftmigrate("scan", cwd=copy), "scan")
-    findings = report["findings"]
-    safety = Counter(_safety(finding) for finding in findings if finding.get("fixable"))
-    safety.pop(None, None)
-    return dict(Counter(finding["rule"] for finding in findings)), sum(f.get("fixable", False) for f in findings), dict(safety)
+def scan(copy: Path) -> tuple[dict[str, int], int]:
+    """Findings by rule, and how many of them are fixable."""
+    findings = _report(ftmigrate("scan", cwd=copy), "scan")["findings"]
+    return dict(Counter(finding["rule"] for finding in findings)), sum(f.get("fixable", False) for f in findings)
 
 
 def python_files(root: Path) -> dict[str, Path]:
     return {str(path.relative_to(root)): path for path in root.rglob("*.py") if path.is_file()}
 
 
-def apply(pristine: Path, copy: Path, mode: str) -> Migration:
-    """``ftmigrate apply`` (plus ``--unsafe-fixes`` in mode "unsafe") on ``copy``, a fresh copy of ``pristine``."""
+def apply(pristine: Path, copy: Path, mode: str, scanned: tuple[dict[str, int], int]) -> Migration:
+    """``ftmigrate apply`` (plus ``--unsafe-fixes`` in mode "unsafe") on ``copy``, a fresh copy of ``pristine``.
+
+    ``scanned`` is what ``scan(pristine)`` found: findings by rule and how many are fixable.
+    """
     migration = Migration(mode=mode)
-    migration.scan_findings, migration.scan_fixable, _ = scan(copy)
+    migration.scan_findings, migration.scan_fixable = scanned
     options = ["--unsafe-fixes"] if mode == "unsafe" else []
     report = _report(ftmigrate("apply", *options, cwd=copy), "apply")
     fixed = [finding for finding in report["findings"] if finding.get("fixed")]

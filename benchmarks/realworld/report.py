@@ -13,6 +13,7 @@ class LibraryResult:
     suite: dict | None = None  # {"subset", "before", "after", "changed", "seconds"}
     smoke: list = field(default_factory=list)  # [{"program", "before", "after", "output"}]
     error: str | None = None
+    seconds: dict = field(default_factory=dict)  # "apply": unpack, scan and apply; "total"
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -34,6 +35,11 @@ def _tests_cell(result: dict) -> str:
     return "; ".join(parts) or "not run"
 
 
+def _fixes_cell(migration: dict) -> str:
+    fixes, shown = migration.get("fixes", 0), migration.get("scan_fixable", 0)
+    return str(fixes) if fixes == shown else f"{fixes} (scan showed {shown} fixable)"
+
+
 def _safety_cell(migration: dict) -> str:
     safety = migration.get("fixes_by_safety") or {}
     return " / ".join(f"{count} {name}" for name, count in sorted(safety.items())) or "not reported"
@@ -52,14 +58,14 @@ def markdown(results: list[dict]) -> str:
             lines.append(f"| {result['name']} | {result['version']} | error: {result['error'][:80]} | | | |")
             continue
         lines.append(f"| {result['name']} | {result['version']} | {_tests_cell(result)} | "
-                     f"{migration.get('fixes', 0)} | {_safety_cell(migration)} | {bad} |")
+                     f"{_fixes_cell(migration)} | {_safety_cell(migration)} | {bad} |")
     return "\n".join(lines) + "\n"
 
 
 def text(results: list[dict]) -> str:
     out = []
     for result in results:
-        out.append(f"{result['name']} {result['version']}")
+        out.append(f"{result['name']} {result['version']} ({result.get('seconds', {}).get('total', 0):.0f}s)")
         if result.get("error"):
             out.append(f"  error: {result['error']}")
         for mode, migration in result["migrations"].items():

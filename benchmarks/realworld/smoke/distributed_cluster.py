@@ -1,7 +1,7 @@
 """Smoke test for distributed: an in-process LocalCluster, a client, and its coordination primitives.
 
-distributed's sdist ships no tests. This starts ``LocalCluster(processes=False)`` (no
-dashboard, loopback only), runs tasks with ``submit``/``map``/``gather``, uses the
+distributed's sdist ships no tests. This starts ``LocalCluster(processes=False)`` (in-process
+transport, no dashboard), runs tasks with ``submit``/``map``/``gather``, uses the
 distributed ``Lock``, ``Semaphore``, ``Variable``, ``Queue`` and ``Event`` from tasks and
 from the client, then closes everything. Prints one line per check; exit 1 on failure.
 """
@@ -28,8 +28,7 @@ def locked_increment(x):
 
 
 def main():
-    with LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None,
-                      host="127.0.0.1") as cluster, Client(cluster) as client:
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster, Client(cluster) as client:
         check("submit", client.submit(increment, 1).result(timeout=60), 2)
         check("map/gather", client.gather(client.map(increment, range(10))), list(range(1, 11)))
         check("lock in tasks", client.gather(client.map(locked_increment, range(5))), [1, 2, 3, 4, 5])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import time
 import traceback
 from pathlib import Path
@@ -20,7 +21,7 @@ def run_library(library: Library, work: Path, *, tests: bool, test_modes: tuple[
     """Results of one library as a dict (see ``report.LibraryResult``); errors are recorded, not raised."""
     result = LibraryResult(library.name, library.version)
     folder = work / library.label
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _children_cpu()
     try:
         pristine = unpack(library, folder / "pristine")
         scanned = migrate.scan(pristine)
@@ -36,7 +37,14 @@ def run_library(library: Library, work: Path, *, tests: bool, test_modes: tuple[
         result.error = f"{type(error).__name__}: {error}"
         traceback.print_exc()
     result.seconds["total"] = round(time.monotonic() - started, 1)
+    result.seconds["cpu"] = round(_children_cpu() - cpu, 1)
     return result.to_dict()
+
+
+def _children_cpu() -> float:
+    """CPU seconds used so far by finished subprocesses (the load of a shared machine does not change it)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _run_tests(library: Library, folder: Path, pristine: Path, applied: Path, result: LibraryResult, mode: str) -> None:

@@ -65,7 +65,8 @@ def markdown(results: list[dict]) -> str:
 def text(results: list[dict]) -> str:
     out = []
     for result in results:
-        out.append(f"{result['name']} {result['version']} ({result.get('seconds', {}).get('total', 0):.0f}s)")
+        out.append(f"{result['name']} {result['version']} ({result.get('seconds', {}).get('total', 0):.0f}s, "
+                   f"{result.get('seconds', {}).get('cpu', 0):.0f}s CPU)")
         if result.get("error"):
             out.append(f"  error: {result['error']}")
         for mode, migration in result["migrations"].items():

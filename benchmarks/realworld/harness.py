@@ -24,10 +24,10 @@ def run_library(library: Library, work: Path, *, tests: bool, test_modes: tuple[
     started, cpu = time.monotonic(), _children_cpu()
     try:
         pristine = unpack(library, folder / "pristine")
-        scanned = migrate.scan(pristine)
         copies = {}
         for mode in modes():
             copies[mode] = unpack(library, folder / mode)
+            scanned = migrate.scan(pristine, mode)
             result.migrations[mode] = migrate.apply(pristine, copies[mode], mode, scanned).to_dict()
         result.seconds["apply"] = round(time.monotonic() - started, 1)
         if tests and library.suite is not None:

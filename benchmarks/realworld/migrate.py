@@ -74,9 +74,14 @@ class Migration:
         return {**self.__dict__, "lock_counts": self.lock_counts()}
 
 
-def scan(copy: Path) -> tuple[dict[str, int], int]:
-    """Findings by rule, and how many of them are fixable."""
-    findings = _report(ftmigrate("scan", cwd=copy), "scan")["findings"]
+def mode_options(mode: str) -> list[str]:
+    """The command-line options of a mode: "safe" is plain ``apply``, "unsafe" adds ``--unsafe-fixes``."""
+    return ["--unsafe-fixes"] if mode == "unsafe" else []
+
+
+def scan(copy: Path, mode: str) -> tuple[dict[str, int], int]:
+    """Findings by rule, and how many of them are fixable (in this mode: scan takes the same options)."""
+    findings = _report(ftmigrate("scan", *mode_options(mode), cwd=copy), "scan")["findings"]
     return dict(Counter(finding["rule"] for finding in findings)), sum(f.get("fixable", False) for f in findings)
 
 
@@ -87,12 +92,11 @@ def python_files(root: Path) -> dict[str, Path]:
 def apply(pristine: Path, copy: Path, mode: str, scanned: tuple[dict[str, int], int]) -> Migration:
     """``ftmigrate apply`` (plus ``--unsafe-fixes`` in mode "unsafe") on ``copy``, a fresh copy of ``pristine``.
 
-    ``scanned`` is what ``scan(pristine)`` found: findings by rule and how many are fixable.
+    ``scanned`` is what ``scan(pristine, mode)`` found: findings by rule and how many are fixable.
     """
     migration = Migration(mode=mode)
     migration.scan_findings, migration.scan_fixable = scanned
-    options = ["--unsafe-fixes"] if mode == "unsafe" else []
-    report = _report(ftmigrate("apply", *options, cwd=copy), "apply")
+    report = _report(ftmigrate("apply", *mode_options(mode), cwd=copy), "apply")
     fixed = [finding for finding in report["findings"] if finding.get("fixed")]
     migration.fixes = len(fixed)
     safety = Counter(_safety(finding) for finding in fixed)

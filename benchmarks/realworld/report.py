@@ -35,6 +35,12 @@ def _tests_cell(result: dict) -> str:
     return "; ".join(parts) or "not run"
 
 
+def _unproven(migration: dict) -> int:
+    """Inserted locks that are not a dedicated or proven threading lock, or may not exist where taken."""
+    counts = migration["lock_counts"]
+    return counts["unproven"] + counts["unbound"]
+
+
 def _fixes_cell(migration: dict) -> str:
     fixes, shown = migration.get("fixes", 0), migration.get("scan_fixable", 0)
     return str(fixes) if fixes == shown else f"{fixes} (scan showed {shown} fixable)"
@@ -47,18 +53,17 @@ def _safety_cell(migration: dict) -> str:
 
 def markdown(results: list[dict]) -> str:
     lines = [
-        "| library | version | tests before / after `apply` | fixes applied | safe / unsafe | unproven locks |",
+        "| library | version | tests before / after `apply` | fixes applied | safe / unsafe fixes | unproven locks |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for result in results:
         migration = result["migrations"].get("safe", {})
-        counts = migration.get("lock_counts", {})
-        bad = counts.get("unproven", 0) + counts.get("unbound", 0)
+        bad = " / ".join(str(_unproven(m)) for m in result["migrations"].values())
         if result.get("error"):
             lines.append(f"| {result['name']} | {result['version']} | error: {result['error'][:80]} | | | |")
             continue
         lines.append(f"| {result['name']} | {result['version']} | {_tests_cell(result)} | "
-                     f"{_fixes_cell(migration)} | {_safety_cell(migration)} | {bad} |")
+                     f"{_fixes_cell(migration)} | {_safety_cell(result['migrations'].get('unsafe', migration))} | {bad} |")
     return "\n".join(lines) + "\n"
 
 

@@ -67,12 +67,16 @@ def test_existing_threading_locks_through_aliases_are_proven():
                 type(self).y += 1
             def c(self):
                 self.z += 1
+            def d(self):
+                self.w += 1
     """
     new = wrap(wrap(wrap(old, "self.x += 1", "self.cond"), "type(self).y += 1", "C._guard"), "self.z += 1", "self.state")
+    new = wrap(new, "self.w += 1", "self.__class__._guard")
     assert inserted(old, new) == [
         ("C.a", "self.cond", "proven", []),
         ("C.b", "C._guard", "proven", []),
         ("C.c", "self.state", "proven", []),
+        ("C.d", "self.__class__._guard", "proven", []),
     ]
 
 

@@ -22,7 +22,7 @@ Independently of that, an inserted ``with`` is flagged
 - ``nested`` when another inserted ``with`` is inside it.
 
 Scopes are resolved the simple way Python does: a name in the function, then the enclosing
-functions, then the module (``global`` honoured); ``self.x``/``cls.x``/``type(self).x`` in a
+functions, then the module (``global`` honoured); ``self.x``/``cls.x``/``type(self).x``/``self.__class__.x`` in a
 method, and ``ClassName.x``, name the class's attribute, looked up through the bases defined
 in the same module.
 """
@@ -176,7 +176,9 @@ class Bindings:
             return None
         owner = expression.value
         if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "type" and owner.args:
-            owner = owner.args[0]
+            owner = owner.args[0]  # type(self).x
+        elif isinstance(owner, ast.Attribute) and owner.attr == "__class__":
+            owner = owner.value  # self.__class__.x
         if not isinstance(owner, ast.Name):
             return None
         method = context.method_class()

@@ -50,7 +50,7 @@ def test_library_tests_have_the_same_outcome_after_apply(name, harness):
     suite = outcome["suite"]
     if BY_NAME[name].suite.args:
         assert suite["before"].get("passed", 0) > 0, suite  # the suite really ran on the pristine copy
-    assert suite["changed"] == {}
+    assert suite["changed"] == {}, "\n".join(f"{b} -> {a}: {test}" for test, (b, a) in suite["changed"].items())
 
 
 @pytest.mark.parametrize("name", [library.name for library in WITH_TESTS if library.smoke])
@@ -67,12 +67,12 @@ def test_every_inserted_lock_is_a_dedicated_or_proven_threading_lock(name, harne
     outcome = harness(name)
     assert outcome["error"] is None
     bad = [
-        f"{mode}: {lock['path']}:{lock['line']} with {lock['lock']} ({lock['kind']} {' '.join(lock['flags'])})"
+        f"{mode}: {lock['path']}:{lock['line']} with {lock['lock']} ({' '.join([lock['kind'], *lock['flags']])})"
         for mode, migration in outcome["migrations"].items()
         for lock in migration["locks"]
         if lock["kind"] == "unproven" or lock["flags"]
     ]
-    assert bad == []
+    assert bad == [], "\n".join(bad)
     assert [m["compile_errors"] for m in outcome["migrations"].values()] == [[] for _ in outcome["migrations"]]
 
 

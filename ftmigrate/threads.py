@@ -107,6 +107,18 @@ def closure_escapes(ctx: FileContext, owner: cst.FunctionDef) -> str | None:
     if escaping & handed:
         return "thread"
     uses = [n for n in nodes if id(n) in escaping]
-    if all(isinstance(ctx.parent(n), cst.Arg) and isinstance(ctx.parent(ctx.parent(n)), cst.Call) for n in uses):
+    if all(_only_an_argument(ctx, n) for n in uses):
         return "passed"
     return "leaves"
+
+
+_LITERAL_PARTS = (cst.DictElement, cst.Dict, cst.Element, cst.List, cst.Tuple, cst.Set)
+
+
+def _only_an_argument(ctx: FileContext, node: cst.CSTNode) -> bool:
+    """``f(visit)``, ``f(key=visit)``, ``traverse(x, {"binary": visit})``: the name is a call's
+    argument, directly or inside a container literal written in the call."""
+    parent = ctx.parent(node)
+    while isinstance(parent, _LITERAL_PARTS):
+        parent = ctx.parent(parent)
+    return isinstance(parent, cst.Arg) and isinstance(ctx.parent(parent), cst.Call)

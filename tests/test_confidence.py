@@ -94,7 +94,7 @@ CASES = [
                 if col not in found:
                     found.append(col)
 
-            traverse(expr, visit)
+            traverse(expr, {"column": visit})
             return found
         """,
         [("FT002", 5, "low")],

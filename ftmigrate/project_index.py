@@ -243,10 +243,11 @@ class ProjectIndex:
 
 def file_facts_cached(path: Path, store) -> dict:
     """``file_facts`` of the file at ``path``, through ``store`` (a ``Cache`` or None)."""
+    from ftmigrate.sourcefile import SourceError, read_bytes
+
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError:
+        raw = read_bytes(path)  # never opens a FIFO or device: it would block the run
+    except SourceError:
         return file_facts(path, "")
     key = store.key(path, raw) if store is not None else None
     facts = store.load_json(key) if key is not None else None

@@ -66,6 +66,12 @@ QUIET = typer.Option(False, "--quiet", "-q", help="Print only findings and error
 VERBOSE = typer.Option(False, "--verbose", "-v", help="Also print the configuration and one line per file on stderr.")
 JOBS = typer.Option(None, "--jobs", min=1, help="Worker processes (default: one per CPU; 1: no pool).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the results cache (.ftmigrate_cache/).")
+UNSAFE_FIXES = typer.Option(
+    None,
+    "--unsafe-fixes/--no-unsafe-fixes",
+    help="Also apply (scan: show as fixable) fixes that can change behaviour: locks held around calls into other code, "
+    "one lock for every instance's state. Overrides the config's unsafe-fixes.",
+)
 
 
 @dataclass
@@ -88,6 +94,7 @@ class RunOptions:
     statistics: bool = False
     jobs: Optional[int] = None
     no_cache: bool = False
+    unsafe_fixes: Optional[bool] = None
 
     @property
     def reads_stdin(self) -> bool:
@@ -98,7 +105,7 @@ def _split(values: Optional[List[str]]) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
-def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tuple[list[Path], RuleSelection, Config]:
+def _configure(paths, select, ignore, exclude, config_file, no_gitignore, unsafe_fixes=None) -> tuple[list[Path], RuleSelection, Config]:
     paths = list(paths or [Path(".")])
     if config_file is None:
         config_file = find_pyproject(paths[0]) or find_pyproject(Path.cwd())
@@ -107,6 +114,8 @@ def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tup
         config.exclude += _split(exclude)
     if no_gitignore:
         config.respect_gitignore = False
+    if unsafe_fixes is not None:
+        config.unsafe_fixes = unsafe_fixes
     # Rules are resolved (and unknown codes reported) when needed: a run answered from the
     # cache needs none, and saves importing them.
     return paths, RuleSelection.configured(_split(select), _split(ignore), config), config
@@ -134,7 +143,9 @@ def _execute(opts: RunOptions) -> int:
         return 2
     where = [opts.stdin_filename] if opts.reads_stdin and opts.stdin_filename else opts.paths
     try:
-        paths, selection, config = _configure(where, opts.select, opts.ignore, opts.exclude, opts.config, opts.no_gitignore)
+        paths, selection, config = _configure(
+            where, opts.select, opts.ignore, opts.exclude, opts.config, opts.no_gitignore, opts.unsafe_fixes
+        )
         # Rule objects now only where they are needed before the run: it resolves its own.
         needs_rules = opts.verbose or opts.reads_stdin or opts.format is OutputFormat.sarif
         rules = selection.resolve() if needs_rules else []
@@ -202,13 +213,14 @@ def scan(
     statistics: bool = typer.Option(False, "--statistics", help="Print the number of findings per rule instead of the findings."),
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
+    unsafe_fixes: Optional[bool] = UNSAFE_FIXES,
 ) -> None:
     """Report code that races without the GIL. Exit 1 if anything is found."""
     _guarded(
         RunOptions(
             SCAN, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
-            exit_zero=exit_zero, statistics=statistics, jobs=jobs, no_cache=no_cache,
+            exit_zero=exit_zero, statistics=statistics, jobs=jobs, no_cache=no_cache, unsafe_fixes=unsafe_fixes,
         )
     )
 
@@ -229,6 +241,7 @@ def apply(
     verbose: bool = VERBOSE,
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
+    unsafe_fixes: Optional[bool] = UNSAFE_FIXES,
 ) -> None:
     """Rewrite files in place so shared state is locked. Exit 1 if findings remain unfixed
     (with --diff: if there is a diff). With `-`, the fixed source goes to stdout."""
@@ -236,7 +249,7 @@ def apply(
         RunOptions(
             DIFF if diff else APPLY, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
-            jobs=jobs, no_cache=no_cache,
+            jobs=jobs, no_cache=no_cache, unsafe_fixes=unsafe_fixes,
         )
     )
 

@@ -25,6 +25,7 @@ KNOWN_KEYS = {
     "extend-exclude": "more patterns, added to `exclude`",
     "respect-gitignore": "skip files matched by .gitignore (default: true)",
     "shared-classes": "class names whose instances are shared between threads (FT004/FT003)",
+    "unsafe-fixes": "also apply fixes that can change behaviour (default: false), as `--unsafe-fixes`",
 }
 _LIST_KEYS = {"select", "ignore", "exclude", "extend-exclude", "shared-classes"}
 
@@ -38,6 +39,7 @@ class Config:
     exclude: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
     shared_classes: list[str] = field(default_factory=list)
+    unsafe_fixes: bool = False
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -91,4 +93,5 @@ def load_config(path: Path | None, *, fallback_root: Path) -> Config:
     config.exclude = list(table.get("exclude", [])) + list(table.get("extend-exclude", []))
     config.respect_gitignore = table.get("respect-gitignore", True)
     config.shared_classes = list(table.get("shared-classes", []))
+    config.unsafe_fixes = table.get("unsafe-fixes", False)
     return config

@@ -51,7 +51,10 @@ def _preview(report: RunReport, options: OutputOptions) -> "sarif.Preview":
             except SourceError:
                 return None
             display = result.findings[0].path if result.findings else display_path(result.path)
-            return check_loaded(source, options.rules, fix=True, display=display, shared_classes=options.shared_classes)
+            return check_loaded(
+                source, options.rules, fix=True, display=display, shared_classes=options.shared_classes,
+                unsafe_fixes=report.unsafe_fixes,
+            )
         return None
 
     return preview

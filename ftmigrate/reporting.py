@@ -51,7 +51,7 @@ def text_lines(report: RunReport, *, fixed_files: bool = True) -> list[str]:
     lines = []
     for f in report.findings:
         if report.mode == SCAN:
-            mark = " [*]" if f.fixable else ""
+            mark = " [*]" if f.applicable(report.unsafe_fixes) else ""
             lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule}{mark} {f.message}")
         elif not f.fixed:
             reason = f" (not fixed: {f.unfixable_reason})" if f.unfixable_reason else " (no automatic fix)"
@@ -62,24 +62,39 @@ def text_lines(report: RunReport, *, fixed_files: bool = True) -> list[str]:
     return lines
 
 
+def hidden_fixes(report: RunReport) -> int:
+    """Findings with an unsafe fix that ``--unsafe-fixes`` would apply (0 when it is on)."""
+    if report.unsafe_fixes:
+        return 0
+    return sum(f.fixable and f.fix_safety == "unsafe" and not f.fixed for f in report.findings)
+
+
+def _hidden_note(hidden: int) -> str:
+    fixes = "hidden fix can" if hidden == 1 else "hidden fixes can"
+    return f"{hidden} {fixes} be enabled with the `--unsafe-fixes` option"
+
+
 def summary_line(report: RunReport) -> str:
     s = summary(report)
     errors = f", {_plural(s['errors'], 'error')}" if s["errors"] else ""
+    hidden = hidden_fixes(report)
     if report.mode == SCAN:
         if not s["findings"] and not s["errors"]:
             return f"All checks passed: no findings in {_plural(s['files'], 'file')}."
         if not s["findings"]:  # a file that could not be checked is no pass
             return f"No findings in {_plural(s['files'], 'file')}{errors}."
-        fixable = sum(f.fixable for f in report.findings)
-        return (
-            f"Found {_plural(s['findings'], 'finding')} in {_plural(s['files'], 'file')} "
-            f"({fixable} fixable with `ftmigrate apply`){errors}."
-        )
+        fixable = sum(f.applicable(report.unsafe_fixes) for f in report.findings)
+        command = "ftmigrate apply --unsafe-fixes" if report.unsafe_fixes else "ftmigrate apply"
+        fixes = f"{fixable} fixable with `{command}`"
+        if hidden:
+            fixes = f"{fixes}; {_hidden_note(hidden)}" if fixable else f"no fixes available; {_hidden_note(hidden)}"
+        return f"Found {_plural(s['findings'], 'finding')} in {_plural(s['files'], 'file')} ({fixes}){errors}."
     remaining = s["findings"] - s["fixed"]
     verb = "Would fix" if report.mode == DIFF else "Fixed"
+    note = f" ({_hidden_note(hidden)})" if hidden else ""
     return (
         f"{verb} {_plural(s['fixed'], 'finding')} in {_plural(len(report.changed), 'file')}; "
-        f"{remaining} remaining{errors}."
+        f"{remaining} remaining{note}{errors}."
     )
 
 

@@ -31,6 +31,7 @@ SCAN, APPLY, DIFF = "scan", "apply", "diff"
 class RunReport:
     mode: str
     results: list[FileResult] = field(default_factory=list)
+    unsafe_fixes: bool = False  # unsafe fixes were planned (and, with apply, written) too
 
     @property
     def findings(self):
@@ -94,7 +95,7 @@ def run(
     unchanged files from ``.ftmigrate_cache/`` (see ``ftmigrate.cache``); ``prefilter=False``
     parses every file with LibCST (the plain path, for tests). Neither changes a result.
     """
-    report = RunReport(mode=mode)
+    report = RunReport(mode=mode, unsafe_fixes=config.unsafe_fixes)
     found = discover(
         list(paths),
         exclude=config.exclude,
@@ -116,7 +117,9 @@ def run(
     fresh: Iterator[FileResult] = iter(())
     if todo or not work:
         rules = rules.resolve() if isinstance(rules, RuleSelection) else list(rules)
-        options = {"fix": fix, "shared_classes": tuple(config.shared_classes), "prefilter": prefilter}
+        options = {
+            "fix": fix, "shared_classes": tuple(config.shared_classes), "prefilter": prefilter, "unsafe_fixes": config.unsafe_fixes,
+        }
         fresh = check_files_parallel(todo, rules, options, jobs=jobs, store=store)
     if observer is not None:
         observer.start(len(found.files))
@@ -147,7 +150,7 @@ def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefi
         chosen = ["select", rules.select, rules.ignore]
     else:
         chosen = ["rules", [rule.code for rule in rules]]
-    return [chosen, sorted(config.shared_classes), prefilter]
+    return [chosen, sorted(config.shared_classes), prefilter, config.unsafe_fixes]
 
 
 # --- the process pool ---------------------------------------------------------------------

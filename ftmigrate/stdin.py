@@ -22,8 +22,10 @@ STDIN = Path("-")
 def run_stdin(raw: bytes, filename: Path | None, rules: Sequence[Rule], config: Config, mode: str) -> RunReport:
     path = filename or STDIN
     display = display_path(filename) if filename else "-"
-    result = check_bytes(path, raw, rules, fix=mode != SCAN, display=display, shared_classes=config.shared_classes)
-    return RunReport(mode=mode, results=[result])
+    result = check_bytes(
+        path, raw, rules, fix=mode != SCAN, display=display, shared_classes=config.shared_classes, unsafe_fixes=config.unsafe_fixes
+    )
+    return RunReport(mode=mode, results=[result], unsafe_fixes=config.unsafe_fixes)
 
 
 def write_source(report: RunReport, raw: bytes, stream: IO[bytes]) -> None:

@@ -783,6 +783,7 @@ class CheckThenAct(Rule):
             "cache = {}\n\ndef get(k):\n    if k not in cache:\n        cache[k] = compute(k)\n    return cache[k]\n",
             "import threading\n\ncache = {}\n_cache_lock = threading.RLock()\n\n"
             "def get(k):\n    with _cache_lock:\n        if k not in cache:\n            cache[k] = compute(k)\n        return cache[k]\n",
+            unsafe=True,
         ),
         Example(
             "pending = {}\n\ndef done(k):\n    if k in pending:\n        del pending[k]\n",

@@ -245,6 +245,7 @@ class LazyInitialisation(Rule):
             "import threading\n\n_client = None\n_client_lock = threading.RLock()\n\ndef get_client():\n    global _client\n"
             "    if not _client:\n        with _client_lock:\n            if not _client:\n                client = make_client()\n"
             "                client.connect()\n                _client = client\n    return _client\n",
+            unsafe=True,
         ),
         Example(
             "_registry = None\n\ndef registry():\n    global _registry\n    _registry = _registry or {}\n    return _registry\n",

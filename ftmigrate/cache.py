@@ -32,7 +32,7 @@ CACHE_DIR = ".ftmigrate_cache"
 SCHEMA = 1
 _PACKAGES = ("ftmigrate", "codemods")
 # Finding fields kept in an entry (the path is the reader's, ``fixed`` is always False).
-_FIELDS = ("rule", "line", "column", "end_line", "end_column", "message", "fixable", "unfixable_reason")
+_FIELDS = ("rule", "line", "column", "end_line", "end_column", "message", "fixable", "unfixable_reason", "fix_safety", "unsafe_reason")
 
 
 def tool_fingerprint() -> list:
@@ -146,6 +146,7 @@ def _well_typed(f: Finding) -> bool:
     return (
         isinstance(f.rule, str) and isinstance(f.message, str) and isinstance(f.fixable, bool)
         and all(type(n) is int for n in numbers) and _optional_str(f.unfixable_reason)
+        and f.fix_safety in (None, "safe", "unsafe") and _optional_str(f.unsafe_reason)
     )
 
 

@@ -242,6 +242,12 @@ def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResul
     replaces = [s.fix for s in open_sites if isinstance(s.fix, Replace)]
     known = [(s.fix, s.guarded_by) for s in sites if s.guarded_by is not None and isinstance(s.fix, Guard)]
     outcome = apply_fixes(ctx, guards, replaces, known, write=write, unsafe_fixes=unsafe_fixes)
+    if any(id(fix) not in outcome.applied and id(fix) not in outcome.refused for fix in guards):
+        # Held back as unsafe: would `--unsafe-fixes` apply it, or refuse it (a deadlock)?
+        probe = apply_fixes(ctx, guards, replaces, known, write=False, unsafe_fixes=True)
+        for fix in guards:
+            if id(fix) not in outcome.applied and id(fix) in probe.refused:
+                outcome.refused.setdefault(id(fix), probe.refused[id(fix)])
     for site in open_sites:
         finding = findings[id(site)]
         unsafe = outcome.unsafe.get(id(site.fix))

@@ -37,10 +37,13 @@ Fix = Union[Guard, Replace]
 
 @dataclass(frozen=True)
 class Example:
-    """``code`` is reported; ``fixed`` is what ``apply`` makes of it (None: no automatic fix)."""
+    """``code`` is reported; ``fixed`` is what ``apply`` makes of it (None: no automatic
+    fix). With ``unsafe``, the fix is unsafe (``ftmigrate.fixsafety``): ``fixed`` is what
+    ``apply --unsafe-fixes`` makes of it, and plain ``apply`` leaves the code as it is."""
 
     code: str
     fixed: str | None = None
+    unsafe: bool = False
 
 
 @dataclass(eq=False)

@@ -15,6 +15,7 @@ from ftmigrate.prefilter import (
     AUGMENTED_OPERATOR, BINARY_OPERATOR, GAP, declared_names, identifier_text, logical_rest, statements,
 )
 from ftmigrate.rules import Example, Rule, Site
+from ftmigrate.spans import split_write, written_back
 
 _ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.BinaryOperation())
 
@@ -107,8 +108,9 @@ class GlobalReadModifyWrite(Rule):
     ]
 
     def prefilter(self, text: str) -> bool:
-        """A declared name must be written as ``name <op>= ...`` or ``name = ...`` with a
-        binary operator and the name itself before the end of that logical line."""
+        """A declared name must be written as ``name <op>= ...``, or ``name = ...`` with a
+        binary operator or a lone name (the write-back of a split update, ``x = n + 1``
+        after ``n = x``) before the end of that logical line."""
         if not super().prefilter(text):
             return False
         text = identifier_text(text)
@@ -123,13 +125,18 @@ class GlobalReadModifyWrite(Rule):
             if match.group(2):
                 return True
             rest = logical_rest(text, match.end())
-            if rest is None or (BINARY_OPERATOR.search(rest) and re.search(rf"\b{re.escape(match.group(1))}\b", rest)):
+            name = re.escape(match.group(1))
+            if rest is None or (BINARY_OPERATOR.search(rest) and re.search(rf"\b{name}\b", rest)):
+                return True
+            # A split update's write-back (`x = n + 1`, `x = n`): the name is read elsewhere.
+            if (BINARY_OPERATOR.search(rest) or re.fullmatch(r"\s*[A-Za-z_]\w*\s*;?\s*", rest)) and re.search(rf"=[^=\n]*\b{name}\b", text):
                 return True
         return False
 
     def candidate(self, tree: ast.Module, shared_classes: frozenset[str] = frozenset()) -> bool:
         """Some name declared ``global``/``nonlocal`` somewhere is the target of an
-        augmented assignment or of ``name = <binary operation>`` somewhere."""
+        augmented assignment or of ``name = <binary operation>`` or ``name = <name>``
+        somewhere."""
         declared: set[str] = set()
         targets: set[str] = set()
         for stmt in statements(tree):
@@ -141,7 +148,7 @@ class GlobalReadModifyWrite(Rule):
                 isinstance(stmt, ast.Assign)
                 and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], ast.Name)
-                and isinstance(stmt.value, ast.BinOp)
+                and isinstance(stmt.value, (ast.BinOp, ast.Name))  # a Name: a split update's write-back
             ):
                 targets.add(stmt.targets[0].id)
         return not declared.isdisjoint(targets)
@@ -153,7 +160,7 @@ class GlobalReadModifyWrite(Rule):
             if not globals_ and not nonlocals:
                 continue
             for node in iter_function_nodes(func):
-                name = rmw_name(node)
+                name = rmw_name(node) or self._written_back(ctx, node)
                 if name is None or name not in globals_ | nonlocals:
                     continue
                 if name in globals_:
@@ -166,6 +173,16 @@ class GlobalReadModifyWrite(Rule):
                 yield self.read_modify_write_site(
                     ctx, node, f"`{name}` ({where} state)", m.Name(name), state=name, domain=domain, function=func
                 )
+
+    @staticmethod
+    def _written_back(ctx: FileContext, node: cst.CSTNode) -> str | None:
+        """``x = n + 1`` (or ``x = n``) where ``n`` was read from ``x`` just before."""
+        target = split_write(node)
+        if isinstance(target, cst.Name):
+            stmt = ctx.statement_of(node)
+            if written_back(ctx.parent(stmt), stmt, target):
+                return target.value
+        return None
 
     @staticmethod
     def _closure_owner(ctx: FileContext, func: cst.FunctionDef, name: str) -> cst.FunctionDef | None:

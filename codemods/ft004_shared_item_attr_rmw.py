@@ -23,6 +23,7 @@ from ftmigrate.analysis import (
 from ftmigrate.locking import MODULE, Domain
 from ftmigrate.prefilter import ast_dotted
 from ftmigrate.rules import Example, Rule, Site
+from ftmigrate.spans import split_write, written_back
 
 _ITEM_OR_ATTRIBUTE = m.Subscript() | m.Attribute()
 _ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=_ITEM_OR_ATTRIBUTE)], value=m.BinaryOperation())
@@ -275,13 +276,17 @@ def _ast_rmw_target(stmt: ast.stmt) -> ast.expr | None:
     """``rmw_target`` on ``ast`` (a superset: parentheses and quotes are not compared)."""
     if isinstance(stmt, ast.AugAssign):
         return stmt.target if isinstance(stmt.target, (ast.Attribute, ast.Subscript)) else None
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Name):
+        target = stmt.targets[0]  # perhaps the write-back of a split update (spans.written_back)
+        return target if isinstance(target, (ast.Attribute, ast.Subscript)) else None
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.BinOp):
         target = stmt.targets[0]
         if isinstance(target, (ast.Attribute, ast.Subscript)):
             expr = stmt.value
             while True:  # the operands, as binop_operands()
                 operand = expr.right if isinstance(expr, ast.BinOp) else expr
-                if _same_code(operand, target) or _ast_is_get_of(operand, target):
+                # A local may hold the target's value read just before (a split update).
+                if _same_code(operand, target) or _ast_is_get_of(operand, target) or isinstance(operand, ast.Name):
                     return target
                 if not isinstance(expr, ast.BinOp):
                     return None
@@ -642,12 +647,22 @@ class SharedItemAttributeReadModifyWrite(Rule):
                 kinds[target.value] = kinds.get(target.value, True) and m.matches(value, _BUILTIN_CONTAINER)
         return {name for name, builtin in kinds.items() if builtin}
 
+    @staticmethod
+    def _written_back(ctx: FileContext, node: cst.CSTNode) -> cst.BaseExpression | None:
+        """``self.count = n`` where ``n`` was read from ``self.count`` and changed just before."""
+        target = split_write(node)
+        if isinstance(target, (cst.Attribute, cst.Subscript)):
+            stmt = ctx.statement_of(node)
+            if written_back(ctx.parent(stmt), stmt, target):
+                return target
+        return None
+
     def check(self, ctx: FileContext) -> Iterator[Site]:
         module_names = ctx.module_bindings()
         containers = self._builtin_containers(ctx)
         for func in ctx.find(cst.FunctionDef):
             for node in iter_function_nodes(func):
-                target = rmw_target(node)
+                target = rmw_target(node) or self._written_back(ctx, node)
                 if target is None:
                     continue
                 shared = shared_state(ctx, func, target, module_names)

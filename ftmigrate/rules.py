@@ -31,6 +31,7 @@ import libcst.matchers as m
 
 from ftmigrate.analysis import FileContext, LockRef, calls_unknown_code, return_after
 from ftmigrate.locking import Guard, Replace
+from ftmigrate.spans import update_span
 
 Fix = Union[Guard, Replace]
 
@@ -127,13 +128,17 @@ class Rule:
     ) -> Site:
         """A finding for ``node``, a read-modify-write of ``subject`` (e.g. "`counter`
         (module state)"), fixed by locking its statement; ``guard`` gives the Guard's state,
-        domain, function, receiver, anchor. A ``return`` right after that ``reads`` the state
-        joins the critical section; a call other than to ``safe_receivers`` makes it reentrant."""
+        domain, function, receiver, anchor. The adjacent statements before it that read the
+        state for the update (``ftmigrate.spans``) and a ``return`` right after it that
+        ``reads`` the state join the critical section; a call other than to
+        ``safe_receivers`` makes it reentrant."""
         stmt = ctx.statement_of(node)
+        leaders = update_span(ctx.parent(stmt), stmt, reads).leaders
         fix = Guard(
             stmt=stmt,
-            reentrant=calls_unknown_code(node, safe_receivers),
+            reentrant=any(calls_unknown_code(n, safe_receivers) for n in (*leaders, node)),
             followers=return_after(ctx, stmt, reads),
+            leaders=leaders,
             **guard,
         )
         message = f"{subject} is read, modified and written without a lock; concurrent threads lose updates"

@@ -89,7 +89,7 @@ def test_the_class_lock_is_not_held_across_a_call_to_a_method_that_takes_it():
     # Safe fixes only: the call stays out, so `self.count += 1` alone takes the lock safely.
     result = check_text(code, fix=True, select=["FT004"])
     assert [(f.line, f.fixed, f.unfixable_reason) for f in result.findings] == [(15, False, deadlock), (16, True, None)]
-    assert result.new_text == code.replace("            self.count += 1\n", "            with self._lock:\n                self.count += 1\n")
+    assert result.new_text == code.replace("        self.count += 1\n", "        with self._lock:\n            self.count += 1\n")
 
 
 def test_a_reentrant_class_lock_is_held_across_a_call_to_a_method_that_takes_it():

@@ -885,9 +885,12 @@ class CheckThenAct(Rule):
         atomic = {id(c): None if c.nested else atomic_form(ctx, c.stmt, container.code) for c in group}
         # One atomic call only helps if nothing relies on a lock for this container.
         use_atomic = all(atomic.values()) and not known and resolver.is_dict(container)
+        unlocked = [] if use_atomic else _unlocked_changes(ctx, group, changes)
         for cand in group:
             inner_lock = takes_lock(ctx, (cand.stmt, *cand.followers))
-            if use_atomic:
+            if unlocked and locked[id(cand)] is None:
+                yield self.site(cand.stmt, message, unfixable_reason=_uncovered_reason(ctx, container.code, unlocked))
+            elif use_atomic:
                 fix = Replace(cand.stmt, replacement(ctx, cand.stmt, atomic[id(cand)]))
                 yield self.site(cand.stmt, message, fix=fix)
             elif inner_lock is not None and locked[id(cand)] is None:
@@ -895,6 +898,35 @@ class CheckThenAct(Rule):
                 yield self.site(cand.stmt, message, unfixable_reason=reason)
             else:
                 yield self.site(cand.stmt, message, fix=_guard(cand), guarded_by=locked[id(cand)])
+
+
+_NOT_SHARED_YET = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__"})
+
+
+def _unlocked_changes(ctx: FileContext, group: list[_Candidate], changes: list[_Candidate]) -> list[cst.CSTNode]:
+    """Changes of the group's container that no lock covers, outside the group's own
+    critical sections and constructors: a lock around the test alone would not make the
+    container safe (cachetools' FIFOCache: the test in ``__setitem__`` locked, ``del`` in
+    ``__delitem__`` and ``clear()`` not, so another thread still changes it in between)."""
+    spans = {id(s) for c in group for s in (c.stmt, *c.followers)}
+    found = []
+    for change in changes:
+        if change.function.name.value in _NOT_SHARED_YET or ctx.guard_of(change.stmt) is not None:
+            continue
+        if id(change.stmt) in spans or any(id(a) in spans for a in ctx.ancestors(change.stmt)):
+            continue
+        found.append(change.stmt)
+    return list(dict.fromkeys(found))
+
+
+def _uncovered_reason(ctx: FileContext, code: str, unlocked: list[cst.CSTNode]) -> str:
+    lines = sorted({ctx.position(s).start.line for s in unlocked})
+    shown = ", ".join(map(str, lines[:4])) + (", ..." if len(lines) > 4 else "")
+    return (
+        f"`{code}` is also changed without a lock elsewhere (line{'s' if len(lines) > 1 else ''} {shown}); "
+        "a lock around this test alone would not stop those changes from racing with it: lock every "
+        "change of it with one lock by hand"
+    )
 
 
 def _state_key(cand: _Candidate) -> tuple:

@@ -11,6 +11,7 @@ from typing import Iterator
 import libcst as cst
 import libcst.matchers as m
 
+from codemods import ft003_singleton_init as singleton_init
 from codemods.ft003_publication import NAME_OR_ATTR, Key, assignments_in, key_of, publication, spelled
 from ftmigrate.analysis import (
     LOCK_FACTORIES, FileContext, calls_unknown_code, iter_function_nodes, looks_like_lock_name, shared_class_reason,
@@ -306,6 +307,14 @@ class LazyInitialisation(Rule):
                     site = self._or_site(ctx, func, node, state)
             if site is not None:
                 yield site
+            if site is not None and isinstance(node, cst.If) and func.name.value == "__new__" and state.domain.kind == "class":
+                found = singleton_init.init_guard_fix(ctx, state.cls, state.name, state.domain)
+                if found is not None:
+                    stmt, guard = found
+                    if site.fix is not None:  # one fix: the singleton and its initialisation
+                        site.fix.together.append(guard)
+                        guard.together.append(site.fix)
+                    yield self.site(stmt, singleton_init.message(state.cls, ctx, stmt), fix=guard, guarded_by=ctx.guard_of(stmt))
 
     def _state(self, facts: _Facts, func: cst.FunctionDef, key: Key | None) -> _State | None:
         """Which shared state ``key`` names inside ``func``, or None if it is not shared."""

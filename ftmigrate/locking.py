@@ -81,6 +81,9 @@ class Guard:
     # uses (``n = self.count`` before ``self.count = n + 1``): the critical section starts
     # at the first of them, so no other thread writes between the read and the write.
     leaders: tuple[cst.CSTNode, ...] = ()
+    # Guards that only make sense applied with this one (a singleton's ``__new__`` and its
+    # ``__init__`` guard): they are as safe as the least safe of them, and held back together.
+    together: list = field(default_factory=list)
 
     @property
     def span(self) -> tuple[cst.CSTNode, ...]:
@@ -187,8 +190,8 @@ class LockPlanner:
         guards = []
         containers = frozenset(state_code(g) for g in self.guards)
         for g in self.guards:
-            reason = refusal(g)
-            hazard = code_hazard(g, containers) if reason is None else None
+            reason = refusal(g) or next((refusal(c) for c in g.together if refusal(c)), None)
+            hazard = combined(*(code_hazard(c, containers) for c in (g, *g.together))) if reason is None else None
             if hazard is not None:
                 self.unsafe[id(g)] = hazard
             if reason is not None:

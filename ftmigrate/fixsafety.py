@@ -60,7 +60,7 @@ def _unknown_call(stmts: Iterable[cst.CSTNode], containers: frozenset[str], plai
             if not isinstance(node, cst.Call):
                 continue
             func = node.func
-            if isinstance(func, cst.Name) and (func.value in SAFE_CALLS or func.value in _EXCEPTIONS or func.value == "hasattr"):
+            if isinstance(func, cst.Name) and (func.value in SAFE_CALLS or func.value in _EXCEPTIONS or func.value in ("hasattr", "getattr")):
                 continue
             if isinstance(func, cst.Attribute) and dotted(func.value) in containers:
                 continue

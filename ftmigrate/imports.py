@@ -6,7 +6,8 @@ among all of them when the group mixes the two, as ``force_sort_within_sections`
 A module whose leading imports have no standard-library group gets one of its own, after
 the docstring and ``from __future__`` imports, before the third-party and first-party
 groups, separated from them by a blank line. A module without leading imports is left to
-LibCST's ``AddImportsVisitor`` (after the docstring and ``__future__`` imports).
+LibCST's ``AddImportsVisitor`` (after the docstring); after ``from __future__`` imports
+and nothing else, it is a group of its own.
 """
 
 from __future__ import annotations
@@ -104,6 +105,13 @@ def add_threading_import(module: cst.Module) -> cst.Module:
             body[at] = body[at].with_changes(leading_lines=())
     else:
         other = next((g for g in groups if g[0].group == "other"), None)
+        future = next((g for g in groups if g[0].group == "future"), None)
+        if other is None and future is not None:  # a group of its own after the __future__ imports
+            at = future[-1].index + 1
+            body.insert(at, new.with_changes(leading_lines=[cst.EmptyLine(indent=False)]))
+            if at + 1 < len(body) and not body[at + 1].leading_lines:
+                body[at + 1] = body[at + 1].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+            return module.with_changes(body=body)
         if other is None:
             context = CodemodContext()
             AddImportsVisitor.add_needed_import(context, _NEW)

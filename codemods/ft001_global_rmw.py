@@ -66,19 +66,31 @@ class GlobalReadModifyWrite(Rule):
     ```
 
     ## Fix safety
-    The fix adds one module-level lock per variable (a closure-level lock for `nonlocal`),
-    right after the variable's own assignment, and wraps only the statement (consecutive
-    statements on the same variable share one `with`), never the loop around it. A
-    `return counter` right after the update joins the critical section, so each caller
-    gets the value its own update produced. Variables updated in the same function share
-    one lock (`_hits_misses_lock`), so no function ever takes two inserted locks. Code
-    already under a lock is left alone (the `ftmigrate.analysis` module documentation says
-    what counts as a lock), and a lock that already guards the variable elsewhere, or one
-    the function already takes, is reused. If the statement calls a function
-    (`total += compute()`), a new lock is an `RLock`, so a call that re-enters the same
-    code on the same thread still works instead of deadlocking; the call now runs while the lock is held, which
-    serialises it. A statement that `await`s or `yield`s is not fixed (a thread lock must
-    not be held across a suspension).
+    Safe (`ftmigrate apply`): a dedicated new lock, or one that already guards the
+    variable, around an update that calls nothing but builtins (`counter += 1`,
+    `total -= n`): the code does what it did, atomically.
+
+    Unsafe (only with `--unsafe-fixes`): the update calls other code
+    (`total += compute()`, `count = count + self.size()`). That call now runs with the
+    lock held: callers are serialised while it runs, and if it blocks, takes another lock
+    or is an override that comes back through another thread, threads can wait for each
+    other or deadlock. A new lock is then an `RLock`, so a call that re-enters the same
+    code on the same thread still works.
+
+    The fix adds one module-level lock (a closure-level lock for `nonlocal`) right after
+    the variable's own assignment, named for what it guards (`_counter_lock`; variables
+    updated together share one lock named for the group, e.g. `_stats_lock` in
+    `stats.py`), and wraps the whole update, never the loop around it: the adjacent
+    statements that read the variable for the update (`old = counter` before
+    `counter += 1`; `x = counter` before `counter = x + 1`; `n = total; n += 1; total = n`)
+    and a `return counter` right after it join the critical section, so no other thread
+    writes between the read and the write. A read separated from the update by other
+    code is not moved under the lock. Variables updated in the same function share one
+    lock, so no function ever takes two inserted locks. Code already under a lock is left
+    alone (the `ftmigrate.analysis` module documentation says what counts as a lock), and a
+    lock that already guards the variable elsewhere, or one the function already takes,
+    is reused. A statement that `await`s or `yield`s is not fixed (a thread lock must not
+    be held across a suspension).
     """
 
     code = "FT001"
@@ -104,6 +116,17 @@ class GlobalReadModifyWrite(Rule):
             "def make():\n    n = 0\n    def inc():\n        nonlocal n\n        n = n + 1\n        return n\n    return inc\n",
             "import threading\n\ndef make():\n    n = 0\n    _n_lock = threading.Lock()\n    def inc():\n        nonlocal n\n"
             "        with _n_lock:\n            n = n + 1\n            return n\n    return inc\n",
+        ),
+        Example(
+            "counter = 0\n\ndef take():\n    global counter\n    old = counter\n    counter = old + 1\n    return old\n",
+            "import threading\n\ncounter = 0\n_counter_lock = threading.Lock()\n\ndef take():\n    global counter\n"
+            "    with _counter_lock:\n        old = counter\n        counter = old + 1\n    return old\n",
+        ),
+        Example(
+            "total = 0\n\ndef add(item):\n    global total\n    total += item.price()\n",
+            "import threading\n\ntotal = 0\n_total_lock = threading.RLock()\n\ndef add(item):\n    global total\n"
+            "    with _total_lock:\n        total += item.price()\n",
+            unsafe=True,
         ),
     ]
 

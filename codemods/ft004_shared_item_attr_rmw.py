@@ -573,21 +573,30 @@ class SharedItemAttributeReadModifyWrite(Rule):
     ```
 
     ## Fix safety
-    Only the statement is wrapped (consecutive statements under the same lock share one
-    `with`), never the loop around it. Module containers and module attributes get a
-    module-level lock, placed after the container's assignment (after the imports for
-    imported modules). Class and instance state use the class's own lock attribute
-    (`with self._lock:`) when it has one, else a new class-level lock attribute
-    (`with self._hits_lock:`): one lock for all instances, which is correct but coarser
-    than a lock per instance. A lock that already guards the same state elsewhere, or one
-    the function already takes, is reused, and state updated in the same function shares
-    one lock (also across rules), so no function takes two inserted locks.
-    If the statement calls a function, a new lock is an `RLock`, so a call that re-enters
-    the same code on the same thread still works; an existing non-reentrant lock is not
-    held across such a call, and the finding is then left to you. A statement that
-    `await`s or `yield`s is not fixed. When several modules update the same imported
-    module attribute, each gets its own lock; move the update behind one lock in the
-    module that owns the state.
+    Safe (`ftmigrate apply`): a dedicated new lock, the class's own instance lock
+    (`self._lock` set in `__init__`) or a lock that already guards the state, around an
+    update that calls nothing but builtins and the container's own methods
+    (`stats[key] += 1`, `d[k] = d.get(k, 0) + 1`, `cls.total += 1`).
+
+    Unsafe (only with `--unsafe-fixes`): the update calls other code
+    (`self.total += item.price()`): it runs with the lock held, serialised, and an override
+    or callback that blocks, takes another lock or comes back from another thread can
+    deadlock (a new lock is then an `RLock`). Also unsafe: per-instance state (`self.hits`)
+    guarded by one lock for the whole class (a new class-level lock attribute, or the
+    class's class-level lock): every instance now waits for every other.
+
+    The whole update is locked: the adjacent statements that read the state for it
+    (`n = self.count; n += 1; self.count = n`, `before = self.count` right before
+    `self.count += 1`) join the critical section; never the loop around it. Module
+    containers and module attributes get a module-level lock after the container's
+    assignment (after the imports for imported modules); class and instance state use the
+    class's own lock attribute when it has one, else a new class-level lock attribute
+    named for the class or the state (`_hits_lock`). State updated in the same function
+    shares one lock (also across rules), so no function takes two inserted locks. An
+    existing non-reentrant lock is not held across a call to a method that takes it. A
+    statement that `await`s or `yield`s is not fixed. When several modules update the same
+    imported module attribute, each gets its own lock; move the update behind one lock in
+    the module that owns the state.
     """
 
     code = "FT004"

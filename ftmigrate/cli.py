@@ -52,7 +52,9 @@ PATHS = typer.Argument(
 )
 SELECT = typer.Option(None, "--select", help="Rule codes or prefixes to enable, comma-separated or repeated (default: all).")
 IGNORE = typer.Option(None, "--ignore", help="Rule codes or prefixes to disable.")
-EXCLUDE = typer.Option(None, "--exclude", help="Gitignore-style patterns of paths to skip (added to the config's).")
+EXCLUDE = typer.Option(
+    None, "--exclude", "--extend-exclude", help="Gitignore-style patterns of paths to skip (added to the config's `exclude`)."
+)
 FORMAT = typer.Option(OutputFormat.text, "--format", help="Report format.")
 CONFIG = typer.Option(None, "--config", help="A pyproject.toml (or ftmigrate.toml) to read instead of the nearest one.")
 NO_GITIGNORE = typer.Option(False, "--no-gitignore", help="Also check files that .gitignore excludes.")
@@ -71,6 +73,19 @@ UNSAFE_FIXES = typer.Option(
     "--unsafe-fixes/--no-unsafe-fixes",
     help="Also apply (scan: show as fixable) fixes that can change behaviour: locks held around calls into other code, "
     "one lock for every instance's state. Overrides the config's unsafe-fixes.",
+)
+
+
+class ConfidenceLevel(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+MIN_CONFIDENCE = typer.Option(
+    None, "--min-confidence",
+    help="Report (and fix) only findings at least this sure to race: high (threads reach the state), "
+    "medium (shared state any thread may change; the default) or low (no evidence of threads).",
 )
 
 
@@ -95,6 +110,7 @@ class RunOptions:
     jobs: Optional[int] = None
     no_cache: bool = False
     unsafe_fixes: Optional[bool] = None
+    min_confidence: Optional[ConfidenceLevel] = None
 
     @property
     def reads_stdin(self) -> bool:
@@ -146,6 +162,8 @@ def _execute(opts: RunOptions) -> int:
         paths, selection, config = _configure(
             where, opts.select, opts.ignore, opts.exclude, opts.config, opts.no_gitignore, opts.unsafe_fixes
         )
+        if opts.min_confidence is not None:
+            config.min_confidence = opts.min_confidence.value
         # Rule objects now only where they are needed before the run: it resolves its own.
         needs_rules = opts.verbose or opts.reads_stdin or opts.format is OutputFormat.sarif
         rules = selection.resolve() if needs_rules else []
@@ -156,7 +174,7 @@ def _execute(opts: RunOptions) -> int:
     feedback.note(f"config: {config.path or 'none (defaults)'}")
     feedback.note(f"rules: {', '.join(rule.code for rule in rules) or 'none'}")
     output = OutputOptions(
-        format=opts.format, quiet=opts.quiet, statistics=opts.statistics, rules=rules, shared_classes=config.shared_classes
+        format=opts.format, quiet=opts.quiet, statistics=opts.statistics, rules=rules, analysis=config.analysis_options()
     )
     if opts.reads_stdin:
         from ftmigrate.stdin import run_stdin, write_source
@@ -187,8 +205,9 @@ def _guarded(opts: RunOptions) -> None:
         code = _execute(opts)
     except KeyboardInterrupt:
         # Writes are atomic and hold back Ctrl-C (sourcefile.write_atomic): no file is
-        # half-written, so a rerun finishes the job.
-        typer.echo("ftmigrate: interrupted; files are either rewritten or untouched, none half-written", err=True)
+        # half-written, so a rerun finishes the job. Only `apply` writes.
+        writes = opts.mode == APPLY and not opts.reads_stdin
+        typer.echo("ftmigrate: interrupted" + ("; files are either rewritten or untouched, none half-written" if writes else ""), err=True)
         code = 130
     except Exception as exc:  # anything unexpected is our bug: say so, exit 2
         typer.echo(f"ftmigrate: internal error: {type(exc).__name__}: {exc}", err=True)
@@ -214,13 +233,15 @@ def scan(
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
     unsafe_fixes: Optional[bool] = UNSAFE_FIXES,
+    min_confidence: Optional[ConfidenceLevel] = MIN_CONFIDENCE,
 ) -> None:
     """Report code that races without the GIL. Exit 1 if anything is found."""
     _guarded(
         RunOptions(
             SCAN, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
-            exit_zero=exit_zero, statistics=statistics, jobs=jobs, no_cache=no_cache, unsafe_fixes=unsafe_fixes,
+            exit_zero=exit_zero, statistics=statistics, jobs=jobs, no_cache=no_cache, min_confidence=min_confidence,
+            unsafe_fixes=unsafe_fixes,
         )
     )
 
@@ -242,6 +263,7 @@ def apply(
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
     unsafe_fixes: Optional[bool] = UNSAFE_FIXES,
+    min_confidence: Optional[ConfidenceLevel] = MIN_CONFIDENCE,
 ) -> None:
     """Rewrite files in place so shared state is locked. Exit 1 if findings remain unfixed
     (with --diff: if there is a diff). With `-`, the fixed source goes to stdout."""
@@ -249,7 +271,7 @@ def apply(
         RunOptions(
             DIFF if diff else APPLY, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
-            jobs=jobs, no_cache=no_cache, unsafe_fixes=unsafe_fixes,
+            jobs=jobs, no_cache=no_cache, min_confidence=min_confidence, unsafe_fixes=unsafe_fixes,
         )
     )
 
@@ -306,6 +328,9 @@ def batch(
     branch: str = typer.Option("ftmigrate/free-threading", "--branch", help="Name of the branch created in each changed repository."),
     select: Optional[List[str]] = SELECT,
     ignore: Optional[List[str]] = IGNORE,
+    exclude: Optional[List[str]] = typer.Option(
+        None, "--exclude", "--extend-exclude", help="Gitignore-style patterns of paths to skip in every repository (added to its own `exclude`)."
+    ),
     test_cmd: Optional[str] = typer.Option(None, "--test-cmd", help="Shell command run in each migrated worktree; failing fails the repository."),
     test_timeout: float = typer.Option(900.0, "--test-timeout", min=1, help="Seconds before --test-cmd is killed."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Repositories processed at once (local executor; default: CPU count)."),
@@ -325,6 +350,7 @@ def batch(
         sources = list(repos or []) + (read_repos_file(repos_file) if repos_file else [])
         options = BatchOptions(
             output=str(output.resolve()), branch=branch, select=tuple(_split(select)), ignore=tuple(_split(ignore)),
+            exclude=tuple(_split(exclude)),
             test_cmd=test_cmd, test_timeout=test_timeout, dry_run=dry_run, resume=resume,
         )
         code = run_batch(sources, options, executor=executor.value, jobs=jobs or default_jobs(), scheduler=scheduler, echo=typer.echo)

@@ -13,6 +13,11 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 
+# ftmigrate.confidence's levels (kept here too: the config loads without LibCST).
+CONFIDENCE_LEVELS = ("low", "medium", "high")
+DEFAULT_MIN_CONFIDENCE = "medium"
+
+
 class ConfigError(Exception):
     """Invalid configuration or options: reported as a usage error (exit 2)."""
 
@@ -26,6 +31,7 @@ KNOWN_KEYS = {
     "respect-gitignore": "skip files matched by .gitignore (default: true)",
     "shared-classes": "class names whose instances are shared between threads (FT004/FT003)",
     "unsafe-fixes": "also apply fixes that can change behaviour (default: false), as `--unsafe-fixes`",
+    "min-confidence": "report (and fix) findings of at least this confidence: low, medium (default) or high",
 }
 _LIST_KEYS = {"select", "ignore", "exclude", "extend-exclude", "shared-classes"}
 
@@ -40,6 +46,18 @@ class Config:
     respect_gitignore: bool = True
     shared_classes: list[str] = field(default_factory=list)
     unsafe_fixes: bool = False
+    min_confidence: str = DEFAULT_MIN_CONFIDENCE
+    # Set by a run (ftmigrate.runner): absolute path -> {function: why threads run it}.
+    thread_evidence: dict = field(default_factory=dict)
+
+    def analysis_options(self) -> dict:
+        """What the configuration tells the engine about every file (``check_source``'s
+        keyword arguments): shared classes, the least confidence reported, which functions
+        the project's threads run, and whether unsafe fixes are planned too."""
+        return {
+            "shared_classes": tuple(self.shared_classes), "min_confidence": self.min_confidence,
+            "thread_evidence": self.thread_evidence, "unsafe_fixes": self.unsafe_fixes,
+        }
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -86,6 +104,9 @@ def load_config(path: Path | None, *, fallback_root: Path) -> Config:
         if key in _LIST_KEYS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{path}: [tool.ftmigrate] {key} must be a list of strings")
+        elif key == "min-confidence":
+            if value not in CONFIDENCE_LEVELS:
+                raise ConfigError(f"{path}: [tool.ftmigrate] min-confidence must be one of {', '.join(CONFIDENCE_LEVELS)}")
         elif not isinstance(value, bool):
             raise ConfigError(f"{path}: [tool.ftmigrate] {key} must be true or false")
     config.select = table.get("select")
@@ -94,4 +115,5 @@ def load_config(path: Path | None, *, fallback_root: Path) -> Config:
     config.respect_gitignore = table.get("respect-gitignore", True)
     config.shared_classes = list(table.get("shared-classes", []))
     config.unsafe_fixes = table.get("unsafe-fixes", False)
+    config.min_confidence = table.get("min-confidence", DEFAULT_MIN_CONFIDENCE)
     return config

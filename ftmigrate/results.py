@@ -30,6 +30,8 @@ class Finding:
     unfixable_reason: str | None = None
     fix_safety: str | None = None  # "safe" | "unsafe" when fixable (ftmigrate.fixsafety)
     unsafe_reason: str | None = None  # why the fix is unsafe
+    confidence: str | None = None  # "high" | "medium" | "low" (ftmigrate.confidence)
+    confidence_reason: str | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -1,6 +1,6 @@
 """``--format github``: GitHub Actions workflow commands, shown as annotations on the diff.
 
-``::warning file=pkg/a.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::message`` per
+``::warning file=pkg/a.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::message [confidence: high]`` per
 finding (after ``apply``, only the findings that were not fixed), ``::error`` per file that
 could not be processed. The message ends with the fix, if there is one: ``(safe fix:
 `ftmigrate apply`)`` or ``(unsafe fix: `ftmigrate apply --unsafe-fixes`; why)``. Values
@@ -27,11 +27,12 @@ def _command(kind: str, message: str, **properties: object) -> str:
 
 
 def _message(finding: Finding) -> str:
+    message = finding.message + (f" [confidence: {finding.confidence}]" if finding.confidence else "")
     if finding.fixable and finding.fix_safety == "unsafe":
-        return f"{finding.message} (unsafe fix: `ftmigrate apply --unsafe-fixes`; {finding.unsafe_reason})"
+        return f"{message} (unsafe fix: `ftmigrate apply --unsafe-fixes`; {finding.unsafe_reason})"
     if finding.fixable and finding.fix_safety == "safe":
-        return f"{finding.message} (safe fix: `ftmigrate apply`)"
-    return finding.message
+        return f"{message} (safe fix: `ftmigrate apply`)"
+    return message
 
 
 def annotations(report: RunReport) -> list[str]:

@@ -25,9 +25,10 @@ WITH_UNSAFE = (
     "    with _prices_lock:\n        hits += 1\n        if item not in prices:\n            prices[item] = fetch(item)\n"
     "        return prices[item]\n\n\ndef fetch(item):\n    return len(item)\n"
 )
-HITS = "`hits` (module state) is read, modified and written without a lock; concurrent threads lose updates"
+HITS = "`hits` (module state) is read, modified and written without a lock; concurrent threads lose updates [confidence: medium]"
 PRICES_MESSAGE = (
-    "`prices` (module state) is tested and then changed without a lock; two threads can both pass the test (check-then-act)"
+    "`prices` (module state) is tested and then changed without a lock; two threads can both pass the test (check-then-act) "
+    "[confidence: medium]"
 )
 WHY = (
     "the lock is held while `fetch()` runs, code that can block, take other locks or be overridden: "
@@ -110,8 +111,8 @@ def test_json_and_json_lines_carry_fix_safety(shop):
 def test_sarif_attaches_fixes_only_where_apply_would_fix(shop):
     results = json.loads(invoke("scan", "--format", "sarif").stdout)["runs"][0]["results"]
     hits, prices = results
-    assert hits["properties"] == {"fixable": True, "fix_safety": "safe"} and "fixes" in hits
-    assert prices["properties"] == {"fixable": True, "fix_safety": "unsafe", "unsafe_reason": WHY}
+    assert hits["properties"] == {"fixable": True, "fix_safety": "safe", "confidence": "medium"} and "fixes" in hits
+    assert prices["properties"] == {"fixable": True, "fix_safety": "unsafe", "unsafe_reason": WHY, "confidence": "medium"}
     assert "fixes" not in prices
     with_unsafe = json.loads(invoke("scan", "--format", "sarif", "--unsafe-fixes").stdout)["runs"][0]["results"]
     assert all("fixes" in result for result in with_unsafe)

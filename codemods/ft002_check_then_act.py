@@ -890,7 +890,8 @@ class CheckThenAct(Rule):
         for cand in group:
             inner_lock = takes_lock(ctx, (cand.stmt, *cand.followers))
             if unlocked and locked[id(cand)] is None:
-                yield self.site(cand.stmt, message, unfixable_reason=_uncovered_reason(ctx, container.code, unlocked))
+                reason = _uncovered_reason(ctx, container.code, unlocked)
+                yield self.site(cand.stmt, message, domain=container.domain, unfixable_reason=reason)
             elif use_atomic:
                 fix = Replace(cand.stmt, replacement(ctx, cand.stmt, atomic[id(cand)]))
                 yield self.site(cand.stmt, message, domain=container.domain, fix=fix)

@@ -15,6 +15,7 @@ from ftmigrate.prefilter import (
     AUGMENTED_OPERATOR, BINARY_OPERATOR, GAP, declared_names, identifier_text, logical_rest, statements,
 )
 from ftmigrate.rules import Example, Rule, Site
+from ftmigrate.spans import split_write, written_back
 
 _ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.BinaryOperation())
 
@@ -65,19 +66,31 @@ class GlobalReadModifyWrite(Rule):
     ```
 
     ## Fix safety
-    The fix adds one module-level lock per variable (a closure-level lock for `nonlocal`),
-    right after the variable's own assignment, and wraps only the statement (consecutive
-    statements on the same variable share one `with`), never the loop around it. A
-    `return counter` right after the update joins the critical section, so each caller
-    gets the value its own update produced. Variables updated in the same function share
-    one lock (`_hits_misses_lock`), so no function ever takes two inserted locks. Code
-    already under a lock is left alone (the `ftmigrate.analysis` module documentation says
-    what counts as a lock), and a lock that already guards the variable elsewhere, or one
-    the function already takes, is reused. If the statement calls a function
-    (`total += compute()`), a new lock is an `RLock`, so a call that re-enters the same
-    code on the same thread still works instead of deadlocking; the call now runs while the lock is held, which
-    serialises it. A statement that `await`s or `yield`s is not fixed (a thread lock must
-    not be held across a suspension).
+    Safe (`ftmigrate apply`): a dedicated new lock, or one that already guards the
+    variable, around an update that calls nothing but builtins (`counter += 1`,
+    `total -= n`): the code does what it did, atomically.
+
+    Unsafe (only with `--unsafe-fixes`): the update calls other code
+    (`total += compute()`, `count = count + self.size()`). That call now runs with the
+    lock held: callers are serialised while it runs, and if it blocks, takes another lock
+    or is an override that comes back through another thread, threads can wait for each
+    other or deadlock. A new lock is then an `RLock`, so a call that re-enters the same
+    code on the same thread still works.
+
+    The fix adds one module-level lock (a closure-level lock for `nonlocal`) right after
+    the variable's own assignment, named for what it guards (`_counter_lock`; variables
+    updated together share one lock named for the group, e.g. `_stats_lock` in
+    `stats.py`), and wraps the whole update, never the loop around it: the adjacent
+    statements that read the variable for the update (`old = counter` before
+    `counter += 1`; `x = counter` before `counter = x + 1`; `n = total; n += 1; total = n`)
+    and a `return counter` right after it join the critical section, so no other thread
+    writes between the read and the write. A read separated from the update by other
+    code is not moved under the lock. Variables updated in the same function share one
+    lock, so no function ever takes two inserted locks. Code already under a lock is left
+    alone (the `ftmigrate.analysis` module documentation says what counts as a lock), and a
+    lock that already guards the variable elsewhere, or one the function already takes,
+    is reused. A statement that `await`s or `yield`s is not fixed (a thread lock must not
+    be held across a suspension).
     """
 
     code = "FT001"
@@ -104,11 +117,23 @@ class GlobalReadModifyWrite(Rule):
             "import threading\n\ndef make():\n    n = 0\n    _n_lock = threading.Lock()\n    def inc():\n        nonlocal n\n"
             "        with _n_lock:\n            n = n + 1\n            return n\n    return inc\n",
         ),
+        Example(
+            "counter = 0\n\ndef take():\n    global counter\n    old = counter\n    counter = old + 1\n    return old\n",
+            "import threading\n\ncounter = 0\n_counter_lock = threading.Lock()\n\ndef take():\n    global counter\n"
+            "    with _counter_lock:\n        old = counter\n        counter = old + 1\n    return old\n",
+        ),
+        Example(
+            "total = 0\n\ndef add(item):\n    global total\n    total += item.price()\n",
+            "import threading\n\ntotal = 0\n_total_lock = threading.RLock()\n\ndef add(item):\n    global total\n"
+            "    with _total_lock:\n        total += item.price()\n",
+            unsafe=True,
+        ),
     ]
 
     def prefilter(self, text: str) -> bool:
-        """A declared name must be written as ``name <op>= ...`` or ``name = ...`` with a
-        binary operator and the name itself before the end of that logical line."""
+        """A declared name must be written as ``name <op>= ...``, or ``name = ...`` with a
+        binary operator or a lone name (the write-back of a split update, ``x = n + 1``
+        after ``n = x``) before the end of that logical line."""
         if not super().prefilter(text):
             return False
         text = identifier_text(text)
@@ -123,13 +148,18 @@ class GlobalReadModifyWrite(Rule):
             if match.group(2):
                 return True
             rest = logical_rest(text, match.end())
-            if rest is None or (BINARY_OPERATOR.search(rest) and re.search(rf"\b{re.escape(match.group(1))}\b", rest)):
+            name = re.escape(match.group(1))
+            if rest is None or (BINARY_OPERATOR.search(rest) and re.search(rf"\b{name}\b", rest)):
+                return True
+            # A split update's write-back (`x = n + 1`, `x = n`): the name is read elsewhere.
+            if (BINARY_OPERATOR.search(rest) or re.fullmatch(r"\s*[A-Za-z_]\w*\s*;?\s*", rest)) and re.search(rf"=[^=\n]*\b{name}\b", text):
                 return True
         return False
 
     def candidate(self, tree: ast.Module, shared_classes: frozenset[str] = frozenset()) -> bool:
         """Some name declared ``global``/``nonlocal`` somewhere is the target of an
-        augmented assignment or of ``name = <binary operation>`` somewhere."""
+        augmented assignment or of ``name = <binary operation>`` or ``name = <name>``
+        somewhere."""
         declared: set[str] = set()
         targets: set[str] = set()
         for stmt in statements(tree):
@@ -141,7 +171,7 @@ class GlobalReadModifyWrite(Rule):
                 isinstance(stmt, ast.Assign)
                 and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], ast.Name)
-                and isinstance(stmt.value, ast.BinOp)
+                and isinstance(stmt.value, (ast.BinOp, ast.Name))  # a Name: a split update's write-back
             ):
                 targets.add(stmt.targets[0].id)
         return not declared.isdisjoint(targets)
@@ -153,7 +183,7 @@ class GlobalReadModifyWrite(Rule):
             if not globals_ and not nonlocals:
                 continue
             for node in iter_function_nodes(func):
-                name = rmw_name(node)
+                name = rmw_name(node) or self._written_back(ctx, node)
                 if name is None or name not in globals_ | nonlocals:
                     continue
                 if name in globals_:
@@ -166,6 +196,16 @@ class GlobalReadModifyWrite(Rule):
                 yield self.read_modify_write_site(
                     ctx, node, f"`{name}` ({where} state)", m.Name(name), state=name, domain=domain, function=func
                 )
+
+    @staticmethod
+    def _written_back(ctx: FileContext, node: cst.CSTNode) -> str | None:
+        """``x = n + 1`` (or ``x = n``) where ``n`` was read from ``x`` just before."""
+        target = split_write(node)
+        if isinstance(target, cst.Name):
+            stmt = ctx.statement_of(node)
+            if written_back(ctx.parent(stmt), stmt, target):
+                return target.value
+        return None
 
     @staticmethod
     def _closure_owner(ctx: FileContext, func: cst.FunctionDef, name: str) -> cst.FunctionDef | None:

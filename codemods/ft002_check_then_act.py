@@ -727,34 +727,37 @@ class CheckThenAct(Rule):
     ```
 
     ## Fix safety
-    Two dict idioms become one atomic dict call: `if k in d: del d[k]` becomes
-    `d.pop(k, None)` and `if k not in d: d[k] = value` becomes `d.setdefault(k, value)`.
-    Only when every assignment of `d` makes a dict (`{}`, `dict()`, `defaultdict()`),
-    the key and value are literals or names (`setdefault` evaluates the value even when
-    the key exists), there is no `else`, and no other code relies on a lock for `d`
-    (another test of `d` that needs one, or a change of `d` already under a lock).
+    Safe (`ftmigrate apply`): the one-call rewrites of a dict, `if k in d: del d[k]` to
+    `d.pop(k, None)` and `if k not in d: d[k] = value` to `d.setdefault(k, value)`; and a
+    lock around a test and change that call nothing but the container's own methods and
+    builtins (`if x not in seen: seen.append(x)`).
 
-    Everything else is wrapped whole, test and all branches, in `with <lock>:`, so no
-    other thread changes the container between the test and the change; after an `if`
-    that leaves, the statements up to the last change join the block, and so does a
-    `return cache[key]` right after it. The lock is a module-level lock for module and
-    `global` containers, one in the enclosing function for closure containers, and for
-    `self.x`, `cls.x` and `ClassName.x` the class's own lock attribute (`self._lock`)
-    when it has one, else a new class attribute `_x_lock = threading.Lock()`. That
-    lock is shared by all instances: correct, but coarse (two instances no longer pass
-    through the block at the same time). Containers tested in one `if` share one lock.
-    A lock that already guards the container elsewhere is reused, and code already under
-    a lock in its own function is left alone (a helper called with a caller's lock held
-    gets its own lock, taken inside the caller's).
+    Unsafe (only with `--unsafe-fixes`): the locked block calls other code
+    (`cache[k] = compute(k)`, `self.items.append(self.make())`): it now runs with the lock
+    held, so concurrent misses wait for each other (each key is computed once), and code
+    that blocks, takes another lock, or is an override that calls back from another thread
+    can make threads wait or deadlock. A new lock is then an `RLock`, so a call back into
+    the same code on the same thread still works. Also unsafe: a new lock for `self.x`
+    state is one class attribute shared by every instance, so unrelated instances wait for
+    each other.
 
-    When the block calls anything but the container's own methods and builtins
-    (`cache[k] = compute(k)`), a new lock is an `RLock`: if `compute` calls back into
-    the same code on the same thread, it re-acquires the lock instead of deadlocking.
-    The call now runs while the lock is held, so concurrent misses wait for each other
-    (each key is computed once). Not fixed, and reported with the reason: an `if` whose
-    branch already takes a lock (the test belongs under that lock, a change to make by
-    hand), one that awaits or yields, and one that calls a function of the same module
-    that takes the reused lock itself (holding it would deadlock).
+    The one-call rewrites apply only when every assignment of `d` makes a dict (`{}`,
+    `dict()`, `defaultdict()`), the key and value are literals or names (`setdefault`
+    evaluates the value even when the key exists), there is no `else`, and no other code
+    relies on a lock for `d`. Everything else is wrapped whole, test and all branches, in
+    `with <lock>:`; after an `if` that leaves, the statements up to the last change join
+    the block, and so does a `return cache[key]` right after it. The lock is a
+    module-level lock for module and `global` containers, one in the enclosing function for
+    closure containers, and for `self.x`, `cls.x` and `ClassName.x` the class's own lock
+    attribute (`self._lock`) when it has one, else a new class attribute. A lock that
+    already guards the container elsewhere is reused.
+
+    Not fixed, and reported with the reason: a container that other code changes without
+    any lock (cachetools' `FIFOCache`: the test in `__setitem__` locked, `del` in
+    `__delitem__` and `clear()` not, so they still race with it; every change has to go
+    under one lock, by hand); an `if` whose branch already takes a lock; one that awaits or
+    yields; one that calls a function of the same module that takes the reused lock
+    itself (holding it would deadlock).
     """
 
     code = "FT002"
@@ -781,6 +784,7 @@ class CheckThenAct(Rule):
             "cache = {}\n\ndef get(k):\n    if k not in cache:\n        cache[k] = compute(k)\n    return cache[k]\n",
             "import threading\n\ncache = {}\n_cache_lock = threading.RLock()\n\n"
             "def get(k):\n    with _cache_lock:\n        if k not in cache:\n            cache[k] = compute(k)\n        return cache[k]\n",
+            unsafe=True,
         ),
         Example(
             "pending = {}\n\ndef done(k):\n    if k in pending:\n        del pending[k]\n",
@@ -882,9 +886,13 @@ class CheckThenAct(Rule):
         atomic = {id(c): None if c.nested else atomic_form(ctx, c.stmt, container.code) for c in group}
         # One atomic call only helps if nothing relies on a lock for this container.
         use_atomic = all(atomic.values()) and not known and resolver.is_dict(container)
+        unlocked = [] if use_atomic else _unlocked_changes(ctx, group, changes)
         for cand in group:
             inner_lock = takes_lock(ctx, (cand.stmt, *cand.followers))
-            if use_atomic:
+            if unlocked and locked[id(cand)] is None:
+                reason = _uncovered_reason(ctx, container.code, unlocked)
+                yield self.site(cand.stmt, message, domain=container.domain, unfixable_reason=reason)
+            elif use_atomic:
                 fix = Replace(cand.stmt, replacement(ctx, cand.stmt, atomic[id(cand)]))
                 yield self.site(cand.stmt, message, domain=container.domain, fix=fix)
             elif inner_lock is not None and locked[id(cand)] is None:
@@ -892,6 +900,35 @@ class CheckThenAct(Rule):
                 yield self.site(cand.stmt, message, domain=container.domain, unfixable_reason=reason)
             else:
                 yield self.site(cand.stmt, message, domain=container.domain, fix=_guard(cand), guarded_by=locked[id(cand)])
+
+
+_NOT_SHARED_YET = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__"})
+
+
+def _unlocked_changes(ctx: FileContext, group: list[_Candidate], changes: list[_Candidate]) -> list[cst.CSTNode]:
+    """Changes of the group's container that no lock covers, outside the group's own
+    critical sections and constructors: a lock around the test alone would not make the
+    container safe (cachetools' FIFOCache: the test in ``__setitem__`` locked, ``del`` in
+    ``__delitem__`` and ``clear()`` not, so another thread still changes it in between)."""
+    spans = {id(s) for c in group for s in (c.stmt, *c.followers)}
+    found = []
+    for change in changes:
+        if change.function.name.value in _NOT_SHARED_YET or ctx.guard_of(change.stmt) is not None:
+            continue
+        if id(change.stmt) in spans or any(id(a) in spans for a in ctx.ancestors(change.stmt)):
+            continue
+        found.append(change.stmt)
+    return list(dict.fromkeys(found))
+
+
+def _uncovered_reason(ctx: FileContext, code: str, unlocked: list[cst.CSTNode]) -> str:
+    lines = sorted({ctx.position(s).start.line for s in unlocked})
+    shown = ", ".join(map(str, lines[:4])) + (", ..." if len(lines) > 4 else "")
+    return (
+        f"`{code}` is also changed without a lock elsewhere (line{'s' if len(lines) > 1 else ''} {shown}); "
+        "a lock around this test alone would not stop those changes from racing with it: lock every "
+        "change of it with one lock by hand"
+    )
 
 
 def _state_key(cand: _Candidate) -> tuple:

@@ -11,6 +11,7 @@ from typing import Iterator
 import libcst as cst
 import libcst.matchers as m
 
+from codemods import ft003_singleton_init as singleton_init
 from codemods.ft003_publication import NAME_OR_ATTR, Key, assignments_in, key_of, publication, spelled
 from ftmigrate.analysis import (
     LOCK_FACTORIES, FileContext, calls_unknown_code, iter_function_nodes, looks_like_lock_name, shared_class_reason,
@@ -157,48 +158,49 @@ class LazyInitialisation(Rule):
     ```
 
     ## Fix safety
+    Safe (`ftmigrate apply`): the creation calls nothing but builtins or `object`'s own
+    allocation (`cls._instance = super().__new__(cls)` in a class without other bases,
+    `_registry = {}`), with a dedicated new lock or the class's existing one.
+
+    Unsafe (only with `--unsafe-fixes`): the creation calls a factory or a constructor
+    (`cls()`, `make_client()`, `requests.Session()`): it now runs with the lock held, so
+    threads that ask for the object while it is being built wait for it (which is the
+    point), and a factory that blocks for long, takes other locks, or asks for another
+    singleton built the same way from another thread can stall or deadlock. Also unsafe:
+    a lock shared by all instances guarding per-instance state.
+
     The fix is double-checked locking: the existing check stays as the lock-free fast
     path, the lock is taken only while the object does not exist yet, and the check is
     repeated under it, so exactly one thread creates the object and every caller gets it.
     The lock-free read is safe in CPython: storing a reference is atomic and happens only
-    after the object was built, so the fast path sees either nothing or the whole object.
-    The lock is a new class attribute `_instance_lock` next to `_instance` (so `cls.` and
-    `ClassName.` reach it; per-subclass singletons share it, which is coarser but correct),
-    a module-level `_client_lock` after `_client` for globals, the class's existing lock
-    for instance attributes and classes that have one. When the class has no lock, the
-    lazy attribute is reported but not fixed: one lock per instance belongs in `__init__`,
-    and a lock shared by all instances would serialise unrelated objects. An existing
-    non-reentrant lock is not reused when a caller in this module already holds it while
-    calling the getter (that would deadlock): the finding stays, with that reason. Callers
-    in other modules, or further up the call chain, are not seen.
+    after the object was built. The lock is a new class attribute `_instance_lock` next to
+    `_instance` (so `cls.` and `ClassName.` reach it; per-subclass singletons share it), a
+    module-level `_client_lock` after `_client` for globals, the class's existing lock for
+    instance attributes and classes that have one. When the class has no lock, a lazy
+    instance attribute is reported but not fixed. An existing non-reentrant lock is not
+    reused when a caller in this module already holds it while calling the getter. A new
+    lock is an `RLock` when the guarded code calls anything but safe builtins, so an
+    `__init__` that asks for the singleton on the same thread still gets through.
 
-    The inserted lock is an `RLock` when the guarded code calls anything but safe builtins
-    (constructors, `super().__new__`, factories): that code runs with the lock held, and if
-    it comes back to the same getter on the same thread (an `__init__` that asks for the
-    singleton), an `RLock` lets it through as before instead of deadlocking. Code that
-    only builds literals gets a plain `Lock`. A reused existing lock keeps its own kind.
+    A `__new__` singleton's `__init__` runs on every `S()` call; a one-time guard in it
+    (`if not hasattr(self, "conn"):`, `if self._initialized: return`) is reported too and
+    locked with the same lock as `__new__` (the `if`, or for an early `return` the rest of
+    `__init__` with it). The two fixes are applied, or held back as unsafe, together.
 
     The object is never published half-built: when the guarded code assigns the shared
     name and then keeps setting it up (`cls._instance = cls(); cls._instance.load()`),
-    the fix builds it in a local (`instance = cls(); instance.load()`) and assigns the
-    shared name last, so another thread's fast path cannot see it before `load()` is
-    done. One behaviour changes on purpose: if the setup raises, the half-built object is
-    no longer kept; the next call tries again. When that move is not safe (a function
-    called during the setup reads the shared name, the name is assigned more than once,
-    a `return` or `break` could skip the final assignment), the finding is reported as
-    not auto-fixable with the reason.
+    the fix builds it in a local and assigns the shared name last. One behaviour changes
+    on purpose: if the setup raises, the half-built object is no longer kept. When that
+    move is not safe (a function called during the setup reads the shared name, the name
+    is assigned more than once, a `return` or `break` could skip the final assignment),
+    the finding is reported as not auto-fixable with the reason.
 
-    `X = X or make()` is rewritten to the equivalent `if not X: X = make()` under
-    double-checked locking when `X` is a global (storing a global's value back to itself
-    changes nothing) or a class attribute spelled with the class's own name and defined
-    in its body. For `cls.X` and `self.X` it is reported only: there the store can copy
-    an inherited class attribute onto the subclass or instance, or run a property setter,
-    and dropping it would change behaviour.
-
-    The check runs twice, so a test with side effects (`hasattr` on a property) runs
-    twice on the slow path. Checks with an `else`/`elif` branch are reported but not
-    fixed. A zero-argument `lru_cache`/`cache` factory is reported only: replace it by a
-    lazy global under the double-checked shape above.
+    `X = X or make()` is rewritten to the equivalent `if not X: X = make()` when `X` is a
+    global or a class attribute spelled with the class's own name and defined in its body;
+    for `cls.X` and `self.X` it is reported only (the store can copy an inherited class
+    attribute or run a property setter). The check runs twice on the slow path. Checks
+    with an `else`/`elif` branch are reported but not fixed. A zero-argument
+    `lru_cache`/`cache` factory is reported only.
     """
 
     code = "FT003"
@@ -245,6 +247,7 @@ class LazyInitialisation(Rule):
             "import threading\n\n_client = None\n_client_lock = threading.RLock()\n\ndef get_client():\n    global _client\n"
             "    if not _client:\n        with _client_lock:\n            if not _client:\n                client = make_client()\n"
             "                client.connect()\n                _client = client\n    return _client\n",
+            unsafe=True,
         ),
         Example(
             "_registry = None\n\ndef registry():\n    global _registry\n    _registry = _registry or {}\n    return _registry\n",
@@ -305,6 +308,14 @@ class LazyInitialisation(Rule):
                     site = self._or_site(ctx, func, node, state)
             if site is not None:
                 yield site
+            if site is not None and isinstance(node, cst.If) and func.name.value == "__new__" and state.domain.kind == "class":
+                found = singleton_init.init_guard_fix(ctx, state.cls, state.name, state.domain)
+                if found is not None:
+                    stmt, guard = found
+                    if site.fix is not None:  # one fix: the singleton and its initialisation
+                        site.fix.together.append(guard)
+                        guard.together.append(site.fix)
+                    yield self.site(stmt, singleton_init.message(state.cls, ctx, stmt), fix=guard, guarded_by=ctx.guard_of(stmt))
 
     def _state(self, facts: _Facts, func: cst.FunctionDef, key: Key | None) -> _State | None:
         """Which shared state ``key`` names inside ``func``, or None if it is not shared."""

@@ -23,6 +23,7 @@ from ftmigrate.analysis import (
 from ftmigrate.locking import MODULE, Domain
 from ftmigrate.prefilter import ast_dotted
 from ftmigrate.rules import Example, Rule, Site
+from ftmigrate.spans import split_write, written_back
 
 _ITEM_OR_ATTRIBUTE = m.Subscript() | m.Attribute()
 _ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=_ITEM_OR_ATTRIBUTE)], value=m.BinaryOperation())
@@ -275,13 +276,17 @@ def _ast_rmw_target(stmt: ast.stmt) -> ast.expr | None:
     """``rmw_target`` on ``ast`` (a superset: parentheses and quotes are not compared)."""
     if isinstance(stmt, ast.AugAssign):
         return stmt.target if isinstance(stmt.target, (ast.Attribute, ast.Subscript)) else None
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Name):
+        target = stmt.targets[0]  # perhaps the write-back of a split update (spans.written_back)
+        return target if isinstance(target, (ast.Attribute, ast.Subscript)) else None
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.BinOp):
         target = stmt.targets[0]
         if isinstance(target, (ast.Attribute, ast.Subscript)):
             expr = stmt.value
             while True:  # the operands, as binop_operands()
                 operand = expr.right if isinstance(expr, ast.BinOp) else expr
-                if _same_code(operand, target) or _ast_is_get_of(operand, target):
+                # A local may hold the target's value read just before (a split update).
+                if _same_code(operand, target) or _ast_is_get_of(operand, target) or isinstance(operand, ast.Name):
                     return target
                 if not isinstance(expr, ast.BinOp):
                     return None
@@ -568,21 +573,30 @@ class SharedItemAttributeReadModifyWrite(Rule):
     ```
 
     ## Fix safety
-    Only the statement is wrapped (consecutive statements under the same lock share one
-    `with`), never the loop around it. Module containers and module attributes get a
-    module-level lock, placed after the container's assignment (after the imports for
-    imported modules). Class and instance state use the class's own lock attribute
-    (`with self._lock:`) when it has one, else a new class-level lock attribute
-    (`with self._hits_lock:`): one lock for all instances, which is correct but coarser
-    than a lock per instance. A lock that already guards the same state elsewhere, or one
-    the function already takes, is reused, and state updated in the same function shares
-    one lock (also across rules), so no function takes two inserted locks.
-    If the statement calls a function, a new lock is an `RLock`, so a call that re-enters
-    the same code on the same thread still works; an existing non-reentrant lock is not
-    held across such a call, and the finding is then left to you. A statement that
-    `await`s or `yield`s is not fixed. When several modules update the same imported
-    module attribute, each gets its own lock; move the update behind one lock in the
-    module that owns the state.
+    Safe (`ftmigrate apply`): a dedicated new lock, the class's own instance lock
+    (`self._lock` set in `__init__`) or a lock that already guards the state, around an
+    update that calls nothing but builtins and the container's own methods
+    (`stats[key] += 1`, `d[k] = d.get(k, 0) + 1`, `cls.total += 1`).
+
+    Unsafe (only with `--unsafe-fixes`): the update calls other code
+    (`self.total += item.price()`): it runs with the lock held, serialised, and an override
+    or callback that blocks, takes another lock or comes back from another thread can
+    deadlock (a new lock is then an `RLock`). Also unsafe: per-instance state (`self.hits`)
+    guarded by one lock for the whole class (a new class-level lock attribute, or the
+    class's class-level lock): every instance now waits for every other.
+
+    The whole update is locked: the adjacent statements that read the state for it
+    (`n = self.count; n += 1; self.count = n`, `before = self.count` right before
+    `self.count += 1`) join the critical section; never the loop around it. Module
+    containers and module attributes get a module-level lock after the container's
+    assignment (after the imports for imported modules); class and instance state use the
+    class's own lock attribute when it has one, else a new class-level lock attribute
+    named for the class or the state (`_hits_lock`). State updated in the same function
+    shares one lock (also across rules), so no function takes two inserted locks. An
+    existing non-reentrant lock is not held across a call to a method that takes it. A
+    statement that `await`s or `yield`s is not fixed. When several modules update the same
+    imported module attribute, each gets its own lock; move the update behind one lock in
+    the module that owns the state.
     """
 
     code = "FT004"
@@ -642,12 +656,22 @@ class SharedItemAttributeReadModifyWrite(Rule):
                 kinds[target.value] = kinds.get(target.value, True) and m.matches(value, _BUILTIN_CONTAINER)
         return {name for name, builtin in kinds.items() if builtin}
 
+    @staticmethod
+    def _written_back(ctx: FileContext, node: cst.CSTNode) -> cst.BaseExpression | None:
+        """``self.count = n`` where ``n`` was read from ``self.count`` and changed just before."""
+        target = split_write(node)
+        if isinstance(target, (cst.Attribute, cst.Subscript)):
+            stmt = ctx.statement_of(node)
+            if written_back(ctx.parent(stmt), stmt, target):
+                return target
+        return None
+
     def check(self, ctx: FileContext) -> Iterator[Site]:
         module_names = ctx.module_bindings()
         containers = self._builtin_containers(ctx)
         for func in ctx.find(cst.FunctionDef):
             for node in iter_function_nodes(func):
-                target = rmw_target(node)
+                target = rmw_target(node) or self._written_back(ctx, node)
                 if target is None:
                     continue
                 shared = shared_state(ctx, func, target, module_names)

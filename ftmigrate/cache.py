@@ -34,7 +34,7 @@ _PACKAGES = ("ftmigrate", "codemods")
 # Finding fields kept in an entry (the path is the reader's, ``fixed`` is always False).
 _FIELDS = (
     "rule", "line", "column", "end_line", "end_column", "message", "fixable", "unfixable_reason", "confidence",
-    "confidence_reason",
+    "confidence_reason", "fix_safety", "unsafe_reason",
 )
 
 
@@ -176,6 +176,7 @@ def _well_typed(f: Finding) -> bool:
         isinstance(f.rule, str) and isinstance(f.message, str) and isinstance(f.fixable, bool)
         and all(type(n) is int for n in numbers) and _optional_str(f.unfixable_reason)
         and _optional_str(f.confidence) and _optional_str(f.confidence_reason)
+        and f.fix_safety in (None, "safe", "unsafe") and _optional_str(f.unsafe_reason)
     )
 
 

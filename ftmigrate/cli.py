@@ -68,6 +68,12 @@ QUIET = typer.Option(False, "--quiet", "-q", help="Print only findings and error
 VERBOSE = typer.Option(False, "--verbose", "-v", help="Also print the configuration and one line per file on stderr.")
 JOBS = typer.Option(None, "--jobs", min=1, help="Worker processes (default: one per CPU; 1: no pool).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the results cache (.ftmigrate_cache/).")
+UNSAFE_FIXES = typer.Option(
+    None,
+    "--unsafe-fixes/--no-unsafe-fixes",
+    help="Also apply (scan: show as fixable) fixes that can change behaviour: locks held around calls into other code, "
+    "one lock for every instance's state. Overrides the config's unsafe-fixes.",
+)
 
 
 class ConfidenceLevel(str, Enum):
@@ -103,6 +109,7 @@ class RunOptions:
     statistics: bool = False
     jobs: Optional[int] = None
     no_cache: bool = False
+    unsafe_fixes: Optional[bool] = None
     min_confidence: Optional[ConfidenceLevel] = None
 
     @property
@@ -114,7 +121,7 @@ def _split(values: Optional[List[str]]) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
-def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tuple[list[Path], RuleSelection, Config]:
+def _configure(paths, select, ignore, exclude, config_file, no_gitignore, unsafe_fixes=None) -> tuple[list[Path], RuleSelection, Config]:
     paths = list(paths or [Path(".")])
     if config_file is None:
         config_file = find_pyproject(paths[0]) or find_pyproject(Path.cwd())
@@ -123,6 +130,8 @@ def _configure(paths, select, ignore, exclude, config_file, no_gitignore) -> tup
         config.exclude += _split(exclude)
     if no_gitignore:
         config.respect_gitignore = False
+    if unsafe_fixes is not None:
+        config.unsafe_fixes = unsafe_fixes
     # Rules are resolved (and unknown codes reported) when needed: a run answered from the
     # cache needs none, and saves importing them.
     return paths, RuleSelection.configured(_split(select), _split(ignore), config), config
@@ -150,7 +159,9 @@ def _execute(opts: RunOptions) -> int:
         return 2
     where = [opts.stdin_filename] if opts.reads_stdin and opts.stdin_filename else opts.paths
     try:
-        paths, selection, config = _configure(where, opts.select, opts.ignore, opts.exclude, opts.config, opts.no_gitignore)
+        paths, selection, config = _configure(
+            where, opts.select, opts.ignore, opts.exclude, opts.config, opts.no_gitignore, opts.unsafe_fixes
+        )
         if opts.min_confidence is not None:
             config.min_confidence = opts.min_confidence.value
         # Rule objects now only where they are needed before the run: it resolves its own.
@@ -221,6 +232,7 @@ def scan(
     statistics: bool = typer.Option(False, "--statistics", help="Print the number of findings per rule instead of the findings."),
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
+    unsafe_fixes: Optional[bool] = UNSAFE_FIXES,
     min_confidence: Optional[ConfidenceLevel] = MIN_CONFIDENCE,
 ) -> None:
     """Report code that races without the GIL. Exit 1 if anything is found."""
@@ -229,6 +241,7 @@ def scan(
             SCAN, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
             exit_zero=exit_zero, statistics=statistics, jobs=jobs, no_cache=no_cache, min_confidence=min_confidence,
+            unsafe_fixes=unsafe_fixes,
         )
     )
 
@@ -249,6 +262,7 @@ def apply(
     verbose: bool = VERBOSE,
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
+    unsafe_fixes: Optional[bool] = UNSAFE_FIXES,
     min_confidence: Optional[ConfidenceLevel] = MIN_CONFIDENCE,
 ) -> None:
     """Rewrite files in place so shared state is locked. Exit 1 if findings remain unfixed
@@ -257,7 +271,7 @@ def apply(
         RunOptions(
             DIFF if diff else APPLY, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
-            jobs=jobs, no_cache=no_cache, min_confidence=min_confidence,
+            jobs=jobs, no_cache=no_cache, min_confidence=min_confidence, unsafe_fixes=unsafe_fixes,
         )
     )
 

@@ -30,6 +30,7 @@ KNOWN_KEYS = {
     "extend-exclude": "more patterns, added to `exclude`",
     "respect-gitignore": "skip files matched by .gitignore (default: true)",
     "shared-classes": "class names whose instances are shared between threads (FT004/FT003)",
+    "unsafe-fixes": "also apply fixes that can change behaviour (default: false), as `--unsafe-fixes`",
     "min-confidence": "report (and fix) findings of at least this confidence: low, medium (default) or high",
 }
 _LIST_KEYS = {"select", "ignore", "exclude", "extend-exclude", "shared-classes"}
@@ -44,17 +45,18 @@ class Config:
     exclude: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
     shared_classes: list[str] = field(default_factory=list)
+    unsafe_fixes: bool = False
     min_confidence: str = DEFAULT_MIN_CONFIDENCE
     # Set by a run (ftmigrate.runner): absolute path -> {function: why threads run it}.
     thread_evidence: dict = field(default_factory=dict)
 
     def analysis_options(self) -> dict:
         """What the configuration tells the engine about every file (``check_source``'s
-        keyword arguments): shared classes, the least confidence reported, and which functions
-        the project's threads run."""
+        keyword arguments): shared classes, the least confidence reported, which functions
+        the project's threads run, and whether unsafe fixes are planned too."""
         return {
             "shared_classes": tuple(self.shared_classes), "min_confidence": self.min_confidence,
-            "thread_evidence": self.thread_evidence,
+            "thread_evidence": self.thread_evidence, "unsafe_fixes": self.unsafe_fixes,
         }
 
 
@@ -112,5 +114,6 @@ def load_config(path: Path | None, *, fallback_root: Path) -> Config:
     config.exclude = list(table.get("exclude", [])) + list(table.get("extend-exclude", []))
     config.respect_gitignore = table.get("respect-gitignore", True)
     config.shared_classes = list(table.get("shared-classes", []))
+    config.unsafe_fixes = table.get("unsafe-fixes", False)
     config.min_confidence = table.get("min-confidence", DEFAULT_MIN_CONFIDENCE)
     return config

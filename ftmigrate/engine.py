@@ -130,17 +130,19 @@ def check_source(
     display: str,
     shared_classes: Sequence[str] = (),
     prefilter: bool = True,
+    unsafe_fixes: bool = False,
     min_confidence: str = "low",
     thread_evidence: dict | None = None,
 ) -> FileResult:
     """Findings of one file; with ``fix``, also its rewrite, applied until it is stable.
 
     ``prefilter=False`` parses every file with LibCST and runs every rule on it: the
-    plain path the prefilters are tested against.
+    plain path the prefilters are tested against. ``unsafe_fixes``: also plan (and write)
+    the fixes ``ftmigrate.fixsafety`` calls unsafe.
     """
     options = dict(
         display=display, shared_classes=shared_classes, prefilter=prefilter, min_confidence=min_confidence,
-        thread_evidence=thread_evidence,
+        thread_evidence=thread_evidence, unsafe_fixes=unsafe_fixes,
     )
     result = _check_once(source, rules, fix=fix, **options)
     for _ in range(MAX_FIX_ROUNDS - 1):
@@ -171,6 +173,7 @@ def _check_once(
     display: str,
     shared_classes: Sequence[str] = (),
     prefilter: bool = True,
+    unsafe_fixes: bool = False,
     min_confidence: str = "low",
     thread_evidence: dict | None = None,
 ) -> FileResult:
@@ -242,7 +245,7 @@ def _check_once(
             )
     result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
     if any(f.fixable for f in result.findings):
-        _plan(ctx, sites, findings, result, display, write=fix)
+        _plan(ctx, sites, findings, result, display, write=fix, unsafe_fixes=unsafe_fixes)
     return result
 
 
@@ -266,7 +269,7 @@ def _libcst_loss(text: str, code: str) -> str | None:
     return f"not rewritten: LibCST does not reproduce line {number} byte for byte{cause}"
 
 
-def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResult, display: str, write: bool) -> None:
+def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResult, display: str, write: bool, unsafe_fixes: bool) -> None:
     """Plan every fix of the file together. A scan learns which findings are really fixable
     (the planner may refuse one, e.g. to avoid a deadlock); an apply also gets the new text,
     verified before it is accepted."""
@@ -278,10 +281,23 @@ def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResul
     guards = [s.fix for s in open_sites if isinstance(s.fix, Guard)]
     replaces = [s.fix for s in open_sites if isinstance(s.fix, Replace)]
     known = [(s.fix, s.guarded_by) for s in sites if s.guarded_by is not None and isinstance(s.fix, Guard)]
-    outcome = apply_fixes(ctx, guards, replaces, known, write=write)
+    outcome = apply_fixes(ctx, guards, replaces, known, write=write, unsafe_fixes=unsafe_fixes)
+    if any(id(fix) not in outcome.applied and id(fix) not in outcome.refused for fix in guards):
+        # Held back as unsafe: would `--unsafe-fixes` apply it, or refuse it (a deadlock)?
+        probe = apply_fixes(ctx, guards, replaces, known, write=False, unsafe_fixes=True)
+        for fix in guards:
+            if id(fix) not in outcome.applied and id(fix) in probe.refused:
+                outcome.refused.setdefault(id(fix), probe.refused[id(fix)])
     for site in open_sites:
         finding = findings[id(site)]
-        if id(site.fix) not in outcome.applied:
+        unsafe = outcome.unsafe.get(id(site.fix))
+        held_back = unsafe is not None and id(site.fix) not in outcome.refused
+        if id(site.fix) in outcome.applied or held_back:
+            finding.fix_safety = "unsafe" if unsafe is not None else "safe"
+            finding.unsafe_reason = unsafe
+        if id(site.fix) not in outcome.applied and held_back:
+            finding.unfixable_reason = f"unsafe fix, enabled with `--unsafe-fixes`: {unsafe}"
+        elif id(site.fix) not in outcome.applied:
             finding.fixable = False
             finding.unfixable_reason = outcome.refused.get(id(site.fix), "not fixed")
     if not write:

@@ -33,10 +33,12 @@ import textwrap
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
 from ftmigrate.analysis import FileContext, LockRef, called_functions, dotted, suspends, top_level_bindings
+from ftmigrate.fixsafety import code_hazard, combined, lock_hazard, state_code
+from ftmigrate.imports import add_threading_import, is_docstring as _is_docstring
+from ftmigrate.locknames import candidates, module_name
+from ftmigrate.treewalk import walk
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,18 @@ class Guard:
     # Statements right after ``stmt`` that read the state and belong in the same critical
     # section (e.g. ``return count`` after ``count += 1``); wrapped, never reported.
     followers: tuple[cst.CSTNode, ...] = ()
+    # Statements right before ``stmt`` in the same block that read the state the update
+    # uses (``n = self.count`` before ``self.count = n + 1``): the critical section starts
+    # at the first of them, so no other thread writes between the read and the write.
+    leaders: tuple[cst.CSTNode, ...] = ()
+    # Guards that only make sense applied with this one (a singleton's ``__new__`` and its
+    # ``__init__`` guard): they are as safe as the least safe of them, and held back together.
+    together: list = field(default_factory=list)
+
+    @property
+    def span(self) -> tuple[cst.CSTNode, ...]:
+        """Every statement of the original tree the critical section holds, in order."""
+        return (*self.leaders, self.stmt, *self.followers)
 
 
 @dataclass(eq=False)
@@ -103,6 +117,10 @@ class Outcome:
     inserted: Inserted
     applied: set[int]  # id() of fixes that were applied (or covered by an enclosing fix)
     refused: dict[int, str]  # id(fix) -> reason
+    # id(fix) -> why the fix is unsafe (``ftmigrate.fixsafety``), for every unsafe fix that
+    # was applied (with ``unsafe_fixes``) or held back (without; then it is in neither
+    # ``applied`` nor ``refused``).
+    unsafe: dict[int, str] = field(default_factory=dict)
 
 
 class _UnionFind:
@@ -135,7 +153,7 @@ def refusal(fix: Guard | Replace) -> str | None:
     if not isinstance(fix, Guard):
         return None
     target = fix.stmt if fix.replacement is None else fix.replacement
-    if any(suspends(stmt) for stmt in (target, *fix.followers)):
+    if any(suspends(stmt) for stmt in (*fix.leaders, target, *fix.followers)):
         return "the statement awaits or yields; a thread lock must not be held across it"
     if fix.double_checked and not isinstance(target, cst.If):
         return "double-checked locking needs an `if` statement"
@@ -148,16 +166,15 @@ def _key(guard: Guard) -> tuple:
     return (guard.domain, guard.state)
 
 
-def _stem(state: str) -> str:
-    stem = re.sub(r"\W+", "_", state).strip("_")
-    return stem or "state"
-
-
 class LockPlanner:
     """Chooses a lock for every guard of one file, then writes the code."""
 
-    def __init__(self, ctx: FileContext, guards: list[Guard], replaces: list[Replace], known: list[tuple[Guard, LockRef]]):
+    def __init__(
+        self, ctx: FileContext, guards: list[Guard], replaces: list[Replace], known: list[tuple[Guard, LockRef]], unsafe_fixes: bool = False
+    ):
         self.ctx = ctx
+        self.unsafe_fixes = unsafe_fixes
+        self.unsafe: dict[int, str] = {}  # id(fix) -> why it is unsafe (fixsafety)
         self.guards = guards
         self.replaces = replaces
         self.known = known  # sites that are already locked: (their guard, their lock)
@@ -171,11 +188,15 @@ class LockPlanner:
     # --- planning -----------------------------------------------------------------------
     def _prune(self) -> tuple[list[Guard], list[Replace]]:
         guards = []
+        containers = frozenset(state_code(g) for g in self.guards)
         for g in self.guards:
-            reason = refusal(g)
+            reason = refusal(g) or next((refusal(c) for c in g.together if refusal(c)), None)
+            hazard = combined(*(code_hazard(c, containers) for c in (g, *g.together))) if reason is None else None
+            if hazard is not None:
+                self.unsafe[id(g)] = hazard
             if reason is not None:
                 self.refused[id(g)] = reason
-            else:
+            elif hazard is None or self.unsafe_fixes:
                 guards.append(g)
         replaces = []
         guarded_stmts = {id(g.stmt) for g in guards}
@@ -186,7 +207,7 @@ class LockPlanner:
                 replaces.append(r)
         # A fix inside another fix's statement, or on one of a guard's followers, is covered by it.
         owners: dict[int, Guard | Replace] = {id(f.stmt): f for f in [*guards, *replaces]}
-        followed: dict[int, Guard] = {id(stmt): g for g in guards for stmt in g.followers}
+        followed: dict[int, Guard] = {id(stmt): g for g in guards for stmt in (*g.leaders, *g.followers)}
         owners.update(followed)
 
         def outer(fix: Guard | Replace) -> Guard | Replace | None:
@@ -319,19 +340,25 @@ class LockPlanner:
                     return lock
             if locks:
                 return self._caller_deadlock(locks[0], component)
-        states = list(dict.fromkeys(_stem(g.state) for g in component))
-        name = self._fresh("_" + "_".join(states[:3]) + "_lock")
+        name = self._fresh(self._names(component))
         kind = "RLock" if any(g.reentrant for g in component) else "Lock"
         return _Lock(name=name, existing=None, kind=kind)
 
-    def _fresh(self, name: str) -> str:
-        """``name``, numbered if the module already uses it. Without writing, any name does:
-        a new lock's name decides nothing (and collecting every identifier of a module
-        means walking all of it)."""
+    def _names(self, component: list[Guard]) -> list[str]:
+        """Candidate names for a new lock of ``component`` (``ftmigrate.locknames``)."""
+        domain = component[0].domain
+        owner = module_name(self.ctx.path) if domain.kind == "module" else domain.owner.name.value
+        return candidates([g.state for g in component], owner, [g.function.name.value for g in component])
+
+    def _fresh(self, names: list[str]) -> str:
+        """The first of ``names`` the module does not use yet, else the first, numbered.
+        Without writing, any name does: a new lock's name decides nothing (and collecting
+        every identifier of a module means walking all of it)."""
         if not self.writing:
-            return name
+            return names[0]
         if self.taken is None:
             self.taken = set(self.ctx.identifiers)
+        name = next((n for n in names if n not in self.taken), names[0])
         base, n = name, 1
         while name in self.taken:
             name = f"{base}{n}"
@@ -349,7 +376,7 @@ class LockPlanner:
             return None
         by_attr = lock.attribute
         for g in component:
-            for callee in called_functions(self.ctx, (g.stmt, *g.followers), g.function):
+            for callee in called_functions(self.ctx, g.span, g.function):
                 for ref in self.ctx.held_locks(callee):
                     same = ref.code.rsplit(".", 1)[-1] == attr and "." in ref.code if by_attr else ref.code == lock.existing
                     if same:
@@ -386,6 +413,16 @@ class LockPlanner:
                 return max(position, top - 1)
         return top - 1
 
+    def _lock_index(self, domain: Domain, body: list, anchors) -> int:
+        """Where a lock for several states goes: after the last of their assignments when
+        only call-free simple statements lie in between (no code can run before the lock
+        exists), else after the first (every function using the lock runs after it)."""
+        indexes = sorted(self._insert_index(domain, body, anchor) for anchor in anchors)
+        between = body[indexes[0] + 1 : indexes[-1] + 1]
+        if all(isinstance(s, cst.SimpleStatementLine) and not any(isinstance(n, cst.Call) for n in walk(s)) for s in between):
+            return indexes[-1]
+        return indexes[0]
+
     def _factory(self, kind: str) -> str:
         if kind in self.ctx.threading_names:
             return f"{self.ctx.threading_names[kind]}()"
@@ -410,6 +447,9 @@ class LockPlanner:
                 for g in component:
                     self.refused[id(g)] = reason
                 continue
+            component = self._safe_enough(component, lock)
+            if not component:
+                continue
             if lock.name is not None:
                 domain = component[0].domain
                 container = self._body_of(domain)
@@ -424,8 +464,7 @@ class LockPlanner:
                     continue
                 body = list(container.body)
                 anchors = dict.fromkeys(g.anchor or g.state for g in component)
-                # The earliest place: every function using the lock runs after it exists.
-                index = min(self._insert_index(domain, body, anchor) for anchor in anchors)
+                index = self._lock_index(domain, body, anchors)
                 defs.setdefault(id(container), []).append((index, f"{lock.name} = {self._factory(lock.kind)}"))
                 self.inserted.lock_names.add(lock.name)
                 self.inserted.class_lock |= domain.kind in ("class", "instance")
@@ -434,7 +473,7 @@ class LockPlanner:
                 if expr is None:
                     self.refused[id(g)] = "the lock is not reachable from this function"
                     continue
-                for stmt in (g.stmt, *g.followers):
+                for stmt in g.span:
                     wraps[id(stmt)] = (expr, g)
                 self.inserted.lock_exprs.add(expr)
                 if g.replacement is not None:
@@ -443,7 +482,7 @@ class LockPlanner:
             self._substitution(r.stmt, r.new)
         module = self.ctx.module
         if write:
-            touched = [*(stmt for g in guards for stmt in (g.stmt, *g.followers) if id(stmt) in wraps), *(r.stmt for r in replaces)]
+            touched = [*(stmt for g in guards for stmt in g.span if id(stmt) in wraps), *(r.stmt for r in replaces)]
             touched += [self._body_of(g.domain) for g in guards if id(self._body_of(g.domain)) in defs]
             on_the_way = {id(node) for t in touched for node in (t, *self.ctx.ancestors(t))}
             applier = _Applier(wraps, {id(r.stmt): r.new for r in replaces}, defs, module, on_the_way)
@@ -452,12 +491,30 @@ class LockPlanner:
                 if id(g.stmt) in wraps and id(g.stmt) not in applier.written and id(g) not in self.refused:
                     self.refused[id(g)] = "the statement is not in a block ftmigrate can rewrite"
         if write and self.needs_import:
-            context = CodemodContext()
-            AddImportsVisitor.add_needed_import(context, "threading")
-            module = module.visit(_TopLevelImports(context))
+            module = add_threading_import(module)
         applied = {id(g) for g in guards if id(g.stmt) in wraps and id(g) not in self.refused}
         applied |= {id(r) for r in replaces} | self.covered
-        return Outcome(module=module, inserted=self.inserted, applied=applied, refused=self.refused)
+        for inner, cover in self.nested:  # a covered fix is as safe as, and applied with, its cover
+            if id(cover) in self.unsafe:
+                self.unsafe[id(inner)] = self.unsafe[id(cover)]
+            if id(cover) not in applied:
+                applied.discard(id(inner))
+        return Outcome(module=module, inserted=self.inserted, applied=applied, refused=self.refused, unsafe=self.unsafe)
+
+    def _safe_enough(self, component: list[Guard], lock: _Lock) -> list[Guard]:
+        """The guards of ``component`` to apply with ``lock``: all of them with
+        ``unsafe_fixes``, else those whose fix is safe (``ftmigrate.fixsafety``)."""
+        domain = component[0].domain
+        class_wide = domain.kind == "instance" and not (
+            lock.attribute and lock.existing in self.ctx.class_lock_attrs(domain.owner)[1]
+        )
+        for g in component:
+            reason = combined(self.unsafe.get(id(g)), lock_hazard(g, class_wide))
+            if reason is not None:
+                self.unsafe[id(g)] = reason
+        if self.unsafe_fixes:
+            return component
+        return [g for g in component if id(g) not in self.unsafe]
 
     def _substitution(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
         code = self.ctx.module.code_for_node
@@ -467,15 +524,6 @@ class LockPlanner:
 def _dedented(code: str) -> str:
     """A statement's code on its own, with its leading blank lines and comments kept harmless."""
     return textwrap.dedent(code)
-
-
-def _is_docstring(stmt: cst.CSTNode) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 def _imports_threading(stmt: cst.CSTNode) -> bool:
@@ -508,28 +556,6 @@ def _blank_lines(stmt: cst.CSTNode | None) -> tuple:
             break
         lines.append(cst.EmptyLine(indent=False))  # no trailing whitespace in indented bodies
     return tuple(lines)
-
-
-_STAND_IN = cst.SimpleStatementLine(body=[cst.Pass()])
-
-
-class _TopLevelImports(AddImportsVisitor):
-    """LibCST's AddImportsVisitor, kept to the module's top level, where it reads and adds
-    imports: it does not enter function and class bodies (on a large module, entering them
-    is most of a rewrite's cost), and it runs without ``transform_module``'s deep copy (it
-    needs no metadata)."""
-
-    def visit_Module(self, node: cst.Module) -> None:
-        # What it gathers comes from the leading simple statements; bodies stay out.
-        super().visit_Module(node.with_changes(body=[s if isinstance(s, cst.SimpleStatementLine) else _STAND_IN for s in node.body]))
-        self._entered = {id(node), *(id(s) for s in node.body if isinstance(s, cst.SimpleStatementLine))}
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Module) or id(node) in self._entered:
-            return super().on_visit(node)
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
-            super().on_visit(node)  # leave_Import(From) may merge names into it
-        return False
 
 
 class _Applier(cst.CSTTransformer):
@@ -603,9 +629,9 @@ class _Applier(cst.CSTTransformer):
             else:
                 expr, guard = wrap
                 self.written.add(id(original[i]))
-                if guard.replacement is not None:
+                if guard.replacement is not None and original[i] is guard.stmt:
                     stmt = guard.replacement.with_changes(leading_lines=stmt.leading_lines)
-                if guard.double_checked:
+                if guard.double_checked and original[i] is guard.stmt:
                     out.append(self._double_checked(expr, stmt))
                 else:
                     group = [stmt]
@@ -644,6 +670,13 @@ class _Applier(cst.CSTTransformer):
 
 
 def apply_fixes(
-    ctx: FileContext, guards: list[Guard], replaces: list[Replace], known: list[tuple[Guard, LockRef]], *, write: bool = True
+    ctx: FileContext,
+    guards: list[Guard],
+    replaces: list[Replace],
+    known: list[tuple[Guard, LockRef]],
+    *,
+    write: bool = True,
+    unsafe_fixes: bool = False,
 ) -> Outcome:
-    return LockPlanner(ctx, guards, replaces, known).run(write)
+    """Plan (and with ``write``, write) the fixes; unsafe ones only with ``unsafe_fixes``."""
+    return LockPlanner(ctx, guards, replaces, known, unsafe_fixes).run(write)

@@ -172,6 +172,9 @@ def file_facts(path: Path, text: str) -> dict:
     return collector.facts()
 
 
+_MAX_REEXPORTS = 16  # a chain of re-exports longer than this is a cycle (a imports x from b, b from a)
+
+
 class ProjectIndex:
     """Facts of every file of a run, and the functions threads reach across them."""
 
@@ -180,8 +183,11 @@ class ProjectIndex:
         self.by_module = {f["module"]: f for f in self.by_path.values()}
         self.path_of = {f["module"]: p for p, f in self.by_path.items()}
 
-    def resolve(self, facts: dict, ref: str, caller: str) -> tuple[str, str] | None:
-        """(module, qualified name) of the function ``ref`` means in ``caller`` of ``facts``'s module."""
+    def resolve(self, facts: dict, ref: str, caller: str, hops: int = 0) -> tuple[str, str] | None:
+        """(module, qualified name) of the function ``ref`` means in ``caller`` of ``facts``'s module
+        (``hops``: re-exports followed so far; modules that re-export from each other end the chase)."""
+        if hops > _MAX_REEXPORTS:
+            return None
         module, functions = facts["module"], facts["functions"]
         head, _, rest = ref.partition(".")
         scope = caller.split(".")
@@ -196,12 +202,12 @@ class ProjectIndex:
                 if candidate in functions:
                     return module, candidate
         if head in facts["instances"] and rest:
-            return self.resolve(facts, f"{facts['instances'][head]}.{rest}", "")
+            return self.resolve(facts, f"{facts['instances'][head]}.{rest}", "", hops + 1)
         if head in facts["imports"]:
-            return self._external(facts["imports"][head] + (f".{rest}" if rest else ""))
+            return self._external(facts["imports"][head] + (f".{rest}" if rest else ""), hops)
         return None
 
-    def _external(self, dotted: str) -> tuple[str, str] | None:
+    def _external(self, dotted: str, hops: int = 0) -> tuple[str, str] | None:
         """(module, qualified name) of an absolute dotted reference to a project function."""
         parts = dotted.split(".")
         for cut in range(len(parts) - 1, 0, -1):
@@ -212,7 +218,7 @@ class ProjectIndex:
                 if qual in facts["functions"]:
                     return module, qual
                 if qual.split(".")[0] in facts["imports"] and len(parts[cut:]) <= 2:  # a re-export
-                    return self.resolve(facts, qual, "")
+                    return self.resolve(facts, qual, "", hops + 1)
                 return None
         return None
 

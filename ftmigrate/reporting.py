@@ -53,7 +53,7 @@ def text_lines(report: RunReport, *, fixed_files: bool = True) -> list[str]:
     lines = []
     for f in report.findings:
         if report.mode == SCAN:
-            mark = " [*]" if f.fixable else ""
+            mark = " [*]" if f.applicable(report.unsafe_fixes) else ""
             lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule}{mark} {f.message}{_confidence(f)}")
         elif not f.fixed:
             reason = f" (not fixed: {f.unfixable_reason})" if f.unfixable_reason else " (no automatic fix)"
@@ -68,9 +68,22 @@ def _confidence(f: Finding) -> str:
     return f" [confidence: {f.confidence}]" if f.confidence else ""
 
 
+def hidden_fixes(report: RunReport) -> int:
+    """Findings with an unsafe fix that ``--unsafe-fixes`` would apply (0 when it is on)."""
+    if report.unsafe_fixes:
+        return 0
+    return sum(f.fixable and f.fix_safety == "unsafe" and not f.fixed for f in report.findings)
+
+
+def _hidden_note(hidden: int) -> str:
+    fixes = "hidden fix can" if hidden == 1 else "hidden fixes can"
+    return f"{hidden} {fixes} be enabled with the `--unsafe-fixes` option"
+
+
 def summary_line(report: RunReport) -> str:
     s = summary(report)
     errors = f", {plural(s['errors'], 'error')}" if s["errors"] else ""
+    hidden = hidden_fixes(report)
     if report.mode == SCAN:
         if not s["files"] and not s["errors"]:
             return "No Python files checked."  # checking nothing is not passing (see the warning)
@@ -78,16 +91,18 @@ def summary_line(report: RunReport) -> str:
             return f"All checks passed: no findings in {plural(s['files'], 'file')}."
         if not s["findings"]:  # a file that could not be checked is no pass
             return f"No findings in {plural(s['files'], 'file')}{errors}."
-        fixable = sum(f.fixable for f in report.findings)
-        return (
-            f"Found {plural(s['findings'], 'finding')} in {plural(s['files'], 'file')} "
-            f"({fixable} fixable with `ftmigrate apply`){errors}."
-        )
+        fixable = sum(f.applicable(report.unsafe_fixes) for f in report.findings)
+        command = "ftmigrate apply --unsafe-fixes" if report.unsafe_fixes else "ftmigrate apply"
+        fixes = f"{fixable} fixable with `{command}`"
+        if hidden:
+            fixes = f"{fixes}; {_hidden_note(hidden)}" if fixable else f"no fixes available; {_hidden_note(hidden)}"
+        return f"Found {plural(s['findings'], 'finding')} in {plural(s['files'], 'file')} ({fixes}){errors}."
     remaining = s["findings"] - s["fixed"]
     verb = "Would fix" if report.mode == DIFF else "Fixed"
+    note = f" ({_hidden_note(hidden)})" if hidden else ""
     return (
         f"{verb} {plural(s['fixed'], 'finding')} in {plural(len(report.changed), 'file')}; "
-        f"{remaining} remaining{errors}."
+        f"{remaining} remaining{note}{errors}."
     )
 
 

@@ -25,16 +25,23 @@ class Finding:
     end_line: int
     end_column: int
     message: str
-    fixable: bool
+    fixable: bool  # an automatic fix exists: safe, or unsafe (``fix_safety``)
     fixed: bool = False
     unfixable_reason: str | None = None
+    fix_safety: str | None = None  # "safe" | "unsafe" when fixable (ftmigrate.fixsafety)
+    unsafe_reason: str | None = None  # why the fix is unsafe
     confidence: str | None = None  # "high" | "medium" | "low" (ftmigrate.confidence)
     confidence_reason: str | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("unfixable_reason")
+        data.pop("unsafe_reason")
         return data
+
+    def applicable(self, unsafe_fixes: bool) -> bool:
+        """``apply`` (with ``--unsafe-fixes`` if ``unsafe_fixes``) would fix this finding."""
+        return self.fixable and (self.fix_safety == "safe" or unsafe_fixes)
 
 
 @dataclass

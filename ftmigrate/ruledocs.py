@@ -126,6 +126,9 @@ def explain_markdown(rule: type[Rule]) -> str:
         parts += ["", "Reported:", "", _code(example.code)]
         if example.fixed is None:
             parts += ["", "`ftmigrate apply` leaves it unchanged (no automatic fix)."]
+        elif example.unsafe:
+            parts += ["", "An unsafe fix: `ftmigrate apply` leaves it unchanged; `ftmigrate apply --unsafe-fixes` makes it:"]
+            parts += ["", _code(example.fixed)]
         else:
             parts += ["", "`ftmigrate apply` makes it:", "", _code(example.fixed)]
     return "\n".join(parts) + "\n"

@@ -31,16 +31,20 @@ import libcst.matchers as m
 
 from ftmigrate.analysis import FileContext, LockRef, calls_unknown_code, return_after
 from ftmigrate.locking import Domain, Guard, Replace
+from ftmigrate.spans import update_span
 
 Fix = Union[Guard, Replace]
 
 
 @dataclass(frozen=True)
 class Example:
-    """``code`` is reported; ``fixed`` is what ``apply`` makes of it (None: no automatic fix)."""
+    """``code`` is reported; ``fixed`` is what ``apply`` makes of it (None: no automatic
+    fix). With ``unsafe``, the fix is unsafe (``ftmigrate.fixsafety``): ``fixed`` is what
+    ``apply --unsafe-fixes`` makes of it, and plain ``apply`` leaves the code as it is."""
 
     code: str
     fixed: str | None = None
+    unsafe: bool = False
 
 
 @dataclass(eq=False)
@@ -131,13 +135,17 @@ class Rule:
     ) -> Site:
         """A finding for ``node``, a read-modify-write of ``subject`` (e.g. "`counter`
         (module state)"), fixed by locking its statement; ``guard`` gives the Guard's state,
-        domain, function, receiver, anchor. A ``return`` right after that ``reads`` the state
-        joins the critical section; a call other than to ``safe_receivers`` makes it reentrant."""
+        domain, function, receiver, anchor. The adjacent statements before it that read the
+        state for the update (``ftmigrate.spans``) and a ``return`` right after it that
+        ``reads`` the state join the critical section; a call other than to
+        ``safe_receivers`` makes it reentrant."""
         stmt = ctx.statement_of(node)
+        leaders = update_span(ctx.parent(stmt), stmt, reads).leaders
         fix = Guard(
             stmt=stmt,
-            reentrant=calls_unknown_code(node, safe_receivers),
+            reentrant=any(calls_unknown_code(n, safe_receivers) for n in (*leaders, node)),
             followers=return_after(ctx, stmt, reads),
+            leaders=leaders,
             **guard,
         )
         message = f"{subject} is read, modified and written without a lock; concurrent threads lose updates"

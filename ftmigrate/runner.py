@@ -34,6 +34,7 @@ SCAN, APPLY, DIFF = "scan", "apply", "diff"
 class RunReport:
     mode: str
     results: list[FileResult] = field(default_factory=list)
+    unsafe_fixes: bool = False  # unsafe fixes were planned (and, with apply, written) too
     warnings: list[str] = field(default_factory=list)  # about the run, not a file: on stderr
 
     @property
@@ -98,7 +99,7 @@ def run(
     unchanged files from ``.ftmigrate_cache/`` (see ``ftmigrate.cache``); ``prefilter=False``
     parses every file with LibCST (the plain path, for tests). Neither changes a result.
     """
-    report = RunReport(mode=mode)
+    report = RunReport(mode=mode, unsafe_fixes=config.unsafe_fixes)
     found = discover(
         list(paths),
         exclude=config.exclude,
@@ -179,7 +180,7 @@ def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefi
     else:
         chosen = ["rules", [rule.code for rule in rules]]
     evidence = hashlib.blake2b(json.dumps(config.thread_evidence, sort_keys=True).encode(), digest_size=16).hexdigest()
-    return [chosen, sorted(config.shared_classes), config.min_confidence, evidence, prefilter]
+    return [chosen, sorted(config.shared_classes), config.min_confidence, evidence, prefilter, config.unsafe_fixes]
 
 
 def project_thread_evidence(files: Sequence[Path], root: Path, *, jobs: int = 1, cache: bool = True) -> dict[str, dict[str, str]]:

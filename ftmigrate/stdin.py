@@ -23,7 +23,7 @@ def run_stdin(raw: bytes, filename: Path | None, rules: Sequence[Rule], config: 
     path = filename or STDIN
     display = display_path(filename) if filename else "-"
     result = check_bytes(path, raw, rules, fix=mode != SCAN, display=display, **config.analysis_options())
-    return RunReport(mode=mode, results=[result])
+    return RunReport(mode=mode, results=[result], unsafe_fixes=config.unsafe_fixes)
 
 
 def write_source(report: RunReport, raw: bytes, stream: IO[bytes]) -> None:

@@ -9,14 +9,16 @@ from ftmigrate.engine import FileResult, check_source
 from ftmigrate.sourcefile import decode_source
 
 
-def check_text(code: str, *, fix: bool, select: list[str] | None = None, shared_classes=()) -> FileResult:
+def check_text(code: str, *, fix: bool, select: list[str] | None = None, shared_classes=(), unsafe_fixes: bool = False) -> FileResult:
     source = decode_source(Path("example.py"), code.encode("utf-8"))
-    return check_source(source, select_rules(select, []), fix=fix, display="example.py", shared_classes=shared_classes)
+    rules = select_rules(select, [])
+    return check_source(source, rules, fix=fix, display="example.py", shared_classes=shared_classes, unsafe_fixes=unsafe_fixes)
 
 
-def fixed_text(code: str, select: list[str] | None = None, shared_classes=()) -> str:
-    """The text `apply` would write (the input itself when nothing changes); errors fail."""
-    result = check_text(code, fix=True, select=select, shared_classes=shared_classes)
+def fixed_text(code: str, select: list[str] | None = None, shared_classes=(), unsafe_fixes: bool = False) -> str:
+    """The text `apply` (`--unsafe-fixes` with ``unsafe_fixes``) would write (the input
+    itself when nothing changes); errors fail."""
+    result = check_text(code, fix=True, select=select, shared_classes=shared_classes, unsafe_fixes=unsafe_fixes)
     assert result.error is None, result.error
     return result.new_text if result.new_text is not None else code
 

@@ -109,6 +109,7 @@ def test_json_output_schema(project):
             "message": "`counter` (module state) is read, modified and written without a lock; concurrent threads lose updates",
             "fixable": True,
             "fixed": False,
+            "fix_safety": "safe",
             "confidence": "medium",
             "confidence_reason": "shared state changed by code that any thread may call",
         }

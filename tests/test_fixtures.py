@@ -4,7 +4,9 @@ Compared byte for byte (encodings and line endings included) after a real `apply
 temp copy, then applied again to prove the rewrite is idempotent. A fixture runs with its
 folder's rule only, unless its text says `ftmigrate-test: select=FT001,FT004`; a text
 saying `ftmigrate-test: shared-classes=Cache,Pool` runs as if the config listed them, and
-`ftmigrate-test: min-confidence=low` as if it set that level (the default is the CLI's).
+`ftmigrate-test: min-confidence=low` as if it set that level (the default is the CLI's), and
+one saying `ftmigrate-test: unsafe-fixes` runs as `apply --unsafe-fixes` (without it, only
+safe fixes are applied, and the unsafe ones stay reported).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def test_fixture_pair(case: Path, tmp_path: Path):
     rules = select_rules(_select(case, before), [])
     target = tmp_path / case.name
     target.write_bytes(before)
-    config = Config(root=tmp_path, shared_classes=_directive(before, "shared-classes") or [])
+    unsafe_fixes = b"ftmigrate-test: unsafe-fixes" in before
+    config = Config(root=tmp_path, shared_classes=_directive(before, "shared-classes") or [], unsafe_fixes=unsafe_fixes)
     config.min_confidence = (_directive(before, "min-confidence") or [config.min_confidence])[0]
 
     first = run([target], rules, config, APPLY)
@@ -48,7 +51,7 @@ def test_fixture_pair(case: Path, tmp_path: Path):
 
     second = run([target], rules, config, APPLY)
     assert second.changed == [] and target.read_bytes() == expected
-    assert [f for f in run([target], rules, config, SCAN).findings if f.fixable] == []
+    assert [f for f in run([target], rules, config, SCAN).findings if f.applicable(unsafe_fixes)] == []
 
 
 def test_every_rule_has_enough_fixture_pairs():

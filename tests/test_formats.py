@@ -93,7 +93,8 @@ def test_sarif_scan_is_valid_sarif_with_every_rule_regions_and_fixes(mixed):
     assert fix["artifactChanges"][0]["artifactLocation"]["uri"] == "pkg/racy.py"
     assert apply_sarif_fix(RACY, fix) == FIXED
     (aio,) = by_path["pkg/aio.py"]
-    assert "fixes" not in aio and aio["properties"] == {"fixable": False, "confidence": "medium"} and aio["rank"] == 60.0
+    assert "fixes" not in aio and aio["properties"] == {"fixable": False, "fix_safety": None, "confidence": "medium"}
+    assert aio["rank"] == 60.0
     assert aio["locations"][0]["physicalLocation"]["region"] == {
         "startLine": 6, "startColumn": 5, "endLine": 6, "endColumn": 24,
     }
@@ -122,9 +123,9 @@ def test_sarif_after_apply_says_what_was_fixed(mixed):
     log = json.loads(invoke("apply", "--format", "sarif").stdout)
     validate(log)
     by_path = results_by_path(log)
-    assert by_path["pkg/racy.py"][0]["properties"] == {"fixable": True, "fixed": True, "confidence": "medium"}
+    assert by_path["pkg/racy.py"][0]["properties"] == {"fixable": True, "fix_safety": "safe", "fixed": True, "confidence": "medium"}
     assert "fixes" not in by_path["pkg/racy.py"][0]  # already written
-    assert by_path["pkg/aio.py"][0]["properties"] == {"fixable": False, "fixed": False, "confidence": "medium"}
+    assert by_path["pkg/aio.py"][0]["properties"] == {"fixable": False, "fix_safety": None, "fixed": False, "confidence": "medium"}
     assert (mixed / "pkg" / "racy.py").read_text() == FIXED
 
 
@@ -149,8 +150,9 @@ def test_sarif_shares_one_fix_between_the_findings_of_a_file(project):
     first, second = results_by_path(log)["pkg/racy.py"]
     assert first["fixes"] == second["fixes"]
     assert "2 fixes" in first["fixes"][0]["description"]["text"]
-    assert apply_sarif_fix((project / "pkg" / "racy.py").read_text(), first["fixes"][0]) == fixed_text(
-        (project / "pkg" / "racy.py").read_text()
+    assert apply_sarif_fix((project / "pkg" / "racy.py").read_text(), first["fixes"][0]) == (
+        "import threading\n\na = 0\nb = 0\n_racy_lock = threading.Lock()\n\n\n"
+        "def f():\n    global a, b\n    with _racy_lock:\n        a += 1\n        b += 1\n"
     )
 
 
@@ -161,8 +163,8 @@ def test_github_annotations(mixed):
     aio = "`n` (module state) is read, modified and written without a lock; concurrent threads lose updates"
     assert result.stdout.splitlines() == [
         f"::warning file=pkg/aio.py,line=6,col=5,endLine=6,endColumn=24,title=FT001::{aio} [confidence: medium]",
-        f"::warning file=pkg/odd%2Cname.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::{RACY_MESSAGE} [confidence: medium]",
-        f"::warning file=pkg/racy.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::{RACY_MESSAGE} [confidence: medium]",
+        f"::warning file=pkg/odd%2Cname.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::{RACY_MESSAGE} [confidence: medium] (safe fix: `ftmigrate apply`)",
+        f"::warning file=pkg/racy.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::{RACY_MESSAGE} [confidence: medium] (safe fix: `ftmigrate apply`)",
         "::error file=pkg/broken.py,title=ftmigrate::syntax error: invalid syntax (line 1, column 7)",
     ]
 
@@ -185,7 +187,7 @@ def test_json_lines_findings_then_errors(mixed):
     ]
     assert objects[1] == {
         "type": "finding", "rule": "FT001", "path": "pkg/racy.py", "line": 6, "column": 5, "end_line": 6,
-        "end_column": 17, "message": RACY_MESSAGE, "fixable": True, "fixed": False,
+        "end_column": 17, "message": RACY_MESSAGE, "fixable": True, "fixed": False, "fix_safety": "safe",
         "confidence": "medium", "confidence_reason": "shared state changed by code that any thread may call",
     }
     assert objects[2]["message"].startswith("syntax error: ")

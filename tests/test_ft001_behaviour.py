@@ -65,7 +65,7 @@ def test_counter_races_before_and_is_exact_after(ft_python, tmp_path: Path, caps
     program.write_text(COUNTER)
     before = [tuple(map(int, run_ft(ft_python, program).split())) for _ in range(3)]
 
-    result = CliRunner().invoke(app, ["apply", str(program)])
+    result = CliRunner().invoke(app, ["apply", "--unsafe-fixes", str(program)])
     assert result.exit_code == 0, result.output
     assert "with _counter_lock:" in program.read_text() and "with _count_lock:" in program.read_text()
 

@@ -23,7 +23,7 @@ def _code(text: str) -> str:
 
 
 def _findings(code: str, **kwargs):
-    result = check_text(_code(code), fix=True, select=["FT003"], **kwargs)
+    result = check_text(_code(code), fix=True, select=["FT003"], **{"unsafe_fixes": True, **kwargs})
     assert result.error is None, result.error
     return [(f.line, f.fixed, f.unfixable_reason) for f in result.findings]
 
@@ -73,12 +73,12 @@ REWRITES = [
         client = 1
         _client_lock = "not a lock"
         _client = None
-        _client_lock1 = threading.RLock()
+        _example_lock = threading.RLock()
 
         def get():
             global _client
             if _client is None:
-                with _client_lock1:
+                with _example_lock:
                     if _client is None:
                         new_client = make()
                         new_client.start()
@@ -165,7 +165,7 @@ REWRITES = [
 
 @pytest.mark.parametrize("before, after", REWRITES)
 def test_rewrite(before, after):
-    assert fixed_text(_code(before), select=["FT003"]) == _code(after)
+    assert fixed_text(_code(before), select=["FT003"], unsafe_fixes=True) == _code(after)
     assert check_text(_code(after), fix=False, select=["FT003"]).findings == []
 
 
@@ -254,7 +254,7 @@ REPORT_ONLY = [
 def test_report_only(code, reason):
     findings = _findings(code)
     assert [(fixed, why) for _, fixed, why in findings] == [(False, reason)]
-    assert fixed_text(_code(code), select=["FT003"]) == _code(code)
+    assert fixed_text(_code(code), select=["FT003"], unsafe_fixes=True) == _code(code)
 
 
 def test_instance_attributes_need_a_shared_class():
@@ -435,11 +435,11 @@ def test_cli_scan_diff_apply(tmp_path):
     assert scan.returncode == 1
     assert [(f["rule"], f["line"], f["fixable"]) for f in json.loads(scan.stdout)["findings"]] == [("FT003", 13, True)]
 
-    diff = cli("apply", "--diff")
+    diff = cli("apply", "--unsafe-fixes", "--diff")
     assert diff.returncode == 1 and target.read_bytes() == before.read_bytes()
     assert "+        with _client_lock:\n+            if _client is None:\n" in diff.stdout
 
-    applied = cli("apply")
+    applied = cli("apply", "--unsafe-fixes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert target.read_bytes() == before.with_name("lazy_global.after.py").read_bytes()
     assert cli("scan").returncode == 0

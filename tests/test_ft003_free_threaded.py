@@ -140,7 +140,7 @@ def _trials(ft_python: str, path: Path) -> list[tuple[int, int, int]]:
 
 def _apply(path: Path) -> str:
     proc = subprocess.run(
-        [sys.executable, "-m", "ftmigrate", "apply", "--select", "FT003", str(path)],
+        [sys.executable, "-m", "ftmigrate", "apply", "--unsafe-fixes", "--select", "FT003", str(path)],
         cwd=REPO,
         capture_output=True,
         text=True,

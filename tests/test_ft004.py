@@ -81,18 +81,20 @@ def test_messages_name_the_state_and_why_it_is_shared():
 
 def test_the_class_lock_is_not_held_across_a_call_to_a_method_that_takes_it():
     code = BASKET.format(kind="Lock")
-    result = check_text(code, fix=True, select=["FT004"])
+    deadlock = "it calls price_of(), which takes `self._lock` too; holding that lock here would deadlock"
+    result = check_text(code, fix=True, select=["FT004"], unsafe_fixes=True)
     assert result.error is None
-    assert [(f.line, f.fixed, f.unfixable_reason) for f in result.findings] == [
-        (15, False, "it calls price_of(), which takes `self._lock` too; holding that lock here would deadlock"),
-        (16, False, "it calls price_of(), which takes `self._lock` too; holding that lock here would deadlock"),
-    ]
-    assert fixed_text(code, select=["FT004"]) == code
+    assert [(f.line, f.fixed, f.unfixable_reason) for f in result.findings] == [(15, False, deadlock), (16, False, deadlock)]
+    assert fixed_text(code, select=["FT004"], unsafe_fixes=True) == code
+    # Safe fixes only: the call stays out, so `self.count += 1` alone takes the lock safely.
+    result = check_text(code, fix=True, select=["FT004"])
+    assert [(f.line, f.fixed, f.unfixable_reason) for f in result.findings] == [(15, False, deadlock), (16, True, None)]
+    assert result.new_text == code.replace("        self.count += 1\n", "        with self._lock:\n            self.count += 1\n")
 
 
 def test_a_reentrant_class_lock_is_held_across_a_call_to_a_method_that_takes_it():
     code = BASKET.format(kind="RLock")
-    assert fixed_text(code, select=["FT004"]) == code.replace(
+    assert fixed_text(code, select=["FT004"], unsafe_fixes=True) == code.replace(
         "        self.total += self.price_of(item)\n        self.count += 1\n",
         "        with self._lock:\n            self.total += self.price_of(item)\n            self.count += 1\n",
     )
@@ -116,7 +118,7 @@ def test_a_lock_guarding_the_state_elsewhere_is_reused_across_an_unknown_call():
             totals[k] += item.price()
         """
     )
-    assert fixed_text(code, select=["FT004"]) == code.replace(
+    assert fixed_text(code, select=["FT004"], unsafe_fixes=True) == code.replace(
         "    totals[k] += item.price()\n", "    with lock:\n        totals[k] += item.price()\n"
     )
 
@@ -139,7 +141,7 @@ def test_a_new_lock_is_reentrant_when_the_statement_calls_code():
                     threading.Thread(target=self.add, args=(item,)).start()
         """
     )
-    assert "    _total_lock = threading.RLock()\n" in fixed_text(code, select=["FT004"])
+    assert "    _total_lock = threading.RLock()\n" in fixed_text(code, select=["FT004"], unsafe_fixes=True)
 
 
 def test_an_instance_lock_of_another_object_is_not_a_deadlock():
@@ -221,4 +223,4 @@ def test_no_lock_attribute_is_added_to_an_enum():
     assert [(f.line, f.fixed, f.unfixable_reason) for f in result.findings] == [
         (10, False, "a lock attribute added to an Enum class would become a member")
     ]
-    assert fixed_text(code, select=["FT004"]) == code
+    assert fixed_text(code, select=["FT004"], unsafe_fixes=True) == code

@@ -109,7 +109,7 @@ def test_apply_makes_totals_exact(name: str, ft_python: str, tmp_path: Path):
     print(f"{name}: before the rewrite, totals {before} of {EXPECTED} ({sum(t < EXPECTED for t in before)}/{TRIALS} trials lost updates)")
     assert all(0 < t <= EXPECTED for t in before)
 
-    report = run([path], select_rules(["FT004"], []), Config(root=tmp_path), APPLY)
+    report = run([path], select_rules(["FT004"], []), Config(root=tmp_path, unsafe_fixes=True), APPLY)
     assert [r.error for r in report.results] == [None]
     assert [(f.rule, f.fixed) for f in report.findings] == [("FT004", True)]
     rewritten = path.read_text(encoding="utf-8")

@@ -180,14 +180,14 @@ def test_unlocked_statement_is_reported(case: RuleCase):
     code = _source(case, LockForm("none", "{stmt}"), case.statement)
     findings = _findings(code, case.rule)
     assert [(f.rule, f.fixable) for f in findings] == [(case.rule, True)]
-    assert fixed_text(code, select=[case.rule]) != code
+    assert fixed_text(code, select=[case.rule], unsafe_fixes=True) != code
 
 
 @pytest.mark.parametrize("case, form", PAIRS)
 def test_locked_statement_is_not_reported(case: RuleCase, form: LockForm):
     code = _source(case, form, _fill(form.block, case.statement))
     assert _findings(code, case.rule) == []
-    assert fixed_text(code, select=[case.rule]) == code
+    assert fixed_text(code, select=[case.rule], unsafe_fixes=True) == code
 
 
 def _with_lines_around(code: str, statement: str) -> list[str]:
@@ -212,7 +212,7 @@ def _with_lines_around(code: str, statement: str) -> list[str]:
 @pytest.mark.parametrize("case, form", PAIRS)
 def test_new_finding_reuses_the_lock_the_function_holds(case: RuleCase, form: LockForm):
     code = _source(case, form, _fill(form.block, case.statement) + "\n" + case.other)
-    fixed = fixed_text(code, select=[case.rule])
+    fixed = fixed_text(code, select=[case.rule], unsafe_fixes=True)
     new_locks = [line for line in fixed.splitlines() if re.fullmatch(r"\s*\w+ = [\w.]*Lock\(\)", line) and line not in code]
     if form.whole_function:  # nothing to report or fix
         assert fixed == code

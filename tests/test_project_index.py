@@ -136,3 +136,14 @@ def test_a_linked_index_folder_is_never_written_through(project, tmp_path_factor
     result = CliRunner().invoke(app, ["scan", ".", "--format", "json"])
     assert [f["confidence"] for f in json.loads(result.stdout)["findings"]] == ["high", "high", "high"]
     assert list(outside.iterdir()) == []
+
+
+def test_modules_that_re_export_from_each_other_end_the_chase(tmp_path):
+    """`a` imports `work` from `b` and `b` from `a` (as some standard-library compat modules
+    do): resolving a thread target through them stops instead of recursing forever."""
+    (tmp_path / "a.py").write_text("from b import work\n")
+    (tmp_path / "b.py").write_text("from a import work\n")
+    (tmp_path / "main.py").write_text("import threading\nfrom a import work\n\nthreading.Thread(target=work).start()\n")
+    paths = [tmp_path / name for name in ("a.py", "b.py", "main.py")]
+    index = ProjectIndex((str(p), file_facts(p, p.read_text())) for p in paths)
+    assert index.reached() == {}

@@ -26,7 +26,13 @@ def test_invalid_examples_are_reported_and_fixed(rule, example):
     if example.fixed is None:
         assert not any(f.fixable for f in result.findings)
         assert fixed_text(example.code, select=[rule.code]) == example.code
+    elif example.unsafe:
+        assert "unsafe" in {f.fix_safety for f in result.findings}
+        assert fixed_text(example.code, select=[rule.code]) == example.code
+        assert fixed_text(example.code, select=[rule.code], unsafe_fixes=True) == example.fixed
+        assert check_text(example.fixed, fix=False, select=[rule.code], unsafe_fixes=True).findings == []
     else:
+        assert {f.fix_safety for f in result.findings} == {"safe"}
         assert fixed_text(example.code, select=[rule.code]) == example.fixed
         # idempotent: the fixed code has nothing left to fix
         assert check_text(example.fixed, fix=False, select=[rule.code]).findings == []

@@ -2,11 +2,14 @@
 
 ``::warning file=pkg/a.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::message [confidence: high]`` per
 finding (after ``apply``, only the findings that were not fixed), ``::error`` per file that
-could not be processed. Values are escaped as the Actions toolkit does.
+could not be processed. The message ends with the fix, if there is one: ``(safe fix:
+`ftmigrate apply`)`` or ``(unsafe fix: `ftmigrate apply --unsafe-fixes`; why)``. Values
+are escaped as the Actions toolkit does.
 """
 
 from __future__ import annotations
 
+from ftmigrate.results import Finding
 from ftmigrate.runner import APPLY, RunReport, display_path
 
 
@@ -23,11 +26,20 @@ def _command(kind: str, message: str, **properties: object) -> str:
     return f"::{kind} {props}::{_data(message)}"
 
 
+def _message(finding: Finding) -> str:
+    message = finding.message + (f" [confidence: {finding.confidence}]" if finding.confidence else "")
+    if finding.fixable and finding.fix_safety == "unsafe":
+        return f"{message} (unsafe fix: `ftmigrate apply --unsafe-fixes`; {finding.unsafe_reason})"
+    if finding.fixable and finding.fix_safety == "safe":
+        return f"{message} (safe fix: `ftmigrate apply`)"
+    return message
+
+
 def annotations(report: RunReport) -> list[str]:
     lines = [
         _command(
             "warning",
-            finding.message + (f" [confidence: {finding.confidence}]" if finding.confidence else ""),
+            _message(finding),
             file=finding.path,
             line=finding.line,
             col=finding.column,

@@ -2,8 +2,10 @@
 
 One ``reportingDescriptor`` per registered rule (documentation generated from the rule
 class, see ``ftmigrate.ruledocs``), one ``result`` per finding with its exact region, and,
-for findings ``apply`` fixes, a ``fix`` whose replacements turn the file into what ``apply``
-writes. Fixes of one file are planned together (they share locks and ``import threading``),
+for findings ``apply`` fixes (unsafe fixes only with ``--unsafe-fixes``), a ``fix`` whose
+replacements turn the file into what ``apply`` writes. Each result's properties say whether
+a fix exists (``fixable``) and how safe it is (``fix_safety``: ``safe``, ``unsafe``, or null,
+with ``unsafe_reason``). Fixes of one file are planned together (they share locks and ``import threading``),
 so each fixable finding of a file carries the same, complete change of that file.
 
 Regions use 1-based lines and columns counted in Unicode code points (``columnKind``),
@@ -143,7 +145,9 @@ def _result(finding: Finding, rule_index: dict[str, int], report: RunReport, fix
         data["ruleIndex"] = rule_index[finding.rule]
     if _key(finding) in fixes:
         data["fixes"] = fixes[_key(finding)]
-    properties = {"fixable": finding.fixable}
+    properties = {"fixable": finding.fixable, "fix_safety": finding.fix_safety}
+    if finding.unsafe_reason:
+        properties["unsafe_reason"] = finding.unsafe_reason
     if finding.confidence:
         # SARIF's rank (0-100) orders results by how much they matter; viewers sort by it.
         data["rank"] = CONFIDENCE_RANK[finding.confidence]

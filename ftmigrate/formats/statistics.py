@@ -1,8 +1,8 @@
 """``scan --statistics``: how many findings each rule produced, most frequent first (as ruff).
 
-Text rows are ``count<TAB>code<TAB>[*] name`` (``[*]``: at least one of them is fixable,
-``[ ]``: none is); JSON is a list of ``{"code", "name", "count", "fixable"}`` with
-``fixable`` the number of fixable findings.
+Text rows are ``count<TAB>code<TAB>[*] name`` (``[*]``: ``apply`` can fix at least one of
+them, ``[ ]``: none; unsafe fixes count only with ``--unsafe-fixes``); JSON is a list of
+``{"code", "name", "count", "fixable"}`` with ``fixable`` the number of such findings.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class RuleCount:
 
 def rule_counts(report: RunReport, names: dict[str, str]) -> list[RuleCount]:
     counts = Counter(f.rule for f in report.findings)
-    fixable = Counter(f.rule for f in report.findings if f.fixable)
+    fixable = Counter(f.rule for f in report.findings if f.applicable(report.unsafe_fixes))
     rows = [RuleCount(code, names.get(code, ""), n, fixable[code]) for code, n in counts.items()]
     return sorted(rows, key=lambda row: (-row.count, row.code))
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Module docstring stays first; `import threading` goes after the __future__ import."""
 from __future__ import annotations
+
 import threading
 
 seen: int = 0

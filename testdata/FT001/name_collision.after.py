@@ -1,11 +1,11 @@
 import threading
 
 counter = 0
-_counter_lock1 = threading.Lock()
+_increment_lock = threading.Lock()
 _counter_lock = "not a lock: the name is taken"
 
 
 def increment():
     global counter
-    with _counter_lock1:
+    with _increment_lock:
         counter += 1

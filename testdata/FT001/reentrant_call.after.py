@@ -9,3 +9,4 @@ def add_all(items):
     for item in items:
         with _total_lock:
             total += price(item)
+# ftmigrate-test: unsafe-fixes

@@ -1,15 +1,15 @@
 import threading
 
 hits = 0
-_hits_misses_lock = threading.Lock()
 misses = 0
+_record_lock = threading.Lock()
 
 
 def record(found):
     global hits, misses
     if found:
-        with _hits_misses_lock:
+        with _record_lock:
             hits += 1
     else:
-        with _hits_misses_lock:
+        with _record_lock:
             misses += 1

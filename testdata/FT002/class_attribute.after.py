@@ -15,3 +15,4 @@ def unregister(name):
     with Plugin._registry_lock:
         if name in Plugin.registry:
             Plugin.registry.pop(name)
+# ftmigrate-test: unsafe-fixes

@@ -10,3 +10,4 @@ class Plugin:
 def unregister(name):
     if name in Plugin.registry:
         Plugin.registry.pop(name)
+# ftmigrate-test: unsafe-fixes

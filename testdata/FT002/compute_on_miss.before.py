@@ -8,3 +8,4 @@ def digest(path):
         with open(path, "rb") as f:
             _digests[path] = hashlib.sha256(f.read()).hexdigest()
     return _digests[path]
+# ftmigrate-test: unsafe-fixes

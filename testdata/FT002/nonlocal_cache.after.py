@@ -16,3 +16,4 @@ def memoize(load):
         cache = {}
 
     return get, clear
+# ftmigrate-test: unsafe-fixes

@@ -12,3 +12,4 @@ def memoize(load):
         cache = {}
 
     return get, clear
+# ftmigrate-test: unsafe-fixes

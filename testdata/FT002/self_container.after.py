@@ -18,3 +18,4 @@ class Subscribers:
         with self._callbacks_lock:
             if callback in self.callbacks:
                 self.callbacks.remove(callback)
+# ftmigrate-test: unsafe-fixes

@@ -12,3 +12,4 @@ class Subscribers:
     def unsubscribe(self, callback):
         if callback in self.callbacks:
             self.callbacks.remove(callback)
+# ftmigrate-test: unsafe-fixes

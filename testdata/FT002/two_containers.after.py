@@ -2,8 +2,8 @@
 import threading
 
 _forward = {}
-_forward_inverse_lock = threading.RLock()
 _inverse = {}
+_forward_inverse_lock = threading.RLock()
 
 
 def add(key, code):

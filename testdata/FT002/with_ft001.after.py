@@ -2,8 +2,8 @@
 import threading
 
 seen = []
-_added_seen_lock = threading.Lock()
 added = 0
+_added_seen_lock = threading.Lock()
 
 
 def add(item):

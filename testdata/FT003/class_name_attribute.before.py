@@ -15,3 +15,4 @@ def settings():
     if Settings._instance is None:
         Settings._instance = Settings("settings.toml")
     return Settings._instance
+# ftmigrate-test: unsafe-fixes

@@ -15,3 +15,4 @@ class Metrics:
             log.debug("creating Metrics")
             cls._instance = cls()
         return cls._instance
+# ftmigrate-test: unsafe-fixes

@@ -13,3 +13,4 @@ def get():
 				c.start()  # publish only once started
 				_c = c
 	return _c
+# ftmigrate-test: unsafe-fixes

@@ -7,3 +7,4 @@ def get():
 		_c = make()
 		_c.start()  # publish only once started
 	return _c
+# ftmigrate-test: unsafe-fixes

@@ -15,3 +15,4 @@ class Config:
 
     def read(self, path):
         self.values["path"] = path
+# ftmigrate-test: unsafe-fixes

@@ -15,3 +15,4 @@ class Cache:
                 if not hasattr(cls, "_instance"):
                     cls._instance = cls()
         return cls._instance
+# ftmigrate-test: unsafe-fixes

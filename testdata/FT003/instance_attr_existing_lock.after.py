@@ -18,3 +18,4 @@ class Repository:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
+# ftmigrate-test: unsafe-fixes

@@ -1,8 +1,8 @@
 """HTTP client shared by the whole application."""
 import os
+import threading
 
 import requests
-import threading
 
 _client = None
 _client_lock = threading.RLock()
@@ -21,3 +21,4 @@ def get_client():
 
 def base_url():
     return os.environ["BASE_URL"]
+# ftmigrate-test: unsafe-fixes

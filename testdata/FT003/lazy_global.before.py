@@ -17,3 +17,4 @@ def get_client():
 
 def base_url():
     return os.environ["BASE_URL"]
+# ftmigrate-test: unsafe-fixes

@@ -1,6 +1,7 @@
 """A registry that must exist once per process."""
 
 from __future__ import annotations
+
 import threading
 
 

@@ -12,3 +12,4 @@ def db():
             if not _db:
                 _db = sqlite3.connect("app.db")  # opened on first use
     return _db
+# ftmigrate-test: unsafe-fixes

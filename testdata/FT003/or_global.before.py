@@ -7,3 +7,4 @@ def db():
     global _db
     _db = _db or sqlite3.connect("app.db")  # opened on first use
     return _db
+# ftmigrate-test: unsafe-fixes

@@ -13,3 +13,4 @@ class Registry:
                 if not Registry._instance:
                     Registry._instance = Registry()  # created on first use
         return Registry._instance
+# ftmigrate-test: unsafe-fixes

@@ -7,3 +7,4 @@ class Registry:
     def get():
         Registry._instance = Registry._instance or Registry()  # created on first use
         return Registry._instance
+# ftmigrate-test: unsafe-fixes

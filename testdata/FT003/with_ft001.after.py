@@ -3,16 +3,17 @@
 import threading
 
 _client = None
-_calls_client_lock = threading.RLock()
 calls = 0
+_get_client_lock = threading.RLock()
 
 
 def get_client():
     global _client, calls
-    with _calls_client_lock:
+    with _get_client_lock:
         calls += 1
     if _client is None:
-        with _calls_client_lock:
+        with _get_client_lock:
             if _client is None:
                 _client = make_client()
     return _client
+# ftmigrate-test: unsafe-fixes

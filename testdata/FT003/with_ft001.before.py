@@ -11,3 +11,4 @@ def get_client():
     if _client is None:
         _client = make_client()
     return _client
+# ftmigrate-test: unsafe-fixes

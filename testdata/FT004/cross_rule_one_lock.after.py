@@ -2,12 +2,12 @@
 import threading
 
 served = 0
-_served_by_path_lock = threading.Lock()
 by_path = {}
+_record_lock = threading.Lock()
 
 
 def record(path):
     global served
-    with _served_by_path_lock:
+    with _record_lock:
         served += 1
         by_path[path] += 1

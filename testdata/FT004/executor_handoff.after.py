@@ -1,9 +1,9 @@
-from concurrent.futures import ThreadPoolExecutor
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 
 class Crawler:
-    _fetched_by_host_lock = threading.RLock()
+    _crawler_lock = threading.RLock()
 
     def __init__(self):
         self.fetched = 0
@@ -11,7 +11,7 @@ class Crawler:
 
     def fetch(self, url):
         host = url.split("/")[2]
-        with self._fetched_by_host_lock:
+        with self._crawler_lock:
             self.fetched += 1
             self.by_host[host] = self.by_host.get(host, 0) + 1
 
@@ -21,3 +21,4 @@ def crawl(urls):
     with ThreadPoolExecutor(max_workers=8) as pool:
         pool.map(crawler.fetch, urls)
     return crawler
+# ftmigrate-test: unsafe-fixes

@@ -17,3 +17,4 @@ def crawl(urls):
     with ThreadPoolExecutor(max_workers=8) as pool:
         pool.map(crawler.fetch, urls)
     return crawler
+# ftmigrate-test: unsafe-fixes

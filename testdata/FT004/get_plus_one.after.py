@@ -1,13 +1,13 @@
-from collections import defaultdict
 import threading
+from collections import defaultdict
 
 counts = {}
-_counts_by_length_lock = threading.Lock()
+_count_word_lock = threading.Lock()
 by_length = defaultdict(int)
 
 
 def count_word(word):
-    with _counts_by_length_lock:
+    with _count_word_lock:
         counts[word] = counts.get(word, 0) + 1
         by_length[len(word)] = by_length[len(word)] + 1
 

@@ -1,7 +1,8 @@
 """Counters live in .state; this module only updates them."""
 
-from .state import stats
 import threading
+
+from .state import stats
 
 _stats_lock = threading.Lock()
 

@@ -2,17 +2,18 @@ import threading
 
 
 class Histogram:
-    _buckets_samples_lock = threading.Lock()
+    _histogram_lock = threading.Lock()
 
     def __init__(self):
         self.buckets = [0] * 10
         self.samples = 0
 
     def add(self, value):
-        with self._buckets_samples_lock:
+        with self._histogram_lock:
             self.buckets[min(value, 9)] += 1
             self.samples += 1
 
     def start(self, values):
         for value in values:
             threading.Thread(target=self.add, args=(value,)).start()
+# ftmigrate-test: unsafe-fixes

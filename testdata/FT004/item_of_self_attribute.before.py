@@ -13,3 +13,4 @@ class Histogram:
     def start(self, values):
         for value in values:
             threading.Thread(target=self.add, args=(value,)).start()
+# ftmigrate-test: unsafe-fixes

@@ -4,14 +4,14 @@ import threading
 class Metrics:
     """Shared by the request handlers (listed in shared-classes)."""
 
-    _requests_latency_lock = threading.Lock()
+    _metrics_lock = threading.Lock()
 
     def __init__(self):
         self.requests = 0
         self.latency = 0.0
 
     def observe(self, seconds):
-        with self._requests_latency_lock:
+        with self._metrics_lock:
             self.requests += 1
             self.latency += seconds
 
@@ -24,3 +24,4 @@ class Report:
 
     def add(self, line):
         self.lines += 1
+# ftmigrate-test: unsafe-fixes

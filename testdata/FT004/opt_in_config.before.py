@@ -19,3 +19,4 @@ class Report:
 
     def add(self, line):
         self.lines += 1
+# ftmigrate-test: unsafe-fixes

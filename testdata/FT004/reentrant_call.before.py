@@ -13,3 +13,4 @@ class Basket:
     def fill(self, items):
         for item in items:
             threading.Thread(target=self.add, args=(item,)).start()
+# ftmigrate-test: unsafe-fixes

@@ -19,3 +19,4 @@ class Poller(threading.Thread):
     def poke(self):
         with self._polls_lock:
             self.polls += 1
+# ftmigrate-test: unsafe-fixes

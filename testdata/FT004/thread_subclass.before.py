@@ -15,3 +15,4 @@ class Poller(threading.Thread):
 
     def poke(self):
         self.polls += 1
+# ftmigrate-test: unsafe-fixes

@@ -1,0 +1,35 @@
+"""A `__new__` singleton's `__init__` runs on every call: its one-time guard takes the same lock."""
+
+
+class Registry:
+    _instance = None
+
+    def __new__(cls, *args):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __init__(self, *args):
+        """Set up once."""
+        if getattr(self, "_initialized", False):
+            return
+        self.entries = {}
+        self._initialized = True
+
+
+class Config:
+    # Its initialisation calls load_values(): an unsafe fix, held back with the `__new__` fix.
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __init__(self):
+        if not hasattr(self, "values"):
+            self.values = load_values()
+
+
+def load_values():
+    return {"debug": False}

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sysconfig
 import sys
 from pathlib import Path
 
@@ -63,13 +65,24 @@ def test_ft_python_may_be_a_command_name(bare: Path, monkeypatch):
     assert (find_free_threaded_python().executable, find_free_threaded_python().source) == (exe, "FT_PYTHON")
 
 
+def a_gil_python() -> str:
+    """A real interpreter with the GIL: this one, or (when the suite runs on 3.13t) the system's."""
+    for exe in (sys.executable, shutil.which("python3", path="/usr/local/bin:/usr/bin"), "/usr/bin/python3"):
+        if exe and os.path.exists(exe):
+            proc = subprocess.run([exe, "-c", "import sysconfig; print(bool(sysconfig.get_config_var('Py_GIL_DISABLED')))"], capture_output=True, text=True)
+            if proc.stdout.strip() == "False":
+                return exe
+    pytest.fail("no CPython with the GIL on this machine to test with")
+
+
 def test_ft_python_naming_a_gil_interpreter_is_rejected(bare: Path, monkeypatch):
-    """This very interpreter (a normal build, GIL on) is not accepted, whatever FT_PYTHON says;
-    the next candidate is used, and without one the error says what was rejected."""
-    monkeypatch.setenv("FT_PYTHON", sys.executable)
+    """A normal build (GIL on) is not accepted, whatever FT_PYTHON says; the next candidate
+    is used, and without one the error says what was rejected."""
+    gil_python = a_gil_python()
+    monkeypatch.setenv("FT_PYTHON", gil_python)
     with pytest.raises(NoFreeThreadedPython) as raised:
         find_free_threaded_python()
-    assert f"{sys.executable} (FT_PYTHON): not a free-threaded interpreter" in str(raised.value)
+    assert f"{gil_python} (FT_PYTHON): not a free-threaded interpreter" in str(raised.value)
     exe = fake_python(bare / "python3.13t")
     found = find_free_threaded_python()
     assert (found.executable, found.source) == (exe, "PATH")
@@ -209,3 +222,17 @@ def test_fixture_fails_in_ci_or_when_required(tmp_path: Path, how: str):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "1 error" in proc.stdout and "skipped" not in proc.stdout
     assert "free-threaded CPython unavailable" in proc.stdout and "no bash for builds here" in proc.stdout
+
+
+@pytest.mark.skipif(not sysconfig.get_config_var("Py_GIL_DISABLED"), reason="needs the suite to run on a free-threaded CPython, as .ci/run does")
+def test_ftmigrate_runs_on_free_threaded_python_with_the_gil_off():
+    """Importing ftmigrate (libcst's native parser, typer, rich) and scanning must not turn the
+    GIL back on: an extension module without free-threading support would."""
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom ftmigrate.cli import app\n"
+        "result = CliRunner().invoke(app, ['scan', '--no-cache', '--jobs', '1', 'testdata/demo'])\n"
+        "print(result.exit_code, sys._is_gil_enabled())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
+    proc = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code], capture_output=True, text=True, cwd=REPO, env=env)
+    assert (proc.stdout, proc.stderr) == ("1 False\n", "")

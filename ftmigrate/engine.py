@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import os
 import sys
 import threading
 import warnings
@@ -22,7 +23,9 @@ from typing import Callable, Iterator, Sequence, TypeVar
 import libcst as cst
 
 from ftmigrate.analysis import FileContext
+from ftmigrate.confidence import Confidence, assess, at_least
 from ftmigrate.locking import Guard, Inserted, Replace, apply_fixes, refusal
+from ftmigrate.newsyntax import needed_python, unverifiable_reason
 from ftmigrate.results import FileResult, Finding
 from ftmigrate.rules import Rule, Site
 from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_bytes, split_lines
@@ -54,6 +57,19 @@ def syntax_tree(text: str, filename: str) -> ast.Module:
         raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno}, column {exc.offset})") from None
     except (ValueError, MemoryError) as exc:
         raise SourceError(f"cannot parse: {exc}") from None
+
+
+def _newer_python_module(text: str, error: SourceError) -> tuple[cst.Module, tuple[tuple[int, int], str]]:
+    """LibCST's tree of a file this interpreter's compiler rejected, when the tree shows why:
+    it is written for a newer Python (``ftmigrate.newsyntax``). Otherwise ``error`` stands."""
+    try:
+        module = parse_cst(text)
+    except SourceError:
+        raise error from None
+    needed = needed_python(module)
+    if needed is None:
+        raise error
+    return module, needed
 
 
 def line_count(text: str) -> int:
@@ -114,13 +130,18 @@ def check_source(
     display: str,
     shared_classes: Sequence[str] = (),
     prefilter: bool = True,
+    min_confidence: str = "low",
+    thread_evidence: dict | None = None,
 ) -> FileResult:
     """Findings of one file; with ``fix``, also its rewrite, applied until it is stable.
 
     ``prefilter=False`` parses every file with LibCST and runs every rule on it: the
     plain path the prefilters are tested against.
     """
-    options = dict(display=display, shared_classes=shared_classes, prefilter=prefilter)
+    options = dict(
+        display=display, shared_classes=shared_classes, prefilter=prefilter, min_confidence=min_confidence,
+        thread_evidence=thread_evidence,
+    )
     result = _check_once(source, rules, fix=fix, **options)
     for _ in range(MAX_FIX_ROUNDS - 1):
         if result.new_text is None or result.error is not None or not result.inserted.class_lock:
@@ -150,6 +171,8 @@ def _check_once(
     display: str,
     shared_classes: Sequence[str] = (),
     prefilter: bool = True,
+    min_confidence: str = "low",
+    thread_evidence: dict | None = None,
 ) -> FileResult:
     result = FileResult(path=source.path, source=source)
     text = source.text
@@ -160,29 +183,44 @@ def _check_once(
         size, limit = len(source.raw) / 2**20, MAX_PARSE_BYTES / 2**20
         result.error = f"too large to analyse: {size:.1f} MiB (the limit is {limit:.0f} MiB)"
         return result
+    newer: tuple[tuple[int, int], str] | None = None  # the file needs a newer Python than this one
     try:
-        tree = syntax_tree(text, display)
-        if prefilter:
-            active = [rule for rule in active if rule.candidate(tree, frozenset(shared_classes))]
-            if not active:
-                return result
-        outline = (statement_starts(tree), line_count(text))
-        del tree
-        module = parse_cst(text)
+        try:
+            tree = syntax_tree(text, display)
+        except SourceError as exc:
+            module, newer = _newer_python_module(text, exc)
+            outline = None
+        else:
+            if prefilter:
+                active = [rule for rule in active if rule.candidate(tree, frozenset(shared_classes))]
+                if not active:
+                    return result
+            outline = (statement_starts(tree), line_count(text))
+            del tree
+            module = parse_cst(text)
     except SourceError as exc:
         result.error = str(exc)
         return result
     ctx = FileContext(module, source.path, shared_classes, copy=False)
+    ctx.project_threads = (thread_evidence or {}).get(os.path.abspath(source.path), {})
     ignored = suppressions(text)
     found = [site for rule in active for site in rule.check(ctx)]
     ctx.locate([site.node for site in found], outline)
     sites: list[Site] = []
+    confidence: dict[int, Confidence] = {}
     for site in found:
         pos = ctx.position(site.node)
-        if not is_suppressed(ignored, site.rule, (pos.start.line, pos.end.line)):
-            sites.append(site)
+        if is_suppressed(ignored, site.rule, (pos.start.line, pos.end.line)):
+            continue
+        if site.guarded_by is None:
+            confidence[id(site)] = assess(ctx, site)
+            if not at_least(confidence[id(site)].level, min_confidence):
+                continue  # not reported, so not fixed either
+        sites.append(site)
     findings = {}
     for site in sites:
+        if site.fix is not None and newer is not None:
+            site.unfixable_reason = unverifiable_reason(newer)
         if site.fix is not None and site.unfixable_reason is None:
             site.unfixable_reason = refusal(site.fix)
         if site.unfixable_reason is not None:
@@ -199,6 +237,8 @@ def _check_once(
                 message=site.message,
                 fixable=site.fix is not None,
                 unfixable_reason=site.unfixable_reason,
+                confidence=confidence[id(site)].level,
+                confidence_reason=confidence[id(site)].reason,
             )
     result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
     if any(f.fixable for f in result.findings):

@@ -75,8 +75,8 @@ def test_apply_refuses_a_broken_rewrite_and_leaves_the_file_unchanged(project: P
     assert (project / "other.py").read_text() == OTHER_FIXED  # the run goes on
     assert sorted(p.name for p in project.iterdir()) == ["other.py", "stats.py"]  # no temp file left
     assert result.stdout.splitlines() == [
-        f"stats.py:7:5: FT001 {COUNTER} (no automatic fix)",
-        f"stats.py:8:5: FT001 {TOTAL} (no automatic fix)",
+        f"stats.py:7:5: FT001 {COUNTER} [confidence: medium] (no automatic fix)",
+        f"stats.py:8:5: FT001 {TOTAL} [confidence: medium] (no automatic fix)",
         "fixed other.py (1 fix)",
         "Fixed 1 finding in 1 file; 2 remaining, 1 error.",
     ]

@@ -1,0 +1,51 @@
+"""Files written for a newer Python than the one running ftmigrate.
+
+On Python 3.11, ``type Alias = int`` or ``def f[T](x: T)`` is a ``SyntaxError`` for the
+standard library's ``ast``, although the code is valid Python 3.12. Reporting such a file
+as "syntax error" is wrong and alarming. LibCST's parser knows the newer grammar, and the
+rules run on LibCST's tree, so such a file is analysed all the same. It is not rewritten:
+the rewrite verifier compares ``ast`` trees, which this interpreter cannot build, and a fix
+that cannot be proven is not written. Each finding says which Python to run instead.
+
+Only a rejection that LibCST's tree explains is treated this way: the tree must hold a
+construct that needs a newer Python than the running one (``NEWER_CONSTRUCTS``). Anything
+else stays the compiler's own syntax error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import libcst as cst
+
+from ftmigrate.treewalk import walk
+
+# LibCST node classes and the Python version (and the name of the feature) they need.
+NEWER_CONSTRUCTS: dict[type[cst.CSTNode], tuple[tuple[int, int], str]] = {
+    cst.Match: ((3, 10), "match statements"),
+    cst.TryStar: ((3, 11), "except*"),
+    cst.TypeAlias: ((3, 12), "type aliases"),
+    cst.TypeParameters: ((3, 12), "type parameters"),
+}
+
+
+def needed_python(module: cst.Module, running: tuple[int, int] | None = None) -> tuple[tuple[int, int], str] | None:
+    """The newest Python version ``module``'s constructs need, with the feature's name, if it
+    is newer than ``running`` (default: this interpreter); else None."""
+    running = running or sys.version_info[:2]
+    needed: tuple[tuple[int, int], str] | None = None
+    for node in walk(module):
+        found = NEWER_CONSTRUCTS.get(type(node))
+        if found is not None and found[0] > running and (needed is None or found[0] > needed[0]):
+            needed = found
+    return needed
+
+
+def unverifiable_reason(needed: tuple[tuple[int, int], str]) -> str:
+    """Why a finding in such a file has no fix here, and what to do about it."""
+    (major, minor), feature = needed
+    here = "%d.%d" % sys.version_info[:2]
+    return (
+        f"the file uses Python {major}.{minor} syntax ({feature}); this is Python {here}, which cannot "
+        f"verify a rewrite of it: run ftmigrate with Python >= {major}.{minor} to fix it"
+    )

@@ -20,7 +20,8 @@ the code runs. Levels:
     shares an instance; a class with ``async`` methods keeps its state on its event loop's
     thread;
   - a ``nonlocal`` counter in a helper closure that never leaves its function (only the one
-    call that defined it can run it);
+    call that defined it can run it), or that is only passed to calls (a ``key=`` or visitor
+    function the callee runs during the call);
   - code in ``async def`` with no ``await`` in the reported statement: coroutines on one
     event loop cannot interleave it (with an ``await`` inside it is an asyncio race, which
     a thread lock cannot fix; the planner never puts a thread lock around an ``await``);
@@ -102,6 +103,11 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
             return Confidence("low", f"the closure never leaves `{site.domain.owner.name.value}()`: only one call can run it")
         if escape == "thread":
             return Confidence("high", "the closure is handed to a thread")
+        if escape == "passed":
+            return Confidence(
+                "low", f"the closure is only passed to calls in `{site.domain.owner.name.value}()` "
+                "(a key or visitor function run during the call, as far as the module shows)"
+            )
         return Confidence("medium", "the closure leaves its function and may be called from any thread")
     return Confidence("medium", "shared state changed by code that any thread may call")
 

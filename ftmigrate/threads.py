@@ -92,8 +92,9 @@ def reached_by_threads(ctx: FileContext) -> frozenset[cst.FunctionDef]:
 def closure_escapes(ctx: FileContext, owner: cst.FunctionDef) -> str | None:
     """Whether a function defined in ``owner`` leaves it: None (only ever called in place,
     like ``get_abbr(i)``, so its closure belongs to that one call), ``"thread"`` (handed to a
-    thread or an executor) or ``"leaves"`` (returned, stored or passed on: any other use of
-    its name than calling it)."""
+    thread or an executor), ``"passed"`` (only ever passed as an argument to a call, like a
+    ``key=`` or a visitor callback, which as far as the module shows runs it during the call)
+    or ``"leaves"`` (returned, stored, or any other use of its name than calling it)."""
     nodes = iter_function_nodes(owner)
     inner = {n.name.value for n in nodes if isinstance(n, cst.FunctionDef) and n is not owner}
     if not inner:
@@ -103,4 +104,21 @@ def closure_escapes(ctx: FileContext, owner: cst.FunctionDef) -> str | None:
     if not escaping:
         return None
     handed = {id(expr) for _call, expr, _pool in handed_to_threads(ctx)}
-    return "thread" if escaping & handed else "leaves"
+    if escaping & handed:
+        return "thread"
+    uses = [n for n in nodes if id(n) in escaping]
+    if all(_only_an_argument(ctx, n) for n in uses):
+        return "passed"
+    return "leaves"
+
+
+_LITERAL_PARTS = (cst.DictElement, cst.Dict, cst.Element, cst.List, cst.Tuple, cst.Set)
+
+
+def _only_an_argument(ctx: FileContext, node: cst.CSTNode) -> bool:
+    """``f(visit)``, ``f(key=visit)``, ``traverse(x, {"binary": visit})``: the name is a call's
+    argument, directly or inside a container literal written in the call."""
+    parent = ctx.parent(node)
+    while isinstance(parent, _LITERAL_PARTS):
+        parent = ctx.parent(parent)
+    return isinstance(parent, cst.Arg) and isinstance(ctx.parent(parent), cst.Call)

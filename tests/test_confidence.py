@@ -87,6 +87,21 @@ CASES = [
     ),
     pytest.param(
         """\
+        def columns(expr, traverse):
+            found = []
+
+            def visit(col):
+                if col not in found:
+                    found.append(col)
+
+            traverse(expr, {"column": visit})
+            return found
+        """,
+        [("FT002", 5, "low")],
+        id="closure-only-passed-to-a-call",
+    ),
+    pytest.param(
+        """\
         def make_counter():
             n = 0
 

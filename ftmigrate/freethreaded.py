@@ -116,12 +116,16 @@ def find_free_threaded_python(want: str | None = None, build: bool = False) -> F
             return FreeThreadedPython(found.executable, found.version, source)
         tried.append(f"{exe} ({source}): not a free-threaded interpreter")
     if build and want in (None, "3.13") and BUILD_SCRIPT.exists():
-        proc = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True)
-        exe = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-        found = probe(exe) if proc.returncode == 0 and exe else None
-        if found is not None:
-            return FreeThreadedPython(found.executable, found.version, "build")
-        tried.append(f"{BUILD_SCRIPT} failed: {proc.stderr.strip()[-800:]}")
+        try:
+            proc = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True)
+        except OSError as exc:  # no bash
+            tried.append(f"{BUILD_SCRIPT} could not run: {exc}")
+        else:
+            exe = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+            found = probe(exe) if proc.returncode == 0 and exe else None
+            if found is not None:
+                return FreeThreadedPython(found.executable, found.version, "build")
+            tried.append(f"{BUILD_SCRIPT} failed: {proc.stderr.strip()[-800:]}")
     raise NoFreeThreadedPython(how_to_get_one(want, tried))
 
 

@@ -106,4 +106,4 @@ def test_the_unbroken_planner_fixes_the_same_file(project: Path):
     """The control: without the break, the same run rewrites stats.py and exits 0."""
     result = ftmigrate_cli("apply", "stats.py", "other.py")
     assert (result.exit_code, result.stderr) == (0, "")
-    assert "with _counter_total_lock:\n        counter += 1\n        total += n\n" in (project / "stats.py").read_text()
+    assert "with _stats_lock:\n        counter += 1\n        total += n\n" in (project / "stats.py").read_text()

@@ -25,7 +25,15 @@ REPORT_ONLY = {
     "FT001/already_locked": NOTHING,  # the update is under `with lock:`
     "FT001/await_not_fixed": [("FT001", 6, "the statement awaits or yields; a thread lock must not be held across it")],
     "FT001/called_under_lock": [("FT001", 12, f"`bump` is called while `lock` is held (line 20); {DEADLOCK}")],
-    "FT001/module_level_only": NOTHING,  # module-level code runs once, under the import lock
+    "FT001/module_level_only": NOTHING,
+    "FT001/reentrant_call_safe_only": [  # without --unsafe-fixes: the lock would be held while price() runs
+        (
+            "FT001",
+            8,
+            "unsafe fix, enabled with `--unsafe-fixes`: the lock is held while `price()` runs, code that can block, "
+            "take other locks or be overridden: its callers are serialised and can deadlock",
+        )
+    ],  # module-level code runs once, under the import lock
     "FT001/suppressed": NOTHING,  # `# ftmigrate: ignore[FT001]` and `# ftmigrate: ignore`
     "FT002/already_locked": NOTHING,  # test and change both under `with _lock:`
     "FT002/deadlock_refused": [
@@ -117,7 +125,7 @@ def test_report_only_finding(name: str, tmp_path: Path):
     before = case.read_bytes()
     findings, _ = _scan(case, before, tmp_path)
     assert [(f.rule, f.line, f.unfixable_reason) for f in findings] == REPORT_ONLY[name]
-    assert not any(f.fixable for f in findings)
+    assert not any(f.fixable and f.fix_safety != "unsafe" for f in findings)  # unsafe: held back by default
 
     findings, target = _scan(case, before, tmp_path, APPLY)
     assert [(f.rule, f.line, f.fixed) for f in findings] == [(rule, line, False) for rule, line, _ in REPORT_ONLY[name]]

@@ -794,10 +794,12 @@ class CheckThenAct(Rule):
         ),
         Example(
             "import threading\n\nclass Registry:\n    def __init__(self):\n        self._lock = threading.Lock()\n        self.names = set()\n\n"
-            "    def register(self, name):\n        if name in self.names:\n            return False\n        else:\n            self.names.add(name)\n            return True\n",
+            "    def register(self, name):\n        if name in self.names:\n            return False\n        else:\n            self.names.add(name)\n            return True\n\n"
+            "    def listing(self):\n        with self._lock:\n            return sorted(self.names)\n",
             "import threading\n\nclass Registry:\n    def __init__(self):\n        self._lock = threading.Lock()\n        self.names = set()\n\n"
             "    def register(self, name):\n        with self._lock:\n            if name in self.names:\n                return False\n            else:\n"
-            "                self.names.add(name)\n                return True\n",
+            "                self.names.add(name)\n                return True\n\n"
+            "    def listing(self):\n        with self._lock:\n            return sorted(self.names)\n",
         ),
         Example(
             "import threading\nseen = []\nlock = threading.Lock()\n\ndef f(x):\n    if x not in seen:\n        with lock:\n            seen.append(x)\n",

@@ -13,7 +13,8 @@ import libcst.matchers as m
 
 from codemods.ft003_publication import NAME_OR_ATTR, Key, assignments_in, key_of, publication, spelled
 from ftmigrate.analysis import (
-    LOCK_FACTORIES, FileContext, calls_unknown_code, iter_function_nodes, looks_like_lock_name, shared_class_reason,
+    LOCK_FACTORIES, FileContext, calls_unknown_code, instance_lock_attributes, iter_function_nodes, looks_like_lock_name,
+    shared_class_reason,
     top_level_bindings,
 )
 from ftmigrate.locking import MODULE, Domain, Guard
@@ -108,8 +109,8 @@ class LazyInitialisation(Rule):
     (`global _client` + `if _client is None: _client = make_client()`); the variants
     `if not X:`, `if not hasattr(cls, "_instance"):`, `if "_instance" not in cls.__dict__:`
     and `X = X or make()`; and lazily created attributes (`if self._conn is None:
-    self._conn = connect()`) of a class whose instances are shared between threads (it has
-    a lock attribute, subclasses `threading.Thread`, its methods are handed to threads in
+    self._conn = connect()`) of a class whose instances are shared between threads (they have
+    a thread lock attribute, it subclasses `threading.Thread`, its methods are handed to threads in
     the module, or it is listed in `shared-classes`). It also reports zero-argument
     factories decorated with `functools.lru_cache`/`functools.cache` that serve as
     singletons. Not reported: `self.x` set up in `__init__`, class attributes set in
@@ -407,12 +408,11 @@ class LazyInitialisation(Rule):
     # --- fixing -----------------------------------------------------------------------
     @staticmethod
     def _lock_problem(ctx: FileContext, state: _State) -> str | None:
-        """Why no lock can guard ``state``: an instance attribute of a class without a lock.
-        (Whether reusing a class's lock would deadlock is the planner's call.)"""
-        if state.domain.kind != "instance":
-            return None
-        class_level, instance_level = ctx.class_lock_attrs(state.cls)
-        if class_level or instance_level:
+        """Why no lock can guard ``state``: an instance attribute of a class whose instances
+        have no thread lock (``instance_lock_attributes``; a class-level lock, such as one
+        ``apply`` added, does not count, so ``apply`` never fixes what ``scan`` refused).
+        Which lock guards the fix is the planner's call."""
+        if state.domain.kind != "instance" or instance_lock_attributes(ctx, state.cls):
             return None
         return (
             f"`{state.cls.name.value}` has no lock to guard `{state.spelled}` with; add one in "

@@ -15,6 +15,7 @@ from ftmigrate.analysis import (
     binop_operands,
     is_thread_subclass,
     iter_function_nodes,
+    instance_lock_attributes,
     own_bindings,
     looks_like_lock_name,
     shared_class_reason,
@@ -167,12 +168,13 @@ def _written_by_threads_at_once(ctx: FileContext, cls: cst.ClassDef, attr: str) 
     started in a loop), or if both a thread's entry method (``run``, a ``Thread`` target)
     and another method write it; a counter only its own thread's ``run()`` updates is not
     shared (even once the class has a lock, which keeps ``apply`` idempotent). For a class
-    that only has a lock attribute: yes, its methods may be called from any thread."""
+    whose instances only have a thread lock attribute: yes, its methods may be called from
+    any thread."""
     entries = thread_entry_methods(ctx, cls)
     if is_thread_subclass(ctx, cls):
         entries.setdefault("run", False)
     if not entries:
-        return any(ctx.class_lock_attrs(cls))
+        return bool(instance_lock_attributes(ctx, cls))
     writers = _attribute_writers(ctx, cls).get(attr, set())
     return any(entries.get(w) for w in writers) or (len(writers) >= 2 and any(w in entries for w in writers))
 
@@ -518,8 +520,8 @@ class SharedItemAttributeReadModifyWrite(Rule):
     - a class attribute: `cls.total += 1`, `Counter.total += 1`, `type(self).total += 1`;
     - an attribute of an imported module: `config.retries -= 1`;
     - an attribute of `self` in a class whose instances are shared between threads: the
-      class is listed in the configuration, or has a lock attribute
-      (`self._lock = threading.Lock()`); or it subclasses `threading.Thread`, or one of its
+      class is listed in the configuration, or its instances have a thread lock attribute
+      (`self._lock = threading.Lock()` in a method; a class-level lock does not count); or it subclasses `threading.Thread`, or one of its
       methods is handed to threads in the same module (`Thread(target=obj.run)`,
       `executor.submit(obj.step)`, `executor.map(obj.f, ...)`), and two threads can write
       the attribute at once: a method that writes it is run by several threads (an
@@ -616,9 +618,11 @@ class SharedItemAttributeReadModifyWrite(Rule):
         ),
         Example(
             "import threading\n\nclass Cache:\n    def __init__(self):\n        self._lock = threading.Lock()\n"
-            "        self.hits = 0\n\n    def get(self, k):\n        self.hits += 1\n",
+            "        self.hits = 0\n\n    def get(self, k):\n        self.hits += 1\n\n"
+            "    def reset(self):\n        with self._lock:\n            self.hits = 0\n",
             "import threading\n\nclass Cache:\n    def __init__(self):\n        self._lock = threading.Lock()\n"
-            "        self.hits = 0\n\n    def get(self, k):\n        with self._lock:\n            self.hits += 1\n",
+            "        self.hits = 0\n\n    def get(self, k):\n        with self._lock:\n            self.hits += 1\n\n"
+            "    def reset(self):\n        with self._lock:\n            self.hits = 0\n",
         ),
         Example("stats = {}\n\nasync def f(k, src):\n    stats[k] += await src.count()\n", None),
     ]

@@ -11,7 +11,6 @@ Every failure becomes a per-file error with a reason, never an exception for the
 from __future__ import annotations
 
 import ast
-import dataclasses
 import sys
 import threading
 import warnings
@@ -22,7 +21,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 import libcst as cst
 
 from ftmigrate.analysis import FileContext
-from ftmigrate.locking import Guard, Inserted, Replace, apply_fixes, refusal
+from ftmigrate.locking import Guard, Replace, apply_fixes, refusal
 from ftmigrate.newsyntax import needed_python, unverifiable_reason
 from ftmigrate.results import FileResult, Finding
 from ftmigrate.rules import Rule, Site
@@ -89,12 +88,6 @@ def parse_cst(text: str) -> cst.Module:
     return module
 
 
-# A fix can give a rule new evidence (an inserted class lock tells FT003 the class is
-# shared), so ``apply`` reruns the rules on its own output until nothing changes, as ruff
-# does; this bounds the rounds.
-MAX_FIX_ROUNDS = 4
-
-
 _VALIDATING = cst.CSTNode.__post_init__
 
 
@@ -129,42 +122,14 @@ def check_source(
     shared_classes: Sequence[str] = (),
     prefilter: bool = True,
 ) -> FileResult:
-    """Findings of one file; with ``fix``, also its rewrite, applied until it is stable.
+    """Findings of one file; with ``fix``, also its rewrite.
 
     ``prefilter=False`` parses every file with LibCST and runs every rule on it: the
-    plain path the prefilters are tested against.
+    plain path the prefilters are tested against. One round: the planner adds locks at
+    class or module level only, never evidence that instances are shared
+    (``ftmigrate.threadlocks``), so the rewrite holds no finding the original did not
+    show, and ``apply`` changes exactly what ``scan`` shows.
     """
-    options = dict(display=display, shared_classes=shared_classes, prefilter=prefilter)
-    result = _check_once(source, rules, fix=fix, **options)
-    for _ in range(MAX_FIX_ROUNDS - 1):
-        if result.new_text is None or result.error is not None or not result.inserted.class_lock:
-            break  # only a new class lock gives the rules new evidence (tests/test_fixtures.py checks idempotence)
-        current = dataclasses.replace(source, text=result.new_text, raw=source.encode(result.new_text))
-        again = _check_once(current, rules, fix=True, **options)
-        if again.new_text is None or again.error is not None:
-            break  # stable (a refusal here shows up, with its reason, on the next run)
-        inserted = Inserted(
-            lock_names=result.inserted.lock_names | again.inserted.lock_names,
-            lock_exprs=result.inserted.lock_exprs | again.inserted.lock_exprs,
-            substitutions=result.inserted.substitutions + again.inserted.substitutions,
-            class_lock=again.inserted.class_lock,
-        )
-        if check_rewrite(source.text, again.new_text, inserted, display) is not None:
-            break
-        result.new_text, result.inserted = again.new_text, inserted
-        result.findings += [f for f in again.findings if f.fixed]
-    return result
-
-
-def _check_once(
-    source: SourceFile,
-    rules: Sequence[Rule],
-    *,
-    fix: bool,
-    display: str,
-    shared_classes: Sequence[str] = (),
-    prefilter: bool = True,
-) -> FileResult:
     result = FileResult(path=source.path, source=source)
     text = source.text
     active = [rule for rule in rules if rule.prefilter(text)] if prefilter else list(rules)

@@ -37,6 +37,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from ftmigrate.analysis import FileContext, LockRef, called_functions, dotted, suspends, top_level_bindings
+from ftmigrate.threadlocks import proven_lock, state_guards
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,6 @@ class Inserted:
     lock_names: set[str] = field(default_factory=set)
     lock_exprs: set[str] = field(default_factory=set)
     substitutions: list[tuple[str, str]] = field(default_factory=list)  # (code before, code after)
-    # A new lock attribute went into a class: evidence that its instances are shared, which
-    # can give rules new findings in the rewritten file (so apply checks it once more).
-    class_lock: bool = False
 
 
 @dataclass
@@ -135,6 +133,11 @@ def refusal(fix: Guard | Replace) -> str | None:
     if not isinstance(fix, Guard):
         return None
     target = fix.stmt if fix.replacement is None else fix.replacement
+    if fix.function.asynchronous is not None:
+        return (
+            f"it runs in `async def {fix.function.name.value}`: a thread lock there would block the event loop "
+            "(coroutines of one loop do not interleave without an `await`)"
+        )
     if any(suspends(stmt) for stmt in (target, *fix.followers)):
         return "the statement awaits or yields; a thread lock must not be held across it"
     if fix.double_checked and not isinstance(target, cst.If):
@@ -258,16 +261,23 @@ class LockPlanner:
         domain = component[0].domain
         root = ref.code.split(".")[0]
         if domain.kind in ("class", "instance") and self._is_class_lock(ref, expr, domain):
-            return _Lock(name=None, existing=expr.attr.value, attribute=True)
+            lock = _Lock(name=None, existing=expr.attr.value, attribute=True)
+            return lock if self._proven_everywhere(lock, component) else None
         if domain.kind == "closure":
             if root not in self.ctx.local_bindings(domain.owner):  # the lock must be a local of the owner function
                 return None
         elif root not in self.ctx.module_bindings() or (ref.function is not None and root in self.ctx.local_bindings(ref.function)):
             return None
         lock = _Lock(name=None, existing=ref.code)
-        if all(self._expr_for(g, lock) is not None for g in component):
-            return lock
-        return None
+        return lock if self._proven_everywhere(lock, component) else None
+
+    def _proven_everywhere(self, lock: _Lock, component: list[Guard]) -> bool:
+        """Every guard of the component can name ``lock``, and there it is a proven thread lock."""
+        for g in component:
+            expr = self._expr_for(g, lock)
+            if expr is None or not all(proven_lock(self.ctx, expr, g.function, stmt) for stmt in (g.stmt, *g.followers)):
+                return False
+        return True
 
     def _is_class_lock(self, ref: LockRef, expr: cst.BaseExpression, domain: Domain) -> bool:
         """``self._lock`` / ``cls._lock`` / ``Owner._lock``: a lock attribute of ``domain``'s class."""
@@ -297,28 +307,16 @@ class LockPlanner:
         return None
 
     def _choose(self, component: list[Guard]) -> _Lock | str:
-        """The lock for a component, or the reason no lock can be used safely."""
+        """The lock for a component, or the reason no lock can be used safely: an existing
+        lock only when it already guards this state elsewhere and is a proven ``threading``
+        lock wherever the component takes it (``ftmigrate.threadlocks``); else a new one."""
         keys = {_key(g) for g in component}
         known = [ref for g, ref in self.known if _key(g) in keys]
+        known += [ref for domain, state in keys for ref in state_guards(self.ctx, domain.kind, domain.owner, state)]
         for ref in known:
             lock = self._portable_existing(ref, component)
             if lock is not None:
                 return self._caller_deadlock(lock, component) or lock
-        for func in dict.fromkeys(g.function for g in component):
-            for ref in self.ctx.held_locks(func):
-                lock = self._portable_existing(ref, component)
-                if lock is not None and self._caller_deadlock(lock, component) is None:
-                    return lock
-        domain = component[0].domain
-        if domain.kind in ("class", "instance"):
-            class_level, instance_level = self.ctx.class_lock_attrs(domain.owner)
-            attrs = class_level + (instance_level if domain.kind == "instance" else [])
-            locks = [_Lock(name=None, existing=attr, attribute=True) for attr in attrs]
-            for lock in locks:
-                if self._caller_deadlock(lock, component) is None:
-                    return lock
-            if locks:
-                return self._caller_deadlock(locks[0], component)
         states = list(dict.fromkeys(_stem(g.state) for g in component))
         name = self._fresh("_" + "_".join(states[:3]) + "_lock")
         kind = "RLock" if any(g.reentrant for g in component) else "Lock"
@@ -428,7 +426,6 @@ class LockPlanner:
                 index = min(self._insert_index(domain, body, anchor) for anchor in anchors)
                 defs.setdefault(id(container), []).append((index, f"{lock.name} = {self._factory(lock.kind)}"))
                 self.inserted.lock_names.add(lock.name)
-                self.inserted.class_lock |= domain.kind in ("class", "instance")
             for g in component:
                 expr = self._expr_for(g, lock)
                 if expr is None:

@@ -137,6 +137,10 @@ REWRITES = [
             def query(self, q):
                 with self._lock:
                     return self.conn.execute(q)
+
+            def close(self):
+                with self._lock:
+                    self._conn = None
         """,
         """
         import threading
@@ -157,6 +161,10 @@ REWRITES = [
             def query(self, q):
                 with self._lock:
                     return self.conn.execute(q)
+
+            def close(self):
+                with self._lock:
+                    self._conn = None
         """,
         id="caller-holds-the-class-rlock-which-is-reentrant",
     ),

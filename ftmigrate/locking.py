@@ -133,13 +133,13 @@ def refusal(fix: Guard | Replace) -> str | None:
     if not isinstance(fix, Guard):
         return None
     target = fix.stmt if fix.replacement is None else fix.replacement
+    if any(suspends(stmt) for stmt in (target, *fix.followers)):
+        return "the statement awaits or yields; a thread lock must not be held across it"
     if fix.function.asynchronous is not None:
         return (
             f"it runs in `async def {fix.function.name.value}`: a thread lock there would block the event loop "
             "(coroutines of one loop do not interleave without an `await`)"
         )
-    if any(suspends(stmt) for stmt in (target, *fix.followers)):
-        return "the statement awaits or yields; a thread lock must not be held across it"
     if fix.double_checked and not isinstance(target, cst.If):
         return "double-checked locking needs an `if` statement"
     if fix.double_checked and target.orelse is not None:
@@ -309,7 +309,8 @@ class LockPlanner:
     def _choose(self, component: list[Guard]) -> _Lock | str:
         """The lock for a component, or the reason no lock can be used safely: an existing
         lock only when it already guards this state elsewhere and is a proven ``threading``
-        lock wherever the component takes it (``ftmigrate.threadlocks``); else a new one."""
+        lock wherever the component takes it (``ftmigrate.threadlocks``); none when the
+        state is locked elsewhere by something else; else a new one."""
         keys = {_key(g) for g in component}
         known = [ref for g, ref in self.known if _key(g) in keys]
         known += [ref for domain, state in keys for ref in state_guards(self.ctx, domain.kind, domain.owner, state)]
@@ -317,6 +318,13 @@ class LockPlanner:
             lock = self._portable_existing(ref, component)
             if lock is not None:
                 return self._caller_deadlock(lock, component) or lock
+        if known:
+            # A new lock would not exclude the code that already locks this state.
+            shown = f"`{known[0].code}`" if known[0].code else "a lock that cannot be named here"
+            return (
+                f"`{component[0].state}` is locked elsewhere by {shown}, which is not a proven threading lock "
+                "here; a new lock would not exclude that code"
+            )
         states = list(dict.fromkeys(_stem(g.state) for g in component))
         name = self._fresh("_" + "_".join(states[:3]) + "_lock")
         kind = "RLock" if any(g.reentrant for g in component) else "Lock"

@@ -113,7 +113,7 @@ class LazyInitialisation(Rule):
     a thread lock attribute, it subclasses `threading.Thread`, its methods are handed to threads in
     the module, or it is listed in `shared-classes`). It also reports zero-argument
     factories decorated with `functools.lru_cache`/`functools.cache` that serve as
-    singletons. Not reported: `self.x` set up in `__init__`, class attributes set in
+    singletons. Not reported: `self.x` set up in `__init__` or `__setstate__`, class attributes set in
     `__init_subclass__`/`__set_name__` (they run while the class statement executes),
     module-level code (imports run once, under the import lock), and `if not X: X += ...`
     (an update, not a creation).
@@ -321,7 +321,8 @@ class LazyInitialisation(Rule):
         if receiver == ctx.first_param(func) and kind == "class":
             return _State(key, Domain("class", cls), receiver, cls)
         if receiver == ctx.first_param(func) and kind == "instance":
-            reason = facts.shared_reason(cls) if func.name.value != "__init__" else None
+            # __init__ and __setstate__ build an object no other thread can see yet.
+            reason = facts.shared_reason(cls) if func.name.value not in ("__init__", "__setstate__") else None
             return _State(key, Domain("instance", cls), receiver, cls, reason) if reason else None
         named = next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and s.name.value == receiver), None)
         params = {p.name.value for p in (*func.params.posonly_params, *func.params.params, *func.params.kwonly_params)}

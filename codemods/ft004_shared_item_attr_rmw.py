@@ -37,7 +37,7 @@ _BUILTIN_CONTAINER = (
 
 # Methods that run before the object (or class) can have been handed to another thread.
 _CLASS_CREATION = frozenset({"__init_subclass__", "__set_name__"})
-_CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__new__"}) | _CLASS_CREATION
+_CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__new__", "__setstate__"}) | _CLASS_CREATION
 
 
 def rmw_target(node: cst.CSTNode) -> cst.BaseExpression | None:

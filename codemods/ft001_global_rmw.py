@@ -72,8 +72,9 @@ class GlobalReadModifyWrite(Rule):
     gets the value its own update produced. Variables updated in the same function share
     one lock (`_hits_misses_lock`), so no function ever takes two inserted locks. Code
     already under a lock is left alone (the `ftmigrate.analysis` module documentation says
-    what counts as a lock), and a lock that already guards the variable elsewhere, or one
-    the function already takes, is reused. If the statement calls a function
+    what counts as a lock). A lock that already guards the variable elsewhere is reused
+    when it is a proven `threading` lock (`ftmigrate.threadlocks`); when something else
+    guards it there, the finding is not fixed, since a new lock would not exclude that code. If the statement calls a function
     (`total += compute()`), a new lock is an `RLock`, so a call that re-enters the same
     code on the same thread still works instead of deadlocking; the call now runs while the lock is held, which
     serialises it. A statement that `await`s or `yield`s is not fixed (a thread lock must

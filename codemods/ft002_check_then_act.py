@@ -741,11 +741,11 @@ class CheckThenAct(Rule):
     that leaves, the statements up to the last change join the block, and so does a
     `return cache[key]` right after it. The lock is a module-level lock for module and
     `global` containers, one in the enclosing function for closure containers, and for
-    `self.x`, `cls.x` and `ClassName.x` the class's own lock attribute (`self._lock`)
-    when it has one, else a new class attribute `_x_lock = threading.Lock()`. That
+    `self.x`, `cls.x` and `ClassName.x` a new class attribute `_x_lock = threading.Lock()`. That
     lock is shared by all instances: correct, but coarse (two instances no longer pass
     through the block at the same time). Containers tested in one `if` share one lock.
-    A lock that already guards the container elsewhere is reused, and code already under
+    A lock that already guards the container elsewhere is reused when it is a proven
+    `threading` lock (`ftmigrate.threadlocks`), else the finding is not fixed; code already under
     a lock in its own function is left alone (a helper called with a caller's lock held
     gets its own lock, taken inside the caller's).
 

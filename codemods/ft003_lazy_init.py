@@ -165,10 +165,11 @@ class LazyInitialisation(Rule):
     after the object was built, so the fast path sees either nothing or the whole object.
     The lock is a new class attribute `_instance_lock` next to `_instance` (so `cls.` and
     `ClassName.` reach it; per-subclass singletons share it, which is coarser but correct),
-    a module-level `_client_lock` after `_client` for globals, the class's existing lock
-    for instance attributes and classes that have one. When the class has no lock, the
-    lazy attribute is reported but not fixed: one lock per instance belongs in `__init__`,
-    and a lock shared by all instances would serialise unrelated objects. An existing
+    a module-level `_client_lock` after `_client` for globals, and a class-level lock for
+    instance attributes; an existing lock only when it already guards the same state
+    elsewhere and is a proven `threading` lock (`ftmigrate.threadlocks`). When the instances
+    carry no thread lock of their own, the lazy attribute is reported but not fixed: one
+    lock per instance belongs in `__init__`, and nothing says the instances are shared. An existing
     non-reentrant lock is not reused when a caller in this module already holds it while
     calling the getter (that would deadlock): the finding stays, with that reason. Callers
     in other modules, or further up the call chain, are not seen.

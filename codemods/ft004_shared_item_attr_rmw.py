@@ -573,11 +573,11 @@ class SharedItemAttributeReadModifyWrite(Rule):
     Only the statement is wrapped (consecutive statements under the same lock share one
     `with`), never the loop around it. Module containers and module attributes get a
     module-level lock, placed after the container's assignment (after the imports for
-    imported modules). Class and instance state use the class's own lock attribute
-    (`with self._lock:`) when it has one, else a new class-level lock attribute
+    imported modules). Class and instance state get a new class-level lock attribute
     (`with self._hits_lock:`): one lock for all instances, which is correct but coarser
-    than a lock per instance. A lock that already guards the same state elsewhere, or one
-    the function already takes, is reused, and state updated in the same function shares
+    than a lock per instance. A lock that already guards the same state elsewhere is
+    reused when it is a proven `threading` lock (`ftmigrate.threadlocks`), else the finding
+    is not fixed; state updated in the same function shares
     one lock (also across rules), so no function takes two inserted locks.
     If the statement calls a function, a new lock is an `RLock`, so a call that re-enters
     the same code on the same thread still works; an existing non-reentrant lock is not

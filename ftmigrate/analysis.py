@@ -4,7 +4,12 @@
 rules share: where does this statement run, is it already under a lock (and which), which
 locks does a function hold, how is ``threading`` imported, which names are taken.
 
-What counts as a lock (this docstring is the reference; rule docs point here):
+What counts as a lock *already held* (this docstring is the reference; rule docs point
+here). It decides only that code is already locked and so not reported: recognising a
+lock by its name is right there, since a miss costs a report, never working code. Which
+existing object may *guard a fix* is a different, strict question, answered by
+``ftmigrate.threadlocks`` (never by name), and instances count as shared between threads
+only for a thread lock each instance carries (``instance_lock_attributes``).
 - A lock object is a name or attribute that is
   - bound anywhere in the module to ``threading.Lock/RLock/Condition/Semaphore/
     BoundedSemaphore()`` (or ``multiprocessing``'s, ``_thread.allocate_lock()``, or the
@@ -36,7 +41,7 @@ What counts as a lock (this docstring is the reference; rule docs point here):
 - ``Condition``: holding it holds its lock. A ``Semaphore`` counts as a lock, although one
   created with a count above 1 lets several threads in.
 - Reentrant (an ``RLock``, or a ``Condition()`` around one): only then may the fixer hold
-  an existing lock across a call into code it cannot see (``is_reentrant_lock``).
+  an existing (proven) lock across a call into code it cannot see (``is_reentrant_lock``).
 """
 
 from __future__ import annotations

@@ -8,15 +8,19 @@ Planning, for all fixes of a file at once (so rules share locks):
 - Keys of one domain touched by the same function are merged (union-find) and get one
   lock (named after them: ``_hits_misses_lock``), so a function never takes two inserted
   locks and every site of a key, in every function, uses the same lock. Guards of different domains are never nested.
-- A merged group reuses, in order: a lock that already guards another site of the same
-  state; a lock the function already takes elsewhere (a module-level lock, or for class
-  and instance state also the class's lock attribute); the class's lock attribute
-  (``self._lock``); else a new lock named after the state (``_counter_lock``), placed
-  right after the state's own assignment, named so that it collides with nothing.
+- A merged group reuses an existing lock only when it already guards the same state
+  elsewhere (a site the rules found locked, or any access under ``with L:``) and it is a
+  proven ``threading`` lock at every site of the fix (``ftmigrate.threadlocks``). When the
+  state is locked elsewhere by anything else, the fix is refused (a new lock would not
+  exclude that code). Otherwise a new lock named after the state (``_counter_lock``),
+  placed right after the state's own assignment in the module, the closure's function or
+  the class body (never on instances: they stay picklable and copyable), named so that
+  it collides with nothing.
 - The lock is ``threading.RLock`` when a guarded statement calls code we cannot see (a
   re-entrant call from the same thread then still works), else ``threading.Lock``.
 - A statement that awaits or yields is never put under a lock (it would be held while
-  suspended): the fix is refused and the finding stays.
+  suspended), nor one in an ``async def`` (it would block the event loop): the fix is
+  refused and the finding stays.
 - An existing non-reentrant lock is not reused for a function that some caller in the
   module calls while already holding that lock (it would deadlock): the fix is refused.
 - ``double_checked`` writes ``if T: with L: if T: body``; an ``if`` with an ``else``/``elif``

@@ -105,6 +105,6 @@ def check_rewrite(old: str, new: str, inserted: Inserted, filename: str = "<file
             return f"the rewritten code does not compile: {exc.msg} (line {exc.lineno})"
         before = normalized(ast.parse(old), inserted, map_back=False)
         after = normalized(ast.parse(new), inserted, map_back=True)
-    if before != after:
-        return "the rewritten code differs from the input beyond the inserted lock code"
-    return lock_problems(old, new, {_canon(e) for e in inserted.lock_exprs}, inserted.lock_names)
+        if before != after:
+            return "the rewritten code differs from the input beyond the inserted lock code"
+        return lock_problems(old, new, {_canon(e) for e in inserted.lock_exprs}, inserted.lock_names)

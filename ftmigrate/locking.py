@@ -40,7 +40,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from ftmigrate.analysis import FileContext, LockRef, called_functions, dotted, suspends, top_level_bindings
+from ftmigrate.analysis import NESTED_SCOPES, FileContext, LockRef, called_functions, dotted, suspends, top_level_bindings
 from ftmigrate.threadlocks import proven_lock, state_guards
 
 
@@ -199,7 +199,12 @@ class LockPlanner:
         def outer(fix: Guard | Replace) -> Guard | Replace | None:
             if id(fix.stmt) in followed:
                 return followed[id(fix.stmt)]
-            return next((owners[id(a)] for a in self.ctx.ancestors(fix.stmt) if id(a) in owners), None)
+            for a in self.ctx.ancestors(fix.stmt):
+                if isinstance(a, NESTED_SCOPES):
+                    return None  # code defined under a lock runs later, without it
+                if id(a) in owners:
+                    return owners[id(a)]
+            return None
 
         kept_guards = []
         for g in guards:

@@ -84,3 +84,32 @@ def test_scan_equals_apply_on_real_libraries(name: str, tmp_path: Path):
     copy = libraries.unpack(library, tmp_path / library.label)
     shutil.rmtree(copy / "tests", ignore_errors=True)  # the library's own code is what a user migrates
     _same_fixes(copy)
+
+
+# idlelib/multicall.py's shape: a fix's block defines a class whose method has a finding of
+# its own. Code defined under a lock runs later without it, so the method gets its own fix.
+FACTORY = '''\
+_registry = {}
+
+
+def make(widget):
+    if widget in _registry:
+        return _registry[widget]
+
+    class Wrapped:
+        def add(self, key):
+            if key not in self.info:
+                self.info[key] = []
+
+    _registry[widget] = Wrapped
+    return Wrapped
+'''
+
+
+def test_a_fix_inside_a_class_defined_in_another_fixs_block_is_written(tmp_path: Path):
+    path = tmp_path / "factory.py"
+    path.write_text(FACTORY)
+    assert _same_fixes(tmp_path) == {(str(path), 5, "FT002"), (str(path), 10, "FT002")}
+    text = path.read_text()
+    assert "    with _registry_lock:\n        if widget in _registry:\n" in text
+    assert "                with self._info_lock:\n                    if key not in self.info:\n" in text

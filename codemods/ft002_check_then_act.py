@@ -12,6 +12,7 @@ import libcst.matchers as m
 
 from ftmigrate.analysis import NESTED_SCOPES, FileContext, calls_unknown_code, dotted, iter_function_nodes, top_level_bindings
 from ftmigrate.locking import MODULE, Domain, Guard, Replace
+from ftmigrate.threads import closure_escapes
 from ftmigrate.prefilter import ast_dotted, identifier_text
 from ftmigrate.rules import Example, Rule, Site
 from ftmigrate.treewalk import find_all, walk
@@ -260,10 +261,7 @@ class _Resolver:
         """A function defined in ``owner`` leaves it (returned, stored, handed to a thread),
         so its closure variables can outlive the call and be shared. Functions only ever
         called in place (``get_abbr(i)``) share their closure with that one call alone."""
-        nodes = iter_function_nodes(owner)
-        inner = {n.name.value for n in nodes if isinstance(n, cst.FunctionDef)}
-        called = {id(n.func) for n in nodes if isinstance(n, cst.Call)}
-        return any(isinstance(n, cst.Name) and n.value in inner and id(n) not in called for n in nodes)
+        return closure_escapes(self.ctx, owner) is not None
 
     def closure_owner(self, func: cst.FunctionDef, name: str) -> cst.FunctionDef | None:
         """The enclosing function whose local ``name`` ``func`` uses (free or ``nonlocal``)."""
@@ -881,7 +879,7 @@ class CheckThenAct(Rule):
         known = [(c, ctx.guard_of(c.stmt)) for c in changes]
         known = [(c, lock) for c, lock in known if lock is not None]
         for cand, lock in known:
-            yield self.site(cand.stmt, message, fix=_guard(cand), guarded_by=lock)
+            yield self.site(cand.stmt, message, domain=container.domain, fix=_guard(cand), guarded_by=lock)
         locked = {id(c): ctx.guard_of(c.stmt) for c in group}
         atomic = {id(c): None if c.nested else atomic_form(ctx, c.stmt, container.code) for c in group}
         # One atomic call only helps if nothing relies on a lock for this container.
@@ -890,12 +888,12 @@ class CheckThenAct(Rule):
             inner_lock = takes_lock(ctx, (cand.stmt, *cand.followers))
             if use_atomic:
                 fix = Replace(cand.stmt, replacement(ctx, cand.stmt, atomic[id(cand)]))
-                yield self.site(cand.stmt, message, fix=fix)
+                yield self.site(cand.stmt, message, domain=container.domain, fix=fix)
             elif inner_lock is not None and locked[id(cand)] is None:
                 reason = f"a branch already takes `{inner_lock}`; move the test under that lock by hand"
-                yield self.site(cand.stmt, message, unfixable_reason=reason)
+                yield self.site(cand.stmt, message, domain=container.domain, unfixable_reason=reason)
             else:
-                yield self.site(cand.stmt, message, fix=_guard(cand), guarded_by=locked[id(cand)])
+                yield self.site(cand.stmt, message, domain=container.domain, fix=_guard(cand), guarded_by=locked[id(cand)])
 
 
 def _state_key(cand: _Candidate) -> tuple:

@@ -370,7 +370,7 @@ class LazyInitialisation(Rule):
             fix = _Fix(reason=reason) if reason else self._guard(func, stmt, state, calls_unknown_code(stmt.body), published.replacement)
         values = [a.value for a in assignments_in(stmt.body, state.key) if isinstance(a, (cst.Assign, cst.AnnAssign))]
         message = self._message(state, "created lazily", values)
-        return self.site(stmt, message, fix=fix.guard, guarded_by=guarded_by, unfixable_reason=fix.reason)
+        return self.site(stmt, message, domain=state.domain, fix=fix.guard, guarded_by=guarded_by, unfixable_reason=fix.reason)
 
     def _or_site(self, ctx: FileContext, func: cst.FunctionDef, assign: cst.Assign, state: _State) -> Site:
         """``X = X or make()``: the same as ``if not X: X = make()`` when storing ``X`` back
@@ -396,7 +396,7 @@ class LazyInitialisation(Rule):
             replacement = cst.If(test=test, body=cst.IndentedBlock(body=[inner]))
             fix = self._guard(func, line, state, calls_unknown_code(assign.value), replacement)
         message = self._message(state, "created lazily (`X = X or make()`)", [_without_leftmost(assign.value)])
-        return self.site(assign, message, fix=fix.guard, guarded_by=guarded_by, unfixable_reason=fix.reason)
+        return self.site(assign, message, domain=state.domain, fix=fix.guard, guarded_by=guarded_by, unfixable_reason=fix.reason)
 
     @staticmethod
     def _own_class_attribute(state: _State) -> bool:
@@ -453,6 +453,7 @@ class LazyInitialisation(Rule):
                     "miss the cache together each call it and get different objects",
                     unfixable_reason=f"`{cachers[shown]}` cannot be made to call `{name}()` only once; "
                     "create the object lazily in a global under double-checked locking instead",
+                    domain=MODULE,
                 )
         return None
 

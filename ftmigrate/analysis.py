@@ -155,6 +155,10 @@ class FileContext:
         self._located: Positions | dict = {}
         self.threading_aliases, self.threading_names = self._threading_imports()
         self.shared_reasons: dict[cst.ClassDef, str | None] = {}  # cache of shared_class_reason
+        self.memo: dict[str, object] = {}  # answers other modules compute once per file (ftmigrate.threads)
+        # Functions of this file that the project's threads run: qualified name -> why
+        # (ftmigrate.project_index; set by the engine).
+        self.project_threads: dict[str, str] = {}
         self._callers_locks: dict[cst.FunctionDef, LockRef | None] = {}  # cache of _callers_lock
         self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
 
@@ -911,6 +915,24 @@ def thread_entry_methods(ctx: FileContext, cls: cst.ClassDef) -> dict[str, bool]
     }
     instances = {"self"} | _names_bound_to_call_of(ctx, cls.name.value)
     entries: dict[str, bool] = {}
+    for call, expr, pool in handed_to_threads(ctx):
+        if (
+            isinstance(expr, cst.Attribute)
+            and expr.attr.value in methods
+            and isinstance(expr.value, cst.Name)
+            and expr.value.value in instances
+            and (expr.value.value != "self" or ctx.enclosing_class(call) is cls)
+        ):
+            repeated = pool or any(isinstance(a, _REPEATING) for a in _up_to_function(ctx, call))
+            entries[expr.attr.value] = entries.get(expr.attr.value, False) or repeated
+    return entries
+
+
+def handed_to_threads(ctx: FileContext) -> list[tuple[cst.Call, cst.BaseExpression, bool]]:
+    """Every callable handed to a thread or an executor in the module: (the call, the
+    callable's expression, whether it went to a pool). ``Thread(target=f)``,
+    ``Timer(t, f)``, ``pool.submit(f, ...)``, ``pool.map(f, ...)``, ``start_new_thread(f, ...)``."""
+    handed = []
     for call in ctx.thread_handoffs:
         args = list(call.args)
         candidates = [a.value for a in args if a.keyword is not None and a.keyword.value == "target"]
@@ -919,17 +941,8 @@ def thread_entry_methods(ctx: FileContext, cls: cst.ClassDef) -> dict[str, bool]
             candidates += [a.value for a in args[:1] if a.keyword is None]
         elif m.matches(call.func, m.Name("Timer") | m.Attribute(attr=m.Name("Timer"))):
             candidates += [a.value for a in args[1:2] if a.keyword is None]
-        for expr in candidates:
-            if (
-                isinstance(expr, cst.Attribute)
-                and expr.attr.value in methods
-                and isinstance(expr.value, cst.Name)
-                and expr.value.value in instances
-                and (expr.value.value != "self" or ctx.enclosing_class(call) is cls)
-            ):
-                repeated = pool or any(isinstance(a, _REPEATING) for a in _up_to_function(ctx, call))
-                entries[expr.attr.value] = entries.get(expr.attr.value, False) or repeated
-    return entries
+        handed += [(call, expr, pool) for expr in candidates]
+    return handed
 
 
 def _up_to_function(ctx: FileContext, node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -29,10 +29,13 @@ from ftmigrate.results import FileResult, Finding
 from ftmigrate.sourcefile import relative_posix
 
 CACHE_DIR = ".ftmigrate_cache"
-SCHEMA = 1
+SCHEMA = 2
 _PACKAGES = ("ftmigrate", "codemods")
 # Finding fields kept in an entry (the path is the reader's, ``fixed`` is always False).
-_FIELDS = ("rule", "line", "column", "end_line", "end_column", "message", "fixable", "unfixable_reason")
+_FIELDS = (
+    "rule", "line", "column", "end_line", "end_column", "message", "fixable", "unfixable_reason", "confidence",
+    "confidence_reason",
+)
 
 
 def tool_fingerprint() -> list:
@@ -57,11 +60,14 @@ def tool_fingerprint() -> list:
 class Cache:
     """Entries for one set of settings below ``root``'s ``.ftmigrate_cache/``."""
 
-    def __init__(self, root: Path, settings: object) -> None:
+    def __init__(self, root: Path, settings: object, kind: str | None = None) -> None:
+        """``kind``: a subfolder for entries other than file results (``"index"``: the
+        project index's facts, ``ftmigrate.project_index``)."""
         self.root = Path(os.path.abspath(root))
         self.base = self.root / CACHE_DIR
         blob = json.dumps([SCHEMA, tool_fingerprint(), settings], sort_keys=True, default=str)
-        self.folder = self.base / hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
+        digest = hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
+        self.folder = self.base / kind / digest if kind else self.base / digest
         self._folder_name = str(self.folder)
         self._made: set[str] = set()
 
@@ -99,12 +105,27 @@ class Cache:
             "error": result.error,
             "findings": [[getattr(f, name) for name in _FIELDS] for f in result.findings],
         }
+        self._write(key, json.dumps(data, separators=(",", ":")))
+
+    def load_json(self, key: str) -> dict | None:
+        """A plain entry stored by ``store_json`` (project index facts), None on a miss."""
+        try:
+            with open(self._entry_name(key), "rb") as fh:
+                data = json.loads(fh.read())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def store_json(self, key: str, data: dict) -> None:
+        self._write(key, json.dumps(data, separators=(",", ":")))
+
+    def _write(self, key: str, text: str) -> None:
         target = self._entry(key)
         try:
             self._make_folder(target.parent)
             tmp = target.parent / f".{key[2:]}.{os.getpid()}.tmp"
             with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(data, separators=(",", ":")))
+                fh.write(text)
             os.replace(tmp, target)
         except OSError:
             pass  # a read-only or full disk only costs speed
@@ -112,6 +133,9 @@ class Cache:
     def _make_folder(self, folder: Path) -> None:
         if folder.name in self._made:
             return
+        if os.path.realpath(self.base) != os.path.join(os.path.realpath(self.root), CACHE_DIR):
+            # A repository's own `.ftmigrate_cache` link must not make us write elsewhere.
+            raise OSError(f"{self.base} is a symbolic link; not cached")
         if not self.base.is_dir():
             self.base.mkdir(parents=True, exist_ok=True)
             _write_once(self.base / ".gitignore", "# Created by ftmigrate; the whole folder is a cache.\n*\n")
@@ -119,7 +143,12 @@ class Cache:
                 self.base / "CACHEDIR.TAG",
                 "Signature: 8a477f597d28d172789f06886806bc55\n# ftmigrate's cache: https://bford.info/cachedir/\n",
             )
-        folder.mkdir(parents=True, exist_ok=True)
+        current = self.base
+        for part in folder.relative_to(self.base).parts:
+            current = current / part
+            if os.path.islink(current):  # a link below `.ftmigrate_cache` (a committed `index` link) likewise
+                raise OSError(f"{current} is a symbolic link; not cached")
+            current.mkdir(exist_ok=True)
         self._made.add(folder.name)
 
     def load_many(self, jobs: Iterable[tuple[Path, str]]) -> list[tuple[str | None, FileResult | None]]:
@@ -146,6 +175,7 @@ def _well_typed(f: Finding) -> bool:
     return (
         isinstance(f.rule, str) and isinstance(f.message, str) and isinstance(f.fixable, bool)
         and all(type(n) is int for n in numbers) and _optional_str(f.unfixable_reason)
+        and _optional_str(f.confidence) and _optional_str(f.confidence_reason)
     )
 
 

@@ -52,7 +52,9 @@ PATHS = typer.Argument(
 )
 SELECT = typer.Option(None, "--select", help="Rule codes or prefixes to enable, comma-separated or repeated (default: all).")
 IGNORE = typer.Option(None, "--ignore", help="Rule codes or prefixes to disable.")
-EXCLUDE = typer.Option(None, "--exclude", help="Gitignore-style patterns of paths to skip (added to the config's).")
+EXCLUDE = typer.Option(
+    None, "--exclude", "--extend-exclude", help="Gitignore-style patterns of paths to skip (added to the config's `exclude`)."
+)
 FORMAT = typer.Option(OutputFormat.text, "--format", help="Report format.")
 CONFIG = typer.Option(None, "--config", help="A pyproject.toml (or ftmigrate.toml) to read instead of the nearest one.")
 NO_GITIGNORE = typer.Option(False, "--no-gitignore", help="Also check files that .gitignore excludes.")
@@ -66,6 +68,19 @@ QUIET = typer.Option(False, "--quiet", "-q", help="Print only findings and error
 VERBOSE = typer.Option(False, "--verbose", "-v", help="Also print the configuration and one line per file on stderr.")
 JOBS = typer.Option(None, "--jobs", min=1, help="Worker processes (default: one per CPU; 1: no pool).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the results cache (.ftmigrate_cache/).")
+
+
+class ConfidenceLevel(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+MIN_CONFIDENCE = typer.Option(
+    None, "--min-confidence",
+    help="Report (and fix) only findings at least this sure to race: high (threads reach the state), "
+    "medium (shared state any thread may change; the default) or low (no evidence of threads).",
+)
 
 
 @dataclass
@@ -88,6 +103,7 @@ class RunOptions:
     statistics: bool = False
     jobs: Optional[int] = None
     no_cache: bool = False
+    min_confidence: Optional[ConfidenceLevel] = None
 
     @property
     def reads_stdin(self) -> bool:
@@ -135,6 +151,8 @@ def _execute(opts: RunOptions) -> int:
     where = [opts.stdin_filename] if opts.reads_stdin and opts.stdin_filename else opts.paths
     try:
         paths, selection, config = _configure(where, opts.select, opts.ignore, opts.exclude, opts.config, opts.no_gitignore)
+        if opts.min_confidence is not None:
+            config.min_confidence = opts.min_confidence.value
         # Rule objects now only where they are needed before the run: it resolves its own.
         needs_rules = opts.verbose or opts.reads_stdin or opts.format is OutputFormat.sarif
         rules = selection.resolve() if needs_rules else []
@@ -145,7 +163,7 @@ def _execute(opts: RunOptions) -> int:
     feedback.note(f"config: {config.path or 'none (defaults)'}")
     feedback.note(f"rules: {', '.join(rule.code for rule in rules) or 'none'}")
     output = OutputOptions(
-        format=opts.format, quiet=opts.quiet, statistics=opts.statistics, rules=rules, shared_classes=config.shared_classes
+        format=opts.format, quiet=opts.quiet, statistics=opts.statistics, rules=rules, analysis=config.analysis_options()
     )
     if opts.reads_stdin:
         from ftmigrate.stdin import run_stdin, write_source
@@ -176,8 +194,9 @@ def _guarded(opts: RunOptions) -> None:
         code = _execute(opts)
     except KeyboardInterrupt:
         # Writes are atomic and hold back Ctrl-C (sourcefile.write_atomic): no file is
-        # half-written, so a rerun finishes the job.
-        typer.echo("ftmigrate: interrupted; files are either rewritten or untouched, none half-written", err=True)
+        # half-written, so a rerun finishes the job. Only `apply` writes.
+        writes = opts.mode == APPLY and not opts.reads_stdin
+        typer.echo("ftmigrate: interrupted" + ("; files are either rewritten or untouched, none half-written" if writes else ""), err=True)
         code = 130
     except Exception as exc:  # anything unexpected is our bug: say so, exit 2
         typer.echo(f"ftmigrate: internal error: {type(exc).__name__}: {exc}", err=True)
@@ -202,13 +221,14 @@ def scan(
     statistics: bool = typer.Option(False, "--statistics", help="Print the number of findings per rule instead of the findings."),
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
+    min_confidence: Optional[ConfidenceLevel] = MIN_CONFIDENCE,
 ) -> None:
     """Report code that races without the GIL. Exit 1 if anything is found."""
     _guarded(
         RunOptions(
             SCAN, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
-            exit_zero=exit_zero, statistics=statistics, jobs=jobs, no_cache=no_cache,
+            exit_zero=exit_zero, statistics=statistics, jobs=jobs, no_cache=no_cache, min_confidence=min_confidence,
         )
     )
 
@@ -229,6 +249,7 @@ def apply(
     verbose: bool = VERBOSE,
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
+    min_confidence: Optional[ConfidenceLevel] = MIN_CONFIDENCE,
 ) -> None:
     """Rewrite files in place so shared state is locked. Exit 1 if findings remain unfixed
     (with --diff: if there is a diff). With `-`, the fixed source goes to stdout."""
@@ -236,7 +257,7 @@ def apply(
         RunOptions(
             DIFF if diff else APPLY, paths, select, ignore, exclude, format, config, no_gitignore,
             force_exclude=force_exclude, stdin_filename=stdin_filename, quiet=quiet, verbose=verbose,
-            jobs=jobs, no_cache=no_cache,
+            jobs=jobs, no_cache=no_cache, min_confidence=min_confidence,
         )
     )
 
@@ -293,6 +314,9 @@ def batch(
     branch: str = typer.Option("ftmigrate/free-threading", "--branch", help="Name of the branch created in each changed repository."),
     select: Optional[List[str]] = SELECT,
     ignore: Optional[List[str]] = IGNORE,
+    exclude: Optional[List[str]] = typer.Option(
+        None, "--exclude", "--extend-exclude", help="Gitignore-style patterns of paths to skip in every repository (added to its own `exclude`)."
+    ),
     test_cmd: Optional[str] = typer.Option(None, "--test-cmd", help="Shell command run in each migrated worktree; failing fails the repository."),
     test_timeout: float = typer.Option(900.0, "--test-timeout", min=1, help="Seconds before --test-cmd is killed."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Repositories processed at once (local executor; default: CPU count)."),
@@ -312,6 +336,7 @@ def batch(
         sources = list(repos or []) + (read_repos_file(repos_file) if repos_file else [])
         options = BatchOptions(
             output=str(output.resolve()), branch=branch, select=tuple(_split(select)), ignore=tuple(_split(ignore)),
+            exclude=tuple(_split(exclude)),
             test_cmd=test_cmd, test_timeout=test_timeout, dry_run=dry_run, resume=resume,
         )
         code = run_batch(sources, options, executor=executor.value, jobs=jobs or default_jobs(), scheduler=scheduler, echo=typer.echo)
@@ -325,6 +350,37 @@ def batch(
         typer.echo(f"ftmigrate: internal error: {type(exc).__name__}: {exc}", err=True)
         code = 2
     raise typer.Exit(code)
+
+
+from ftmigrate.threadtests.command import SplitAtDoubleDash  # noqa: E402 - a small class; the work is imported on use
+
+
+@app.command(cls=SplitAtDoubleDash)
+def verify(
+    ctx: typer.Context,
+    path: Path = typer.Argument(Path("."), help="The project: a folder with its tests (default: the current folder)."),
+    python: Optional[str] = typer.Option(None, "--python", help="3.13t, 3.14t or a free-threaded interpreter's path (default: the first found)."),
+    threads: int = typer.Option(8, "--threads", min=2, help="Threads each test runs in at once (pytest-run-parallel)."),
+    iterations: int = typer.Option(3, "--iterations", min=1, help="Times each thread runs each test."),
+    rounds: int = typer.Option(3, "--rounds", min=1, help="Threaded runs of a test that fails in threads (tells flaky from failing)."),
+    timeout: float = typer.Option(120.0, "--timeout", min=1, help="Seconds a test may run before it counts as hanging."),
+    compare_ref: Optional[str] = typer.Option(None, "--compare-ref", help="Compare with this git ref instead of `apply` on a temporary copy."),
+    no_compare: bool = typer.Option(False, "--no-compare", help="Run the working tree only."),
+    format: str = typer.Option("text", "--format", help="text, json or markdown."),
+    quiet: bool = QUIET,
+) -> None:
+    """Run the project's tests on free-threaded CPython, alone and in many threads at once,
+    before and after `apply`; check which dependencies re-enable the GIL. `-- ARGS` go to pytest.
+
+    Exit 0 if no test fails only in threads and the GIL stays off, 1 otherwise, 2 usage or environment error.
+    """
+    from ftmigrate.threadtests.command import VerifyOptions, run_command
+
+    opts = VerifyOptions(
+        path=path, python=python, threads=threads, iterations=iterations, rounds=rounds, timeout=timeout,
+        compare_ref=compare_ref, compare=not no_compare, format=format, pytest_args=ctx.meta.get("pytest_args", []),
+    )
+    raise typer.Exit(run_command(opts, quiet=quiet))
 
 
 def main() -> None:

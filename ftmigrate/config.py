@@ -13,6 +13,11 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 
+# ftmigrate.confidence's levels (kept here too: the config loads without LibCST).
+CONFIDENCE_LEVELS = ("low", "medium", "high")
+DEFAULT_MIN_CONFIDENCE = "medium"
+
+
 class ConfigError(Exception):
     """Invalid configuration or options: reported as a usage error (exit 2)."""
 
@@ -25,6 +30,7 @@ KNOWN_KEYS = {
     "extend-exclude": "more patterns, added to `exclude`",
     "respect-gitignore": "skip files matched by .gitignore (default: true)",
     "shared-classes": "class names whose instances are shared between threads (FT004/FT003)",
+    "min-confidence": "report (and fix) findings of at least this confidence: low, medium (default) or high",
 }
 _LIST_KEYS = {"select", "ignore", "exclude", "extend-exclude", "shared-classes"}
 
@@ -38,6 +44,18 @@ class Config:
     exclude: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
     shared_classes: list[str] = field(default_factory=list)
+    min_confidence: str = DEFAULT_MIN_CONFIDENCE
+    # Set by a run (ftmigrate.runner): absolute path -> {function: why threads run it}.
+    thread_evidence: dict = field(default_factory=dict)
+
+    def analysis_options(self) -> dict:
+        """What the configuration tells the engine about every file (``check_source``'s
+        keyword arguments): shared classes, the least confidence reported, and which functions
+        the project's threads run."""
+        return {
+            "shared_classes": tuple(self.shared_classes), "min_confidence": self.min_confidence,
+            "thread_evidence": self.thread_evidence,
+        }
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -84,6 +102,9 @@ def load_config(path: Path | None, *, fallback_root: Path) -> Config:
         if key in _LIST_KEYS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{path}: [tool.ftmigrate] {key} must be a list of strings")
+        elif key == "min-confidence":
+            if value not in CONFIDENCE_LEVELS:
+                raise ConfigError(f"{path}: [tool.ftmigrate] min-confidence must be one of {', '.join(CONFIDENCE_LEVELS)}")
         elif not isinstance(value, bool):
             raise ConfigError(f"{path}: [tool.ftmigrate] {key} must be true or false")
     config.select = table.get("select")
@@ -91,4 +112,5 @@ def load_config(path: Path | None, *, fallback_root: Path) -> Config:
     config.exclude = list(table.get("exclude", [])) + list(table.get("extend-exclude", []))
     config.respect_gitignore = table.get("respect-gitignore", True)
     config.shared_classes = list(table.get("shared-classes", []))
+    config.min_confidence = table.get("min-confidence", DEFAULT_MIN_CONFIDENCE)
     return config

@@ -24,10 +24,22 @@ DEFAULT_EXCLUDES = frozenset(
 )
 
 
+MAX_EXAMPLES = 3
+
+
 @dataclass
 class Discovery:
     files: list[Path] = field(default_factory=list)
     errors: list[tuple[Path, str]] = field(default_factory=list)
+    # Python files and folders left out by .gitignore or exclude patterns (not the default
+    # exclusions): how many, and the first few with the rule that left each out.
+    excluded: int = 0
+    excluded_examples: list[tuple[Path, bool, str]] = field(default_factory=list)  # (path, is a folder, why)
+
+    def exclude(self, path: Path, why: str, folder: bool = False) -> None:
+        self.excluded += 1
+        if len(self.excluded_examples) < MAX_EXAMPLES:
+            self.excluded_examples.append((path, folder, why))
 
 
 def _spec(lines: list[str]) -> pathspec.PathSpec:
@@ -53,18 +65,21 @@ class _Ignores:
             self._cache[folder] = spec
         return self._cache[folder]
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
+    def ignored(self, path: Path, is_dir: bool) -> str | None:
+        """Why ``path`` is ignored (the .gitignore and its pattern), or None."""
         if not self.enabled:
-            return False
+            return None
         for folder in path.parents:
             spec = self._load(folder)
             if spec is not None:
                 rel = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(rel):
-                    return True
+                check = spec.check_file(rel)
+                if check.include:
+                    pattern = spec.patterns[check.index].pattern if check.index is not None else rel
+                    return f"pattern {pattern!r} in {folder / '.gitignore'}"
             if (folder / ".git").exists():
                 break
-        return False
+        return None
 
 
 def discover(
@@ -78,31 +93,65 @@ def discover(
     root = Path(os.path.abspath(root))
     seen: set[Path] = set()
 
-    def user_excluded(path: Path, is_dir: bool, base: Path = root) -> bool:
+    def user_excluded(path: Path, is_dir: bool, base: Path = root) -> str | None:
+        """Why ``path`` is excluded by the config's or the command line's patterns, or None."""
         if not exclude:
-            return False
+            return None
         try:
             rel = Path(os.path.abspath(path)).relative_to(base).as_posix()
         except ValueError:
             rel = path.as_posix()
-        return excluded.match_file(rel + ("/" if is_dir else ""))
+        check = excluded.check_file(rel + ("/" if is_dir else ""))
+        if not check.include:
+            return None
+        return f"exclude pattern {excluded.patterns[check.index].pattern!r}" if check.index is not None else "an exclude pattern"
 
-    def excluded_file(path: Path) -> bool:
-        """Would a walk from ``root`` skip this file? (default-excluded folders, patterns, .gitignore)"""
+    def excluded_file(path: Path) -> str | None:
+        """Why a walk from ``root`` would skip this file (default-excluded folders, patterns,
+        .gitignore), or None."""
         absolute = Path(os.path.abspath(path))
         try:
             folders = absolute.parent.relative_to(root).parts
         except ValueError:
             folders = ()
         if any(name in DEFAULT_EXCLUDES or name.endswith(".egg-info") for name in folders):
-            return True
+            return "a folder skipped by default"
         return user_excluded(path, False) or ignores.ignored(absolute, False)
+
+    real_folders: dict[str, str] = {}
+    by_identity: dict[str, int] = {}  # resolved path -> index in result.files
+
+    def real_folder(folder: str) -> str:
+        if folder not in real_folders:
+            parent, name = os.path.split(folder)
+            if parent in real_folders and not os.path.islink(folder):  # a walk's subfolder: one lstat
+                real_folders[folder] = os.path.join(real_folders[parent], name)
+            else:
+                real_folders[folder] = os.path.realpath(folder)
+        return real_folders[folder]
+
+    def identity(absolute: Path) -> tuple[str, bool]:
+        """The file's resolved path, and whether it is a link (one lstat per file and folder)."""
+        folder, name = os.path.split(absolute)
+        if os.path.islink(absolute):
+            return os.path.realpath(absolute), True
+        return os.path.join(real_folder(folder), name), False
 
     def add(path: Path) -> None:
         key = Path(os.path.abspath(path))
-        if key not in seen:
-            seen.add(key)
-            result.files.append(path)
+        if key in seen:
+            return
+        seen.add(key)
+        # A link to a file the run also reaches is that file: processed once, under the
+        # name that is not a link (whichever comes first otherwise).
+        real, is_link = identity(key)
+        if real in by_identity:
+            index = by_identity[real]
+            if not is_link and os.path.islink(result.files[index]):
+                result.files[index] = path
+            return
+        by_identity[real] = len(result.files)
+        result.files.append(path)
 
     for given in paths:
         try:
@@ -112,7 +161,10 @@ def discover(
             seen.add(Path(os.path.abspath(given)))  # reported once, even if a walk meets it again
             continue
         if not given.is_dir():
-            if not (force_exclude and excluded_file(given)):
+            why = excluded_file(given) if force_exclude else None
+            if why:
+                result.exclude(given, why)
+            else:
                 add(given)  # named explicitly: processed unless --force-exclude says otherwise
             continue
         # A folder named explicitly is walked even if excluded; then only patterns
@@ -129,7 +181,9 @@ def discover(
                 sub = here / name
                 if name in DEFAULT_EXCLUDES or name.endswith(".egg-info") or (sub / "pyvenv.cfg").exists():
                     continue
-                if user_excluded(sub, True, base) or ignores.ignored(Path(os.path.abspath(sub)), True):
+                why = user_excluded(sub, True, base) or ignores.ignored(Path(os.path.abspath(sub)), True)
+                if why:
+                    result.exclude(sub, why, folder=True)
                     continue
                 keep.append(name)
             dirnames[:] = keep
@@ -138,7 +192,9 @@ def discover(
                     continue
                 file = here / name
                 absolute = Path(os.path.abspath(file))
-                if user_excluded(file, False, base) or ignores.ignored(absolute, False):
+                why = user_excluded(file, False, base) or ignores.ignored(absolute, False)
+                if why:
+                    result.exclude(file, why)
                     continue
                 add(file)
     return result

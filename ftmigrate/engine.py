@@ -11,6 +11,7 @@ Every failure becomes a per-file error with a reason, never an exception for the
 from __future__ import annotations
 
 import ast
+import os
 import sys
 import threading
 import warnings
@@ -21,6 +22,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 import libcst as cst
 
 from ftmigrate.analysis import FileContext
+from ftmigrate.confidence import Confidence, assess, at_least
 from ftmigrate.locking import Guard, Replace, apply_fixes, refusal
 from ftmigrate.newsyntax import needed_python, unverifiable_reason
 from ftmigrate.results import FileResult, Finding
@@ -121,6 +123,8 @@ def check_source(
     display: str,
     shared_classes: Sequence[str] = (),
     prefilter: bool = True,
+    min_confidence: str = "low",
+    thread_evidence: dict | None = None,
 ) -> FileResult:
     """Findings of one file; with ``fix``, also its rewrite.
 
@@ -158,14 +162,21 @@ def check_source(
         result.error = str(exc)
         return result
     ctx = FileContext(module, source.path, shared_classes, copy=False)
+    ctx.project_threads = (thread_evidence or {}).get(os.path.abspath(source.path), {})
     ignored = suppressions(text)
     found = [site for rule in active for site in rule.check(ctx)]
     ctx.locate([site.node for site in found], outline)
     sites: list[Site] = []
+    confidence: dict[int, Confidence] = {}
     for site in found:
         pos = ctx.position(site.node)
-        if not is_suppressed(ignored, site.rule, (pos.start.line, pos.end.line)):
-            sites.append(site)
+        if is_suppressed(ignored, site.rule, (pos.start.line, pos.end.line)):
+            continue
+        if site.guarded_by is None:
+            confidence[id(site)] = assess(ctx, site)
+            if not at_least(confidence[id(site)].level, min_confidence):
+                continue  # not reported, so not fixed either
+        sites.append(site)
     findings = {}
     for site in sites:
         if site.fix is not None and newer is not None:
@@ -186,6 +197,8 @@ def check_source(
                 message=site.message,
                 fixable=site.fix is not None,
                 unfixable_reason=site.unfixable_reason,
+                confidence=confidence[id(site)].level,
+                confidence_reason=confidence[id(site)].reason,
             )
     result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
     if any(f.fixable for f in result.findings):

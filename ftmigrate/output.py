@@ -32,7 +32,7 @@ class OutputOptions:
     statistics: bool = False
     report_to_stderr: bool = False  # `apply -`: stdout is the fixed source
     rules: Sequence[Rule] = ()  # the selected rules (to preview fixes for SARIF)
-    shared_classes: Sequence[str] = field(default_factory=list)
+    analysis: dict = field(default_factory=dict)  # Config.analysis_options() of the run
 
 
 def _preview(report: RunReport, options: OutputOptions) -> "sarif.Preview":
@@ -51,7 +51,7 @@ def _preview(report: RunReport, options: OutputOptions) -> "sarif.Preview":
             except SourceError:
                 return None
             display = result.findings[0].path if result.findings else display_path(result.path)
-            return check_loaded(source, options.rules, fix=True, display=display, shared_classes=options.shared_classes)
+            return check_loaded(source, options.rules, fix=True, display=display, **options.analysis)
         return None
 
     return preview
@@ -86,6 +86,8 @@ def human_lines(report: RunReport, options: OutputOptions) -> list[str]:
 
 
 def emit(report: RunReport, options: OutputOptions) -> None:
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     for line in reporting.error_lines(report):
         typer.echo(line, err=True)
     to_stderr = options.report_to_stderr

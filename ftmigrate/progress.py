@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+from ftmigrate.reporting import plural
 from ftmigrate.results import FileResult
 from ftmigrate.runner import display_path
 from ftmigrate.terminal import is_terminal
@@ -19,15 +20,11 @@ from ftmigrate.terminal import is_terminal
 PROGRESS_MIN_FILES = 200
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def file_line(result: FileResult, fixing: bool) -> str:
     display = display_path(result.path)
     if result.error is not None:
         return f"{display}: error"
-    found = _plural(len(result.findings), "finding") if result.findings else "no findings"
+    found = plural(len(result.findings), "finding") if result.findings else "no findings"
     fixed = f", {result.fixed} fixed" if fixing and result.findings else ""
     return f"{display}: {found}{fixed}"
 
@@ -52,7 +49,7 @@ class Feedback:
             typer.echo(line, err=True)
 
     def start(self, total: int) -> None:
-        self.note(f"checking {_plural(total, 'file')}")
+        self.note(f"checking {plural(total, 'file')}")
         if self.quiet or total <= PROGRESS_MIN_FILES or not is_terminal(sys.stderr):
             return
         from rich.console import Console

@@ -11,15 +11,17 @@ import json
 from typing import IO
 
 from ftmigrate import __version__
-from ftmigrate.results import FileResult
+from ftmigrate.results import FileResult, Finding
 from ftmigrate.sourcefile import split_lines
 from ftmigrate.runner import APPLY, DIFF, SCAN, RunReport, display_path
 from ftmigrate.terminal import colorize_diff
 
 
-def _plural(n: int, word: str) -> str:
-    suffix = "es" if word.endswith(("s", "x", "ch", "sh")) else "s"
-    return f"{n} {word}{'' if n == 1 else suffix}"
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files``, ``2 fixes``; ``many`` for the rest (``repositories``)."""
+    if many is None:
+        many = word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+    return f"{n} {word if n == 1 else many}"
 
 
 def summary(report: RunReport) -> dict:
@@ -52,33 +54,39 @@ def text_lines(report: RunReport, *, fixed_files: bool = True) -> list[str]:
     for f in report.findings:
         if report.mode == SCAN:
             mark = " [*]" if f.fixable else ""
-            lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule}{mark} {f.message}")
+            lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule}{mark} {f.message}{_confidence(f)}")
         elif not f.fixed:
             reason = f" (not fixed: {f.unfixable_reason})" if f.unfixable_reason else " (no automatic fix)"
-            lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}{reason}")
+            lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}{_confidence(f)}{reason}")
     if report.mode == APPLY and fixed_files:
         for r in report.changed:
-            lines.append(f"fixed {display_path(r.path)} ({_plural(r.fixed, 'fix')})")
+            lines.append(f"fixed {display_path(r.path)} ({plural(r.fixed, 'fix')})")
     return lines
+
+
+def _confidence(f: Finding) -> str:
+    return f" [confidence: {f.confidence}]" if f.confidence else ""
 
 
 def summary_line(report: RunReport) -> str:
     s = summary(report)
-    errors = f", {_plural(s['errors'], 'error')}" if s["errors"] else ""
+    errors = f", {plural(s['errors'], 'error')}" if s["errors"] else ""
     if report.mode == SCAN:
+        if not s["files"] and not s["errors"]:
+            return "No Python files checked."  # checking nothing is not passing (see the warning)
         if not s["findings"] and not s["errors"]:
-            return f"All checks passed: no findings in {_plural(s['files'], 'file')}."
+            return f"All checks passed: no findings in {plural(s['files'], 'file')}."
         if not s["findings"]:  # a file that could not be checked is no pass
-            return f"No findings in {_plural(s['files'], 'file')}{errors}."
+            return f"No findings in {plural(s['files'], 'file')}{errors}."
         fixable = sum(f.fixable for f in report.findings)
         return (
-            f"Found {_plural(s['findings'], 'finding')} in {_plural(s['files'], 'file')} "
+            f"Found {plural(s['findings'], 'finding')} in {plural(s['files'], 'file')} "
             f"({fixable} fixable with `ftmigrate apply`){errors}."
         )
     remaining = s["findings"] - s["fixed"]
     verb = "Would fix" if report.mode == DIFF else "Fixed"
     return (
-        f"{verb} {_plural(s['fixed'], 'finding')} in {_plural(len(report.changed), 'file')}; "
+        f"{verb} {plural(s['fixed'], 'finding')} in {plural(len(report.changed), 'file')}; "
         f"{remaining} remaining{errors}."
     )
 

@@ -28,6 +28,8 @@ class Finding:
     fixable: bool
     fixed: bool = False
     unfixable_reason: str | None = None
+    confidence: str | None = None  # "high" | "medium" | "low" (ftmigrate.confidence)
+    confidence_reason: str | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)

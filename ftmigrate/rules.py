@@ -30,7 +30,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from ftmigrate.analysis import FileContext, LockRef, calls_unknown_code, return_after
-from ftmigrate.locking import Guard, Replace
+from ftmigrate.locking import Domain, Guard, Replace
 
 Fix = Union[Guard, Replace]
 
@@ -53,6 +53,13 @@ class Site:
     fix: Fix | None = None
     guarded_by: LockRef | None = None
     unfixable_reason: str | None = None
+    # Where the state lives (module, class, instances, closure): what the confidence of the
+    # finding is judged by. Default: the fix's.
+    domain: Domain | None = None
+
+    def __post_init__(self) -> None:
+        if self.domain is None and isinstance(self.fix, Guard):
+            self.domain = self.fix.domain
 
 
 class Rule:

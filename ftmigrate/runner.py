@@ -7,6 +7,8 @@ of worker processes; the parent writes rewritten files, in discovery order.
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 import multiprocessing
 import os
 import sys
@@ -16,7 +18,8 @@ from typing import TYPE_CHECKING, Iterator, Protocol, Sequence
 
 from ftmigrate.cache import Cache
 from ftmigrate.config import Config
-from ftmigrate.discovery import discover
+from ftmigrate.confine import ConfinementError, locate, tree_roots
+from ftmigrate.discovery import Discovery, discover
 from ftmigrate.results import FileResult
 from ftmigrate.selection import RuleSelection
 from ftmigrate.sourcefile import SourceError, os_reason, read_bytes, relative_posix, write_atomic
@@ -31,6 +34,7 @@ SCAN, APPLY, DIFF = "scan", "apply", "diff"
 class RunReport:
     mode: str
     results: list[FileResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the run, not a file: on stderr
 
     @property
     def findings(self):
@@ -104,8 +108,12 @@ def run(
     )
     for path, reason in found.errors:
         report.results.append(FileResult(path=path, error=reason))
+    if not found.files and not found.errors:
+        report.warnings.append(nothing_checked(found))
     fix = mode != SCAN
+    roots = tree_roots(paths, config.root if config.path is not None else None)
     work = [(path, display_path(path)) for path in found.files]
+    config.thread_evidence = project_thread_evidence(found.files, config.root, jobs=jobs, cache=cache)
     store = Cache(config.root, _cache_settings(rules, config, prefilter)) if cache else None
     cached: list[FileResult | None] = [None] * len(work)
     if store is not None and store.folder.is_dir():  # else nothing is cached yet: skip reading
@@ -116,22 +124,15 @@ def run(
     fresh: Iterator[FileResult] = iter(())
     if todo or not work:
         rules = rules.resolve() if isinstance(rules, RuleSelection) else list(rules)
-        options = {"fix": fix, "shared_classes": tuple(config.shared_classes), "prefilter": prefilter}
+        options = {"fix": fix, "prefilter": prefilter, **config.analysis_options()}
         fresh = check_files_parallel(todo, rules, options, jobs=jobs, store=store)
     if observer is not None:
         observer.start(len(found.files))
     try:
         for hit in cached:
             result = hit if hit is not None else next(fresh)
-            if mode == APPLY and result.changed and result.error is None:
-                try:
-                    write_atomic(result.source, result.new_text)
-                except (SourceError, OSError) as exc:
-                    result.error = str(exc) if isinstance(exc, SourceError) else f"cannot write: {os_reason(result.path, exc)}"
-                    for finding in result.findings:
-                        if finding.fixed:
-                            finding.fixed = False
-                            finding.unfixable_reason = "the file was not written"
+            if fix and result.changed and result.error is None:
+                _write(result, roots, dry=mode == DIFF)
             report.results.append(result)
             if observer is not None:
                 observer.file_done(result)
@@ -141,13 +142,66 @@ def run(
     return report
 
 
+def nothing_checked(found: Discovery) -> str:
+    """Why a run checked no file: checking nothing is not passing (as ruff warns)."""
+    if not found.excluded:
+        return "no Python files found under the given paths"
+    shown = "; ".join(f"{display_path(path)}{'/' * folder} by {why}" for path, folder, why in found.excluded_examples)
+    more = f" and {found.excluded - len(found.excluded_examples)} more" if found.excluded > len(found.excluded_examples) else ""
+    gitignored = any(why.endswith(".gitignore") for _, _, why in found.excluded_examples)
+    hint = " (use --no-gitignore to include what .gitignore excludes)" if gitignored else ""
+    return f"no Python files were checked: all were excluded: {shown}{more}{hint}"
+
+
+def _write(result: FileResult, roots: Sequence[str], *, dry: bool) -> None:
+    """Write a rewritten file (``dry``: only check it could be); a file that cannot be
+    written keeps its error, and its fixes count as not made."""
+    try:
+        if dry:
+            locate(result.path, roots)  # a diff never shows a change apply would refuse
+        else:
+            write_atomic(result.source, result.new_text, roots)
+        return
+    except (SourceError, ConfinementError) as exc:
+        result.error = str(exc)
+    except OSError as exc:
+        result.error = f"cannot write: {os_reason(result.path, exc)}"
+    for finding in result.findings:
+        if finding.fixed:
+            finding.fixed = False
+            finding.unfixable_reason = "the file was not written"
+
+
 def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefilter: bool) -> list:
     """Everything besides the file and the tool that shapes a file's result."""
     if isinstance(rules, RuleSelection):
         chosen = ["select", rules.select, rules.ignore]
     else:
         chosen = ["rules", [rule.code for rule in rules]]
-    return [chosen, sorted(config.shared_classes), prefilter]
+    evidence = hashlib.blake2b(json.dumps(config.thread_evidence, sort_keys=True).encode(), digest_size=16).hexdigest()
+    return [chosen, sorted(config.shared_classes), config.min_confidence, evidence, prefilter]
+
+
+def project_thread_evidence(files: Sequence[Path], root: Path, *, jobs: int = 1, cache: bool = True) -> dict[str, dict[str, str]]:
+    """``ftmigrate.project_index``'s evidence for these files, keyed by absolute path; each
+    file's index facts come from the cache when its bytes are unchanged."""
+    from ftmigrate.project_index import ProjectIndex, file_facts_cached
+
+    store = Cache(root, [], kind="index") if cache else None
+    paths = [os.path.abspath(path) for path in files]
+    if jobs <= 1 or len(paths) < POOL_MIN_FILES or (store is not None and store.folder.is_dir()):
+        facts = [file_facts_cached(Path(path), store) for path in paths]
+    else:
+        context = multiprocessing.get_context("fork" if _can_fork() else None)
+        with context.Pool(min(jobs, len(paths)), initializer=_start_worker, initargs=((), {}, store)) as pool:
+            facts = pool.map(_facts_job, paths, chunksize=16)
+    return ProjectIndex(zip(paths, facts)).reached()
+
+
+def _facts_job(path: str) -> dict:
+    from ftmigrate.project_index import file_facts_cached
+
+    return file_facts_cached(Path(path), _worker["store"])
 
 
 # --- the process pool ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ Encoding (PEP 263 cookie, UTF-8 BOM) is detected the way the interpreter does it
 kept on write; line endings are kept because LibCST round-trips them untouched. Writes go
 to a temporary file in the same folder that replaces the original with ``os.replace``, so a
 reader (or an interrupted run) sees either the old or the new file, never a partial one.
+Writes never land outside the run's tree, whatever links lead there (``ftmigrate.confine``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,23 @@ import errno
 import io
 import os
 import re
+import secrets
 import signal
 import stat
-import tempfile
 import threading
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
+
+from ftmigrate.confine import (
+    HAS_DIR_FD,
+    NOFOLLOW,
+    ConfinementError,
+    locate,
+    open_folder,
+    recheck,
+)
 
 TEMP_SUFFIX = ".ftmigrate.tmp"  # temporary files of an unfinished write end with this
 
@@ -138,36 +148,61 @@ def decode_source(path: Path, raw: bytes) -> SourceFile:
     return SourceFile(path=path, raw=raw, text=text, encoding=encoding)
 
 
-def write_atomic(source: SourceFile, new_text: str) -> None:
-    """Replace ``source.path`` with ``new_text``; refuse if the file changed since it was read."""
+def write_atomic(source: SourceFile, new_text: str, roots: Sequence[str] | None = None) -> None:
+    """Replace ``source.path`` with ``new_text``; refuse if the file changed since it was read,
+    or if it resolves (through symbolic links) to a place outside ``roots``, the resolved
+    folders the run may write in (default: the file's own folder). See ``ftmigrate.confine``."""
     data = source.encode(new_text)
     path = source.path
+    if roots is None:
+        roots = (os.path.realpath(os.path.dirname(os.path.abspath(path))),)
     try:
-        current = path.read_bytes()
+        root, parts = locate(path, roots)
+        if HAS_DIR_FD:
+            with open_folder(root, parts[:-1]) as folder:
+                _replace(source, data, parts[-1], folder)
+        else:  # pragma: no cover - platforms without dir_fd (Windows)
+            _replace(source, data, os.path.join(root, *parts), None, lambda: recheck(root, parts))
+    except ConfinementError as exc:
+        raise SourceError(str(exc)) from None
+
+
+def _replace(source: SourceFile, data: bytes, name: str, folder: int | None, recheck_path=None) -> None:
+    """Write ``data`` to a temporary file next to ``name`` (relative to the folder descriptor
+    ``folder``, or a whole path when it is None) and rename it over ``name``."""
+    try:
+        fd = os.open(name, os.O_RDONLY | NOFOLLOW | getattr(os, "O_NONBLOCK", 0), dir_fd=folder)
     except OSError as exc:
-        raise SourceError(f"cannot re-read before writing: {os_reason(path, exc)}") from None
+        if exc.errno == errno.ELOOP and folder is not None:
+            raise ConfinementError("the file became a symbolic link during the run; not written") from None
+        raise SourceError(f"cannot re-read before writing: {os_reason(source.path, exc)}") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        current = fh.read() if stat.S_ISREG(st.st_mode) else None
     if current != source.raw:
         raise SourceError("file changed on disk while it was processed; not written")
-    target = Path(os.path.realpath(path))  # write through symlinks, keep the link itself
-    st = target.stat()
     if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise SourceError("file is read-only; not written")
+    head, tail = os.path.split(name)
+    tmp = os.path.join(head, f".{tail}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
     with _signals_deferred():
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600, dir_fd=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            os.chmod(tmp, stat.S_IMODE(st.st_mode), dir_fd=folder)
             try:
-                os.chown(tmp, st.st_uid, st.st_gid)
-            except (PermissionError, AttributeError):
+                os.chown(tmp, st.st_uid, st.st_gid, dir_fd=folder)
+            except (PermissionError, AttributeError, NotImplementedError):
                 pass
-            os.replace(tmp, target)
+            if recheck_path is not None:
+                recheck_path()
+            os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
         except BaseException:
             try:
-                os.unlink(tmp)
+                os.unlink(tmp, dir_fd=folder)
             except FileNotFoundError:
                 pass
             raise

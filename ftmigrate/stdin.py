@@ -22,7 +22,7 @@ STDIN = Path("-")
 def run_stdin(raw: bytes, filename: Path | None, rules: Sequence[Rule], config: Config, mode: str) -> RunReport:
     path = filename or STDIN
     display = display_path(filename) if filename else "-"
-    result = check_bytes(path, raw, rules, fix=mode != SCAN, display=display, shared_classes=config.shared_classes)
+    result = check_bytes(path, raw, rules, fix=mode != SCAN, display=display, **config.analysis_options())
     return RunReport(mode=mode, results=[result])
 
 

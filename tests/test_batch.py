@@ -41,7 +41,17 @@ def invoke(*args: str):
     return CliRunner().invoke(app, ["batch", *args])
 
 
-def test_batch_end_to_end(fleet: dict[str, Path], tmp_path: Path):
+def no_git_identity(monkeypatch, tmp_path: Path) -> None:
+    """A machine where git knows no user (CI, a container): no global or system config."""
+    (tmp_path / "empty.gitconfig").write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "empty.gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_batch_end_to_end(fleet: dict[str, Path], tmp_path: Path, monkeypatch):
+    no_git_identity(monkeypatch, tmp_path)
     before = {name: snapshot(path) for name, path in fleet.items()}
     out = tmp_path / "out"
     result = invoke(*map(str, fleet.values()), "--output", str(out), "--test-cmd", FAILING_TEST, "--jobs", "2")
@@ -198,7 +208,7 @@ def test_repos_file_paths_are_relative_to_the_file_and_a_url_is_cloned(tmp_path:
     make_repo(tmp_path / "repos" / "one", {"m.py": COUNTER})
     upstream = make_repo(tmp_path / "upstream" / "two.git", {"m.py": COUNTER})
     listing = tmp_path / "repos" / "list.txt"
-    listing.write_text(f"# our repositories\none\n\nfile://{upstream}\none/\n")
+    listing.write_text(f"# our repositories\none   # the first one\n\n  \nfile://{upstream}\t# upstream\none/\n")
     out = tmp_path / "out"
     result = invoke("--repos-file", str(listing), "--output", str(out))
     assert result.exit_code == 0, result.output
@@ -209,6 +219,44 @@ def test_repos_file_paths_are_relative_to_the_file_and_a_url_is_cloned(tmp_path:
     clone = out / "clones" / "two"
     assert rows["two"]["repository"] == str(clone) and rows["two"]["status"] == "changed"
     assert branch_of(clone) == rows["two"]["commit"] and branch_of(upstream) is None
+    assert (
+        f"- the branch `{BRANCH}` is in the bare clone `{clone}` made from that URL "
+        f"(push it from there: `git -C {clone} push origin {BRANCH}`)"
+    ) in (out / "report.md").read_text()
+
+
+def test_commits_use_the_repositorys_git_identity_when_it_has_one(tmp_path: Path, monkeypatch):
+    no_git_identity(monkeypatch, tmp_path)
+    own = make_repo(tmp_path / "own", {"m.py": COUNTER})
+    git(own, "config", "user.name", "Ada Lovelace")
+    git(own, "config", "user.email", "ada@example.com")
+    anonymous = make_repo(tmp_path / "anonymous", {"m.py": COUNTER})
+    result = invoke(str(own), str(anonymous), "--output", str(tmp_path / "out"), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    who = "%an <%ae>|%cn <%ce>"
+    assert git(own, "log", "-1", f"--format={who}", BRANCH) == "Ada Lovelace <ada@example.com>|Ada Lovelace <ada@example.com>"
+    assert git(anonymous, "log", "-1", f"--format={who}", BRANCH) == "ftmigrate <ftmigrate@localhost>|ftmigrate <ftmigrate@localhost>"
+
+
+def test_a_missing_repository_in_a_repos_file_is_named_with_its_path(tmp_path: Path):
+    listing = tmp_path / "list.txt"
+    listing.write_text("gone # was deleted\n")
+    result = invoke("--repos-file", str(listing), "--output", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert report_rows(tmp_path / "out")["gone"]["error"] == f"no such directory: {tmp_path / 'gone'}"
+
+
+def test_exclude_and_select_apply_to_every_repository_on_top_of_its_own_config(tmp_path: Path):
+    own = make_repo(tmp_path / "own", {
+        "pyproject.toml": '[tool.ftmigrate]\nexclude = ["vendor"]\n', "app.py": COUNTER, "vendor/lib.py": COUNTER,
+        "tests/test_app.py": COUNTER, "examples/demo.py": TOTAL,
+    })
+    out = tmp_path / "out"
+    result = invoke(str(own), "--output", str(out), "--exclude", "tests", "--extend-exclude", "examples/*.py", "--select", "FT001")
+    assert result.exit_code == 0, result.output
+    row = report_rows(out)["own"]
+    assert row["files_changed"] == ["app.py"]  # not vendor/ (its config), tests/ nor examples/ (the options)
+    assert json.loads((out / "report.json").read_text())["options"]["exclude"] == ["tests", "examples/*.py"]
 
 
 def test_what_cannot_be_migrated_is_recorded_and_the_batch_goes_on(tmp_path: Path):
@@ -218,11 +266,10 @@ def test_what_cannot_be_migrated_is_recorded_and_the_batch_goes_on(tmp_path: Pat
     git(empty, "init", "-q")
     inside = tmp_path / "fine" / "sub"
     fine = make_repo(tmp_path / "fine", {"sub/m.py": COUNTER})
-    holder = make_repo(tmp_path / "holder", {"m.py": COUNTER})
-    before = [snapshot(r) for r in (broken, fine, holder)]
-    out = holder / "batch-out"  # inside one of the repositories
+    before = [snapshot(r) for r in (broken, fine)]
+    out = tmp_path / "out"
 
-    result = invoke(str(broken), str(empty), str(inside), str(fine), str(holder), "--output", str(out), "--jobs", "1")
+    result = invoke(str(broken), str(empty), str(inside), str(fine), "--output", str(out), "--jobs", "1")
 
     assert result.exit_code == 1
     rows = report_rows(out)
@@ -231,15 +278,44 @@ def test_what_cannot_be_migrated_is_recorded_and_the_batch_goes_on(tmp_path: Pat
         "empty": ("skipped", None),
         "sub": ("failed", f"not a git repository, but a folder inside the repository {fine}"),
         "fine": ("changed", None),
-        "holder": ("failed", f"the output folder {out} is inside this repository's working tree; choose one outside it"),
     }
     assert rows["empty"]["notes"] == ["the repository has no commits yet"]
     assert (rows["broken"]["findings"], rows["broken"]["patch"]) == ({"FT001": 1}, None)
-    assert branch_of(broken) is None and branch_of(holder) is None and branch_of(fine) == rows["fine"]["commit"]
-    # The output folder is the only new thing in "holder": created by the batch, not by the migration.
-    after = snapshot(holder)
-    assert {k: v for k, v in after["files"].items() if not k.startswith("batch-out/")} == before[2]["files"]
-    assert [snapshot(broken), snapshot(fine)] == before[:2]
+    assert branch_of(broken) is None and branch_of(fine) == rows["fine"]["commit"]
+    assert [snapshot(broken), snapshot(fine)] == before
+
+
+def test_an_output_folder_inside_a_repository_is_refused_before_anything_is_created(tmp_path: Path):
+    fine = make_repo(tmp_path / "fine", {"m.py": COUNTER})
+    holder = make_repo(tmp_path / "holder", {"m.py": COUNTER})
+    before = [snapshot(fine), snapshot(holder)]
+    out = holder / "batch-out"
+    result = invoke(str(fine), str(holder), "--output", str(out), "--jobs", "1")
+    assert result.exit_code == 2
+    assert f"ftmigrate: error: {holder}: the output folder {out} is inside the working tree of the repository {holder}; choose one outside it" in result.output
+    assert not out.exists()
+    assert [snapshot(fine), snapshot(holder)] == before and branch_of(fine) is None
+
+
+def test_repositories_that_cannot_start_fail_before_any_work(tmp_path: Path):
+    """A taken branch, a folder that is no repository: failed at once, no test command run,
+    no worktree made; the others are migrated."""
+    taken = make_repo(tmp_path / "taken", {"m.py": COUNTER})
+    git(taken, "branch", BRANCH)
+    plain = tmp_path / "plain"
+    write(plain, {"m.py": COUNTER})
+    fine = make_repo(tmp_path / "fine", {"m.py": COUNTER})
+    log = tmp_path / "tested"
+    out = tmp_path / "out"
+    record = f"python -c \"import os; open({str(log)!r}, 'a').write(os.path.basename(os.getcwd()) + '\\n')\""
+    result = invoke(str(taken), str(plain), str(fine), "--output", str(out), "--jobs", "1", "--test-cmd", record)
+    assert result.exit_code == 1, result.output
+    rows = report_rows(out)
+    assert {n: (r["status"], r["seconds"]) for n, r in rows.items() if n != "fine"} == {"taken": ("failed", 0.0), "plain": ("failed", 0.0)}
+    assert rows["taken"]["error"].startswith(f"branch '{BRANCH}' already exists")
+    assert rows["taken"]["findings"] == {} and rows["taken"]["test"] is None
+    assert log.read_text() == "fine\n"  # only the repository that could be migrated was tested
+    assert rows["fine"]["status"] == "changed"
 
 
 def test_each_repository_uses_its_own_config_and_never_one_around_the_output_folder(tmp_path: Path):

@@ -131,3 +131,36 @@ def test_batch_cli_help_lists_the_options():
     for option in ("--repos-file", "--output", "--branch", "--select", "--ignore", "--test-cmd", "--test-timeout",
                    "--jobs", "--executor", "--scheduler", "--resume", "--dry-run"):
         assert option in result.output
+
+
+def test_progress_names_the_repositories_in_progress_and_the_time_left():
+    from ftmigrate.batch.progress import Pace
+
+    now = [100.0]
+    pace = Pace(["a", "b", "c", "d", "e"], jobs=2, clock=lambda: now[0])
+    stream = io.StringIO()
+    progress = PlainProgress(5, stream, pace)
+    assert pace.status() == "working on a, b"
+    for name, at in (("b", 110.0), ("a", 120.0), ("c", 130.0)):
+        now[0] = at
+        progress(RepoResult(name=name, source=f"/r/{name}", status="clean"))
+    assert stream.getvalue().splitlines() == [
+        "[1/5] b: clean: nothing to change (working on a, c)",
+        "[2/5] a: clean: nothing to change (working on c, d; about 30 s left)",  # 20 s for 2, 3 left
+        "[3/5] c: clean: nothing to change (working on d, e; about 20 s left)",
+    ]
+
+
+def test_counts_are_plural_only_when_they_should_be(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from ftmigrate.cli import app
+    from tests.batch_repos import CLEAN, make_repo
+
+    repo = make_repo(tmp_path / "one", {"m.py": CLEAN})
+    result = CliRunner().invoke(app, ["batch", str(repo), "--output", str(tmp_path / "out"), "--jobs", "1"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1].startswith("1 repository: 1 clean (")
+    from ftmigrate import __version__
+
+    assert f"ftmigrate {__version__}, 1 repository: 1 clean." in (tmp_path / "out" / "report.md").read_text()

@@ -60,7 +60,7 @@ def test_scan_reports_findings_and_exits_1(project):
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "pkg/racy.py:6:5: FT001 [*] `counter` (module state) is read, modified and written without a lock; "
-        "concurrent threads lose updates",
+        "concurrent threads lose updates [confidence: medium]",
         "Found 1 finding in 2 files (1 fixable with `ftmigrate apply`).",
     ]
     assert (project / "pkg" / "racy.py").read_text() == RACY  # scan never writes
@@ -109,6 +109,8 @@ def test_json_output_schema(project):
             "message": "`counter` (module state) is read, modified and written without a lock; concurrent threads lose updates",
             "fixable": True,
             "fixed": False,
+            "confidence": "medium",
+            "confidence_reason": "shared state changed by code that any thread may call",
         }
     ]
     assert data["errors"] == []

@@ -3,7 +3,8 @@
 Compared byte for byte (encodings and line endings included) after a real `apply` on a
 temp copy, then applied again to prove the rewrite is idempotent. A fixture runs with its
 folder's rule only, unless its text says `ftmigrate-test: select=FT001,FT004`; a text
-saying `ftmigrate-test: shared-classes=Cache,Pool` runs as if the config listed them.
+saying `ftmigrate-test: shared-classes=Cache,Pool` runs as if the config listed them, and
+`ftmigrate-test: min-confidence=low` as if it set that level (the default is the CLI's).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def test_fixture_pair(case: Path, tmp_path: Path):
     target = tmp_path / case.name
     target.write_bytes(before)
     config = Config(root=tmp_path, shared_classes=_directive(before, "shared-classes") or [])
+    config.min_confidence = (_directive(before, "min-confidence") or [config.min_confidence])[0]
 
     first = run([target], rules, config, APPLY)
     assert [r.error for r in first.results] == [None]

@@ -93,7 +93,7 @@ def test_sarif_scan_is_valid_sarif_with_every_rule_regions_and_fixes(mixed):
     assert fix["artifactChanges"][0]["artifactLocation"]["uri"] == "pkg/racy.py"
     assert apply_sarif_fix(RACY, fix) == FIXED
     (aio,) = by_path["pkg/aio.py"]
-    assert "fixes" not in aio and aio["properties"] == {"fixable": False}
+    assert "fixes" not in aio and aio["properties"] == {"fixable": False, "confidence": "medium"} and aio["rank"] == 60.0
     assert aio["locations"][0]["physicalLocation"]["region"] == {
         "startLine": 6, "startColumn": 5, "endLine": 6, "endColumn": 24,
     }
@@ -122,9 +122,9 @@ def test_sarif_after_apply_says_what_was_fixed(mixed):
     log = json.loads(invoke("apply", "--format", "sarif").stdout)
     validate(log)
     by_path = results_by_path(log)
-    assert by_path["pkg/racy.py"][0]["properties"] == {"fixable": True, "fixed": True}
+    assert by_path["pkg/racy.py"][0]["properties"] == {"fixable": True, "fixed": True, "confidence": "medium"}
     assert "fixes" not in by_path["pkg/racy.py"][0]  # already written
-    assert by_path["pkg/aio.py"][0]["properties"] == {"fixable": False, "fixed": False}
+    assert by_path["pkg/aio.py"][0]["properties"] == {"fixable": False, "fixed": False, "confidence": "medium"}
     assert (mixed / "pkg" / "racy.py").read_text() == FIXED
 
 
@@ -160,9 +160,9 @@ def test_github_annotations(mixed):
     assert result.exit_code == 1
     aio = "`n` (module state) is read, modified and written without a lock; concurrent threads lose updates"
     assert result.stdout.splitlines() == [
-        f"::warning file=pkg/aio.py,line=6,col=5,endLine=6,endColumn=24,title=FT001::{aio}",
-        f"::warning file=pkg/odd%2Cname.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::{RACY_MESSAGE}",
-        f"::warning file=pkg/racy.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::{RACY_MESSAGE}",
+        f"::warning file=pkg/aio.py,line=6,col=5,endLine=6,endColumn=24,title=FT001::{aio} [confidence: medium]",
+        f"::warning file=pkg/odd%2Cname.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::{RACY_MESSAGE} [confidence: medium]",
+        f"::warning file=pkg/racy.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::{RACY_MESSAGE} [confidence: medium]",
         "::error file=pkg/broken.py,title=ftmigrate::syntax error: invalid syntax (line 1, column 7)",
     ]
 
@@ -186,6 +186,7 @@ def test_json_lines_findings_then_errors(mixed):
     assert objects[1] == {
         "type": "finding", "rule": "FT001", "path": "pkg/racy.py", "line": 6, "column": 5, "end_line": 6,
         "end_column": 17, "message": RACY_MESSAGE, "fixable": True, "fixed": False,
+        "confidence": "medium", "confidence_reason": "shared state changed by code that any thread may call",
     }
     assert objects[2]["message"].startswith("syntax error: ")
 

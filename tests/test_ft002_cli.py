@@ -28,8 +28,8 @@ def test_scan_reports_fixable_findings(project):
     result = ftmigrate("scan", "--select", "FT002", "app.py")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        f"app.py:7:5: FT002 [*] {MESSAGE}",
-        f"app.py:13:9: FT002 [*] {MESSAGE}",
+        f"app.py:7:5: FT002 [*] {MESSAGE} [confidence: medium]",
+        f"app.py:13:9: FT002 [*] {MESSAGE} [confidence: medium]",
         "Found 2 findings in 1 file (2 fixable with `ftmigrate apply`).",
     ]
 
@@ -71,13 +71,13 @@ def test_refused_fix_is_not_fixable_in_scan_and_explained_by_apply(project):
     scan = ftmigrate("scan", "--select", "FT002", "loader.py")
     assert scan.exit_code == 1
     assert scan.stdout.splitlines() == [
-        f"loader.py:14:9: FT002 {message}",
+        f"loader.py:14:9: FT002 {message} [confidence: medium]",
         "Found 1 finding in 1 file (0 fixable with `ftmigrate apply`).",
     ]
     apply = ftmigrate("apply", "--select", "FT002", "loader.py")
     assert apply.exit_code == 1
     assert apply.stdout.splitlines()[0] == (
-        f"loader.py:14:9: FT002 {message} (not fixed: it calls _load(), which takes `self._lock` too; "
+        f"loader.py:14:9: FT002 {message} [confidence: medium] (not fixed: it calls _load(), which takes `self._lock` too; "
         "holding that lock here would deadlock)"
     )
     assert (project / "loader.py").read_bytes() == before

@@ -292,10 +292,10 @@ def test_file_changed_between_read_and_write_is_not_overwritten(project: Path, m
     (project / "busy.py").write_text(RACY)
     real_write = ftmigrate.runner.write_atomic
 
-    def write_after_a_concurrent_edit(source, new_text):
+    def write_after_a_concurrent_edit(source, new_text, *roots):
         if source.path.name == "busy.py":
             source.path.write_text(edited)
-        real_write(source, new_text)
+        real_write(source, new_text, *roots)
 
     monkeypatch.setattr(ftmigrate.runner, "write_atomic", write_after_a_concurrent_edit)
     result = cli("apply", ".")

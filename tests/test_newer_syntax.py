@@ -32,7 +32,7 @@ PEP695 = textwrap.dedent(
 )
 FINDING = (
     "mod.py:7:5: FT001 `counter` (module state) is read, modified and written without a lock;"
-    " concurrent threads lose updates"
+    " concurrent threads lose updates [confidence: medium]"
 )
 
 

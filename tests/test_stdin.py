@@ -20,7 +20,7 @@ def test_scan_stdin_reports_under_the_given_filename(project):
     result = feed(RACY, "scan", "-", "--stdin-filename", "pkg/editor.py")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        f"pkg/editor.py:6:5: FT001 [*] {MESSAGE}",
+        f"pkg/editor.py:6:5: FT001 [*] {MESSAGE} [confidence: medium]",
         "Found 1 finding in 1 file (1 fixable with `ftmigrate apply`).",
     ]
     assert not (project / "pkg" / "editor.py").exists()

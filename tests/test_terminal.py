@@ -53,7 +53,7 @@ def test_quiet_prints_only_findings_and_errors(project):
     assert scan.exit_code == 1
     assert scan.stdout.splitlines() == [
         "pkg/racy.py:6:5: FT001 [*] `counter` (module state) is read, modified and written without a lock; "
-        "concurrent threads lose updates"
+        "concurrent threads lose updates [confidence: medium]"
     ]
     assert scan.stderr.startswith("error: pkg/broken.py: syntax error")
     diff = invoke("apply", "--diff", "--quiet")

@@ -1,24 +1,41 @@
 """``ftmigrate batch``: check the options, run every repository, write the report.
 
 Exit codes: 0 every repository is changed, clean or skipped; 1 at least one failed;
-2 usage error (no repositories, unknown rule, bad branch name, no Dask) or internal error.
+2 usage error (no repositories, unknown rule, bad branch name, no Dask) or internal error;
+130 / 143 stopped by SIGINT / SIGTERM (see ``ftmigrate.batch.stop``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
 from typing import Sequence
 
-from ftmigrate.batch import report
+from ftmigrate.batch import report, stop, store
 from ftmigrate.batch.executors import ExecutorError, connect_dask, run_dask, run_local
-from ftmigrate.batch.model import BatchOptions, is_url, make_tasks
+from ftmigrate.batch.model import (
+    NOT_STARTED,
+    ROLLED_BACK,
+    BatchOptions,
+    RepoResult,
+    RepoTask,
+    is_url,
+    make_tasks,
+)
 from ftmigrate.batch.progress import make_progress
+from ftmigrate.batch.stop import StopSwitch
+from ftmigrate.batch.worker import preflight
+from ftmigrate.batch.workspace import OutputInsideRepository
 from ftmigrate.config import ConfigError
+from ftmigrate.reporting import plural
 
 LOCAL, DASK = "local", "dask"
+
+
+_COMMENT = re.compile(r"(^|\s)#.*$")  # a whole-line comment, or one after blanks (a `#` inside a path stays)
 
 
 class UsageError(Exception):
@@ -32,8 +49,8 @@ def read_repos_file(path: Path) -> list[str]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read --repos-file {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    lines = [line.strip() for line in text.splitlines()]
-    repos = [line for line in lines if line and not line.startswith("#")]
+    lines = [_COMMENT.sub("", line).strip() for line in text.splitlines()]
+    repos = [line for line in lines if line]
     return [r if is_url(r) else os.path.join(path.parent, os.path.expanduser(r)) for r in repos]
 
 
@@ -78,26 +95,66 @@ def run_batch(
         raise UsageError("no repositories given (name them, or use --repos-file)")
     for source in repeated:
         echo(f"ftmigrate: warning: {source} is listed more than once; it is processed once")
+    failed = _preflight(tasks, executor)  # before anything is created
     try:
         client = connect_dask(scheduler) if executor == DASK else None
     except ExecutorError as exc:
         raise UsageError(str(exc)) from None
-    output.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with make_progress(len(tasks)) as progress:
-        if client is not None:
-            results = run_dask(client, tasks, progress)
-        else:
-            results = run_local(tasks, jobs, progress)
+    with StopSwitch().installed() as switch:
+        output.mkdir(parents=True, exist_ok=True)
+        stop.clear_stop(output)  # left by an earlier batch that was stopped
+        at_once = jobs if client is None else sum(client.nthreads().values())  # Dask: one task per worker thread
+        with make_progress([task.name for task in tasks], at_once) as progress:
+            for result in failed.values():
+                store.save_result(output, result)
+                progress(result)
+            todo = [task for task in tasks if task.name not in failed]
+            if client is not None:
+                done = run_dask(client, todo, progress, switch)  # closes the client
+            else:
+                done = run_local(todo, jobs, progress, switch) if todo else []
+    stop.clear_stop(output)
+    by_name = {**failed, **{r.name: r for r in done}}
+    results = [by_name[task.name] for task in tasks]
     seconds = time.monotonic() - started
     try:
         (output / "worktrees").rmdir()  # each worktree is removed after use; the folder too once empty
     except OSError:
         pass
-    report.write_reports(output, results, options, executor, seconds)
+    report.write_reports(output, results, options, executor, seconds, stopped_by=switch.signum)
     summary = ", ".join(f"{n} {status}" for status, n in report.counts(results).items() if n)
-    echo(f"{len(results)} repositories: {summary} ({seconds:.1f} s). Report: {output / 'report.md'}")
+    echo(f"{plural(len(results), 'repository', 'repositories')}: {summary} ({seconds:.1f} s). Report: {output / 'report.md'}")
+    if switch.signum is not None:
+        echo(stopped_summary(results, switch.signum))
+        return stop.exit_code(switch.signum)
     return report.exit_code(results)
+
+
+def _preflight(tasks: Sequence[RepoTask], executor: str) -> dict[str, RepoResult]:
+    """Repositories that fail before any work (unreadable, not a repository, branch taken);
+    UsageError if the output folder is inside one. With Dask, paths this machine does not
+    see are left to the workers."""
+    failed = {}
+    for task in tasks:
+        if executor == DASK and not os.path.exists(task.source):
+            continue
+        try:
+            result = preflight(task)
+        except OutputInsideRepository as exc:
+            raise UsageError(f"{task.source}: {exc}") from None
+        if result is not None:
+            failed[task.name] = result
+    return failed
+
+
+def stopped_summary(results: Sequence[RepoResult], signum: int) -> str:
+    """Which repositories a stopped batch completed, rolled back and never started."""
+    groups = {"completed": [], ROLLED_BACK: [], NOT_STARTED: []}
+    for result in results:
+        groups[result.status if result.status in groups else "completed"].append(result.name)
+    listed = "; ".join(f"{what}: {', '.join(names) or 'none'}" for what, names in groups.items())
+    return f"ftmigrate: stopped by {stop.signal_name(signum)}. {listed}. The report is partial; run again with --resume to finish."
 
 
 def default_jobs() -> int:

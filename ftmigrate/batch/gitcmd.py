@@ -1,7 +1,8 @@
 """Running ``git`` for a batch: always by subprocess, always with an explicit ``-C``.
 
-Every call carries its own committer identity, so commits work on machines where git has
-none configured, and switches off what a user's configuration could add behind our back:
+Commits are made with the identity ``git commit`` would use (the repository's, the user's or
+the environment's), and with ftmigrate's own only where git has none, so they work on any
+machine. Every call switches off what a user's configuration could add behind our back:
 hooks (a failing or slow pre-commit hook of the repository), commit signing (a passphrase
 prompt), and prompts for credentials.
 """
@@ -13,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Sequence
 
-IDENTITY = ("-c", "user.name=ftmigrate", "-c", "user.email=ftmigrate@localhost")
+FALLBACK_IDENTITY = ("-c", "user.name=ftmigrate", "-c", "user.email=ftmigrate@localhost")
 QUIET_CONFIG = (
     "-c", f"core.hooksPath={os.devnull}",
     "-c", "commit.gpgSign=false",
@@ -40,9 +41,10 @@ def clean_environment() -> dict[str, str]:
     return env
 
 
-def git_bytes(where: Path | str, *args: str, stdin: bytes | None = None) -> bytes:
-    """``git -C where args...``; returns stdout as it is (patches keep their files' encodings)."""
-    command = ["git", *IDENTITY, *QUIET_CONFIG, "--literal-pathspecs", "-C", str(where), *args]
+def git_bytes(where: Path | str, *args: str, stdin: bytes | None = None, config: Sequence[str] = ()) -> bytes:
+    """``git -C where args...``; returns stdout as it is (patches keep their files' encodings).
+    ``config``: more ``-c name=value`` options."""
+    command = ["git", *config, *QUIET_CONFIG, "--literal-pathspecs", "-C", str(where), *args]
     try:
         proc = subprocess.run(command, input=stdin, capture_output=True, env=clean_environment())
     except FileNotFoundError:
@@ -53,9 +55,15 @@ def git_bytes(where: Path | str, *args: str, stdin: bytes | None = None) -> byte
     return proc.stdout
 
 
-def git(where: Path | str, *args: str, stdin: bytes | None = None) -> str:
+def git(where: Path | str, *args: str, stdin: bytes | None = None, config: Sequence[str] = ()) -> str:
     """``git -C where args...``; returns stdout as text without the final newline."""
-    return git_bytes(where, *args, stdin=stdin).decode("utf-8", "surrogateescape").rstrip("\n")
+    return git_bytes(where, *args, stdin=stdin, config=config).decode("utf-8", "surrogateescape").rstrip("\n")
+
+
+def commit_identity(where: Path | str) -> tuple[str, ...]:
+    """No options when git knows who commits here, as ``git commit`` would; else ftmigrate's."""
+    known = succeeds(where, "var", "GIT_AUTHOR_IDENT") and succeeds(where, "var", "GIT_COMMITTER_IDENT")
+    return () if known else FALLBACK_IDENTITY
 
 
 def succeeds(where: Path | str, *args: str) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ftmigrate.batch.gitcmd import git, nul_separated
+from ftmigrate.batch.gitcmd import commit_identity, git, nul_separated
 from ftmigrate.batch.model import BatchOptions
 from ftmigrate.config import Config, ConfigError, find_pyproject, load_config
 from ftmigrate.runner import APPLY, run
@@ -42,6 +43,7 @@ def apply_in(worktree: Path, options: BatchOptions) -> Migration:
     from codemods import configured_rules
 
     config = repository_config(worktree)
+    config.exclude += options.exclude
     try:
         rules = configured_rules(list(options.select), list(options.ignore), config)
     except ConfigError as exc:
@@ -67,8 +69,9 @@ def apply_in(worktree: Path, options: BatchOptions) -> Migration:
 
 
 def _relative(path: Path, worktree: Path) -> str:
+    # Lexical: a link in the worktree is named as the link, not as where it leads.
     try:
-        return Path(path).resolve().relative_to(worktree.resolve()).as_posix()
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(worktree)).as_posix()
     except ValueError:
         return Path(path).as_posix()
 
@@ -100,5 +103,5 @@ def commit_message(migration: Migration, base: str, options: BatchOptions) -> st
 def commit(worktree: Path, migration: Migration, message: str) -> str:
     """Commit exactly the files ftmigrate rewrote (nothing a later test run leaves behind)."""
     git(worktree, "add", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=nul_separated(migration.files_changed))
-    git(worktree, "commit", "--quiet", "--no-verify", "--file=-", stdin=message.encode("utf-8"))
+    git(worktree, "commit", "--quiet", "--no-verify", "--file=-", stdin=message.encode("utf-8"), config=commit_identity(worktree))
     return git(worktree, "rev-parse", "HEAD")

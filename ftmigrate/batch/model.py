@@ -18,6 +18,9 @@ from typing import Sequence
 from ftmigrate import __version__
 
 CHANGED, CLEAN, FAILED, SKIPPED = "changed", "clean", "failed", "skipped"
+# A stopped batch (SIGINT/SIGTERM): work in flight undone, or never begun. Neither is stored,
+# so `--resume` does them.
+ROLLED_BACK, NOT_STARTED = "rolled back", "not started"
 DEFAULT_BRANCH = "ftmigrate/free-threading"
 # Names the output folder uses itself: a repository called "report" must not clobber report.json.
 RESERVED_NAMES = frozenset({"report", "worktrees", "clones"})
@@ -31,6 +34,7 @@ class BatchOptions:
     branch: str = DEFAULT_BRANCH
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # added to each repository's own `exclude`
     test_cmd: str | None = None
     test_timeout: float = 900.0
     dry_run: bool = False
@@ -43,6 +47,7 @@ class BatchOptions:
             "branch": self.branch,
             "select": sorted(self.select),
             "ignore": sorted(self.ignore),
+            **({"exclude": sorted(self.exclude)} if self.exclude else {}),  # unchanged keys for runs without it
             "test_cmd": self.test_cmd,
             "dry_run": self.dry_run,
         }

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Sequence
 
 from ftmigrate import __version__
-from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, SKIPPED, BatchOptions, RepoResult
+from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, NOT_STARTED, ROLLED_BACK, SKIPPED, BatchOptions, RepoResult, is_url
+from ftmigrate.batch.stop import signal_name
 from ftmigrate.batch.store import write_atomic
+from ftmigrate.reporting import plural
 
-STATUSES = (CHANGED, CLEAN, FAILED, SKIPPED)
+STATUSES = (CHANGED, CLEAN, FAILED, SKIPPED, ROLLED_BACK, NOT_STARTED)
 _MAX_CELL = 200
 
 
@@ -32,13 +34,18 @@ def tests_column(result: RepoResult) -> str:
     return "passed" if result.test.passed else f"failed (exit {result.test.exit_code})"
 
 
-def as_dict(results: Sequence[RepoResult], options: BatchOptions, executor: str, seconds: float) -> dict:
+def as_dict(results: Sequence[RepoResult], options: BatchOptions, executor: str, seconds: float, stopped_by: int | None = None) -> dict:
     return {
         "ftmigrate": __version__,
+        # A stopped batch's report lists what was done; rolled back and not started rows are
+        # there so a reader sees the whole batch (`--resume` redoes them: they are not stored).
+        "partial": stopped_by is not None,
+        "stopped_by": signal_name(stopped_by) if stopped_by is not None else None,
         "options": {
             "branch": options.branch,
             "select": list(options.select),
             "ignore": list(options.ignore),
+            "exclude": list(options.exclude),
             "test_cmd": options.test_cmd,
             "test_timeout": options.test_timeout,
             "dry_run": options.dry_run,
@@ -58,13 +65,20 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: str, seconds: float) -> str:
+def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: str, seconds: float, stopped_by: int | None = None) -> str:
     summary = ", ".join(f"{n} {status}" for status, n in counts(results).items() if n) or "no repositories"
-    lines = [
-        "# ftmigrate batch report",
-        "",
-        f"ftmigrate {__version__}, {len(results)} repositories: {summary}. "
-        f"Executor: {executor}, {seconds:.1f} s.",
+    lines = ["# ftmigrate batch report" + (" (partial)" if stopped_by is not None else ""), ""]
+    if stopped_by is not None:
+        lines += [
+            (
+                f"**Partial: stopped by {signal_name(stopped_by)}.** Repositories marked *rolled back* were being "
+                "migrated and were undone (no branch, patch or worktree left); *not started* ones were never begun. "
+                "Run the same command with `--resume` to finish."
+            ),
+            "",
+        ]
+    lines += [
+        f"ftmigrate {__version__}, {plural(len(results), 'repository', 'repositories')}: {summary}. Executor: {executor}, {seconds:.1f} s.",
         "",
         f"Branch: `{options.branch}`" + (f"; tests: `{_cell(options.test_cmd)}`" if options.test_cmd else "; no test command"),
     ]
@@ -83,11 +97,16 @@ def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: 
             tests_column(r), f"`{r.branch}`" if r.branch else "-", f"`{r.commit[:12]}`" if r.commit else "-", r.error or "",
         ]
         lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
-    details = [r for r in results if r.notes or r.unfixable or (r.test is not None and not r.test.passed)]
+    details = [r for r in results if r.notes or r.unfixable or (r.test is not None and not r.test.passed) or _in_clone(r)]
     if details:
         lines += ["", "## Details"]
     for r in details:
         lines += ["", f"### {r.name}", "", f"Source: `{r.source}`"]
+        if _in_clone(r):
+            lines.append(
+                f"- the branch `{r.branch}` is in the bare clone `{r.repository}` made from that URL "
+                f"(push it from there: `git -C {r.repository} push origin {r.branch}`)"
+            )
         lines += [f"- {note}" for note in r.notes]
         lines += [f"- not auto-fixable: `{u['path']}:{u['line']}` {u['rule']} {u['message']} ({u['reason']})" for u in r.unfixable]
         if r.test is not None and not r.test.passed:
@@ -96,7 +115,13 @@ def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: 
     return "\n".join(lines) + "\n"
 
 
-def write_reports(output: Path, results: Sequence[RepoResult], options: BatchOptions, executor: str, seconds: float) -> None:
-    data = json.dumps(as_dict(results, options, executor, seconds), indent=2) + "\n"
+def _in_clone(result: RepoResult) -> bool:
+    return is_url(result.source) and result.branch is not None and result.repository is not None
+
+
+def write_reports(
+    output: Path, results: Sequence[RepoResult], options: BatchOptions, executor: str, seconds: float, stopped_by: int | None = None
+) -> None:
+    data = json.dumps(as_dict(results, options, executor, seconds, stopped_by), indent=2) + "\n"
     write_atomic(output / "report.json", data.encode("utf-8"))
-    write_atomic(output / "report.md", as_markdown(results, options, executor, seconds).encode("utf-8"))
+    write_atomic(output / "report.md", as_markdown(results, options, executor, seconds, stopped_by).encode("utf-8"))

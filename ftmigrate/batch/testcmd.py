@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 from ftmigrate.batch.gitcmd import clean_environment
 from ftmigrate.batch.model import CommandOutcome
@@ -16,7 +17,11 @@ TAIL_LINES = 40
 _TAIL_BYTES = 64 * 1024
 
 
-def run_test_command(command: str, cwd: Path, timeout: float) -> CommandOutcome:
+POLL_SECONDS = 0.25  # how often a running command looks at ``check`` (a batch being stopped)
+
+
+def run_test_command(command: str, cwd: Path, timeout: float, check: Callable[[], None] | None = None) -> CommandOutcome:
+    """``check`` is called while the command runs; whatever it raises ends the command."""
     started = time.monotonic()
     # Output goes to a file, not a pipe: a test suite can print megabytes, and a grandchild
     # that outlives a killed shell cannot keep us waiting for a pipe to close.
@@ -33,9 +38,8 @@ def run_test_command(command: str, cwd: Path, timeout: float) -> CommandOutcome:
         )
         timed_out = False
         try:
-            exit_code: int | None = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out, exit_code = True, None
+            exit_code = _wait(proc, started + timeout, check)
+            timed_out = exit_code is None
         finally:
             _kill_group(proc)
             proc.wait()
@@ -50,6 +54,19 @@ def run_test_command(command: str, cwd: Path, timeout: float) -> CommandOutcome:
         seconds=round(time.monotonic() - started, 3),
         output_tail=tail,
     )
+
+
+def _wait(proc: subprocess.Popen, deadline: float, check: Callable[[], None] | None) -> int | None:
+    """The exit code, or None at the deadline."""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        try:
+            return proc.wait(timeout=left if check is None else min(left, POLL_SECONDS))
+        except subprocess.TimeoutExpired:
+            if check is not None:
+                check()
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -12,14 +12,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ftmigrate.batch import store
+from ftmigrate.batch import stop, store
 from ftmigrate.batch.gitcmd import GitError, git_bytes, resolve
 from ftmigrate.batch.migrate import Migration, apply_in, commit, commit_message
-from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, SKIPPED, RepoResult, RepoTask, is_url
+from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, NOT_STARTED, ROLLED_BACK, SKIPPED, RepoResult, RepoTask, is_url
 from ftmigrate.batch.testcmd import run_test_command
 from ftmigrate.batch.workspace import (
+    OutputInsideRepository,
     Repository,
     RepoError,
+    check_branch_free,
     create_branch,
     detached_worktree,
     discard_worktree,
@@ -33,15 +35,18 @@ MAX_ERRORS_SHOWN = 5
 
 
 def process_repo(task: RepoTask) -> RepoResult:
-    started = time.monotonic()
     output = Path(task.options.output)
     result = RepoResult(name=task.name, source=task.source, status=FAILED, options_key=task.options.key())
+    signum = stop.WORKER.signum or stop.stop_requested(output)
+    if signum:  # handed out just before the batch was stopped
+        return stopped_result(task, NOT_STARTED, signum)
+    started = time.monotonic()
     try:
-        result = _process(task, output, result)
-    except (RepoError, GitError, ConfigError) as exc:
-        result.status, result.error = FAILED, str(exc)
-    except Exception as exc:  # a bug of ours, or something odd about this repository
-        result.status, result.error = FAILED, f"internal error: {type(exc).__name__}: {exc}"
+        with stop.WORKER.armed():
+            result = _process_or_fail(task, output, result)
+    except stop.Stopped as exc:
+        _roll_back(task, output)
+        return stopped_result(task, ROLLED_BACK, exc.signum)
     if result.resumed:
         return result
     result.seconds = round(time.monotonic() - started, 3)
@@ -50,6 +55,31 @@ def process_repo(task: RepoTask) -> RepoResult:
     except OSError as exc:
         result.status, result.error = FAILED, f"cannot write the result to {output}: {exc.strerror or exc}"
     return result
+
+
+def _process_or_fail(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
+    try:
+        return _process(task, output, result)
+    except (RepoError, GitError, ConfigError) as exc:
+        result.status, result.error = FAILED, str(exc)
+    except Exception as exc:  # a bug of ours, or something odd about this repository
+        result.status, result.error = FAILED, f"internal error: {type(exc).__name__}: {exc}"
+    return result
+
+
+def stopped_result(task: RepoTask, status: str, signum: int) -> RepoResult:
+    what = "undone: no branch, patch or worktree left" if status == ROLLED_BACK else "before it began"
+    return RepoResult(
+        name=task.name, source=task.source, status=status, options_key=task.options.key(),
+        error=f"stopped by {stop.signal_name(signum)} {what}",
+    )
+
+
+def _roll_back(task: RepoTask, output: Path) -> None:
+    """After a stop in the middle of this repository: the worktree is already gone (its
+    context manager removed it on the way out); its patch or diff goes too."""
+    abandon(task)
+    store.clear_artifacts(output, task.name)
 
 
 def abandon(task: RepoTask) -> None:
@@ -61,11 +91,35 @@ def abandon(task: RepoTask) -> None:
         discard_worktree(repo_path, output / "worktrees" / task.name)
 
 
+def check_preconditions(task: RepoTask, output: Path) -> tuple[Repository, str | None]:
+    """Everything that can fail a repository before any work: it opens, and its branch is
+    free. Also run by the parent for every local repository before the batch starts."""
+    repo = open_repository(task.source, output, task.name)
+    head = head_commit(repo)
+    if head is not None and not task.options.dry_run:
+        check_branch_free(repo, task.options.branch, head, adopt=task.options.resume or task.retry)
+    return repo, head
+
+
+def preflight(task: RepoTask) -> RepoResult | None:
+    """The failed result of a local repository that cannot be migrated, else None (a URL is
+    checked by its worker, after cloning). ``OutputInsideRepository`` is raised."""
+    if is_url(task.source):
+        return None
+    try:
+        check_preconditions(task, Path(task.options.output))
+    except OutputInsideRepository:
+        raise
+    except (RepoError, GitError) as exc:
+        return RepoResult(name=task.name, source=task.source, status=FAILED, options_key=task.options.key(), error=str(exc))
+    return None
+
+
 def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
     options = task.options
-    repo = open_repository(task.source, output, task.name)
+    check_stop = stop.StopCheck(output)
+    repo, head = check_preconditions(task, output)
     result.repository = str(repo.path)
-    head = head_commit(repo)
     if head is None:
         result.status = SKIPPED
         result.notes.append("the repository has no commits yet")
@@ -78,8 +132,10 @@ def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
     store.clear_artifacts(output, task.name)
     if has_uncommitted_changes(repo):
         result.notes.append("uncommitted changes in the working tree were left alone; the migration starts from HEAD")
+    check_stop()
     with detached_worktree(repo, output / "worktrees" / task.name, head) as worktree:
         migration = apply_in(worktree, options)
+        check_stop()
         _record(result, migration)
         if migration.errors:
             shown = "; ".join(migration.errors[:MAX_ERRORS_SHOWN])
@@ -94,14 +150,17 @@ def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
             _note_existing_branch(result, repo, options.branch)
             result.status = CHANGED
             return result
+        check_stop()
         sha = commit(worktree, migration, commit_message(migration, head, options))
         patch = git_bytes(worktree, "format-patch", "-1", "--stdout", "--no-signature", sha)
         result.patch = store.save_artifact(output, task.name, ".patch", patch)
         if options.test_cmd:
-            result.test = run_test_command(options.test_cmd, worktree, options.test_timeout)
+            result.test = run_test_command(options.test_cmd, worktree, options.test_timeout, check_stop)
             if not result.test.passed:
                 how = f"timed out after {options.test_timeout:g} s" if result.test.timed_out else f"exited with {result.test.exit_code}"
                 raise RepoError(f"test command {how}; no branch created (the patch is kept for review)")
+    check_stop()
+    stop.WORKER.shield()  # the tests passed: a stop now lets this repository finish
     result.commit = create_branch(repo, options.branch, sha, head, adopt=options.resume or task.retry)
     result.branch = options.branch
     result.status = CHANGED

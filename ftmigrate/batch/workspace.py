@@ -22,6 +22,10 @@ class RepoError(Exception):
     """This repository cannot be migrated; the message says why (it becomes the report's error)."""
 
 
+class OutputInsideRepository(RepoError):
+    """The output folder lies in a repository's working tree: the whole run is refused."""
+
+
 @dataclass(frozen=True)
 class Repository:
     path: Path  # what `git -C` gets: the working tree's top, a bare repository, or our clone
@@ -34,7 +38,7 @@ def open_repository(source: str, output: Path, name: str) -> Repository:
         return _cloned(source, output / "clones" / name)
     path = Path(source)
     if not path.is_dir():
-        raise RepoError("no such directory" if not path.exists() else "not a directory")
+        raise RepoError(f"no such directory: {path}" if not path.exists() else f"not a directory: {path}")
     try:
         bare = git(path, "rev-parse", "--is-bare-repository") == "true"
     except GitError:
@@ -48,7 +52,7 @@ def open_repository(source: str, output: Path, name: str) -> Repository:
         raise RepoError(f"not a git repository, but a folder inside the repository {top}")
     real_output, real_top = os.path.realpath(output), os.path.realpath(top)
     if os.path.commonpath([real_output, real_top]) == real_top:
-        raise RepoError(f"the output folder {output} is inside this repository's working tree; choose one outside it")
+        raise OutputInsideRepository(f"the output folder {output} is inside the working tree of the repository {top}; choose one outside it")
     return Repository(path=top, work_tree=top, base="HEAD")
 
 
@@ -121,8 +125,20 @@ def create_branch(repo: Repository, branch: str, commit: str, base: str, *, adop
                 raise
     if adopt and _same_change(repo.path, existing, commit, base):
         return existing
+    raise _branch_taken(branch, existing, adopt)
+
+
+def check_branch_free(repo: Repository, branch: str, base: str, *, adopt: bool) -> None:
+    """Before any work: RepoError if ``branch`` exists, unless ``adopt`` may take it over at
+    the end (it sits on ``base``: an interrupted run's branch; ``create_branch`` compares the change)."""
+    existing = resolve(repo.path, f"refs/heads/{branch}")
+    if existing is not None and not (adopt and resolve(repo.path, f"{existing}^") == base):
+        raise _branch_taken(branch, existing, adopt)
+
+
+def _branch_taken(branch: str, existing: str, adopt: bool) -> RepoError:
     hint = "it is not up to date with HEAD; " if adopt else ""
-    raise RepoError(
+    return RepoError(
         f"branch {branch!r} already exists (at {existing[:12]}); {hint}ftmigrate never overwrites a branch: "
         f"delete it or choose another --branch"
     )

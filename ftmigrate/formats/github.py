@@ -1,6 +1,6 @@
 """``--format github``: GitHub Actions workflow commands, shown as annotations on the diff.
 
-``::warning file=pkg/a.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::message`` per
+``::warning file=pkg/a.py,line=6,col=5,endLine=6,endColumn=17,title=FT001::message [confidence: high]`` per
 finding (after ``apply``, only the findings that were not fixed), ``::error`` per file that
 could not be processed. Values are escaped as the Actions toolkit does.
 """
@@ -27,7 +27,7 @@ def annotations(report: RunReport) -> list[str]:
     lines = [
         _command(
             "warning",
-            finding.message,
+            finding.message + (f" [confidence: {finding.confidence}]" if finding.confidence else ""),
             file=finding.path,
             line=finding.line,
             col=finding.column,

@@ -37,6 +37,8 @@ SRCROOT = "%SRCROOT%"
 Preview = Callable[[FileResult], Optional[FileResult]]
 
 
+CONFIDENCE_RANK = {"high": 90.0, "medium": 60.0, "low": 30.0}
+
 def rule_descriptor(rule: type[Rule]) -> dict:
     what = ruledocs.what_it_does(rule)
     docs = rule.docs()
@@ -142,6 +144,10 @@ def _result(finding: Finding, rule_index: dict[str, int], report: RunReport, fix
     if _key(finding) in fixes:
         data["fixes"] = fixes[_key(finding)]
     properties = {"fixable": finding.fixable}
+    if finding.confidence:
+        # SARIF's rank (0-100) orders results by how much they matter; viewers sort by it.
+        data["rank"] = CONFIDENCE_RANK[finding.confidence]
+        properties["confidence"] = finding.confidence
     if report.mode == APPLY:
         properties["fixed"] = finding.fixed
     data["properties"] = properties

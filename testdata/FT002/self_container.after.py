@@ -1,3 +1,4 @@
+# ftmigrate-test: min-confidence=low (nothing shows that instances are shared: low confidence)
 import threading
 
 class Subscribers:

@@ -1,0 +1,275 @@
+"""Project-wide thread evidence: which functions of the project threads run.
+
+A run indexes every file it checks once, with the standard library's ``ast`` (cached per
+file content, like results): the functions each module defines, what it imports, the
+calls each function makes, and the callables it hands to threads. Then, across modules:
+
+- entry points: callables handed to ``threading.Thread(target=...)``, ``Timer``,
+  ``executor.submit/map``, ``pool.apply_async/imap...``, ``_thread.start_new_thread``,
+  ``asyncio.to_thread``, ``loop.run_in_executor``; the ``run`` method of every
+  ``threading.Thread`` subclass; ``handle``/``do_*`` methods of request-handler classes
+  (``socketserver``/``http.server``), which threading servers run one thread per request;
+- every function an entry point calls, directly or through other functions, resolved
+  through imports (``from .stats import record``, ``import pkg.stats as s``), module-level
+  functions, ``self.method()``/``cls.method()`` and ``Class.method()``.
+
+``thread_evidence`` maps each file to ``{qualified name: why}`` for its functions that
+threads reach; ``ftmigrate.confidence`` grades findings in them ``high``. What cannot be
+resolved statically (calls through variables, ``getattr``, callbacks registered elsewhere)
+adds nothing: the evidence only ever raises a finding's confidence, never lowers it.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import warnings
+from collections import deque
+from pathlib import Path
+from typing import Iterable
+
+# Calls whose callable argument runs in another thread: method or function name -> index of
+# the positional argument (``target=`` always counts too).
+_HANDOFF_ARG = {
+    "Thread": 1, "Timer": 1, "submit": 0, "map": 0, "apply_async": 0, "map_async": 0, "imap": 0,
+    "imap_unordered": 0, "starmap": 0, "start_new_thread": 0, "start_new": 0, "to_thread": 0,
+    "run_in_executor": 1,
+}
+# Names too common to mean a thread pool unless called as a method (``pool.map``, not ``map``).
+_METHOD_ONLY = frozenset({"map", "imap", "imap_unordered", "starmap", "submit", "apply_async", "map_async", "run_in_executor"})
+_HANDLER_BASES = ("BaseRequestHandler", "StreamRequestHandler", "DatagramRequestHandler", "BaseHTTPRequestHandler", "SimpleHTTPRequestHandler")
+
+
+def module_name(path: Path) -> str:
+    """``pkg.sub.mod`` for ``.../pkg/sub/mod.py`` (packages are folders with ``__init__.py``)."""
+    path = Path(os.path.abspath(path))
+    parts = [] if path.stem == "__init__" else [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts) or path.stem
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return None if inner is None else f"{inner}.{node.attr}"
+    return None
+
+
+class _Collector(ast.NodeVisitor):
+    """One module's facts: plain data, so that they can be cached as JSON."""
+
+    def __init__(self, module: str, is_package: bool) -> None:
+        self.module, self.is_package = module, is_package
+        self.functions: list[str] = []
+        self.imports: dict[str, str] = {}
+        self.calls: dict[str, list[str]] = {}
+        self.entries: list[list[str]] = []  # [enclosing qualname, handed reference]
+        self.instances: dict[str, str] = {}  # module-level name -> class reference
+        self._stack: list[tuple[str, str]] = []  # ("class"|"def", name)
+
+    def facts(self) -> dict:
+        return {
+            "module": self.module, "functions": self.functions, "imports": self.imports,
+            "calls": self.calls, "entries": self.entries, "instances": self.instances,
+        }
+
+    def _qualname(self) -> str:
+        return ".".join(name for _, name in self._stack)
+
+    def _class(self) -> str | None:
+        classes = [i for i, (kind, _) in enumerate(self._stack) if kind == "class"]
+        return ".".join(n for _, n in self._stack[: classes[-1] + 1]) if classes else None
+
+    def _absolute(self, module: str | None, level: int) -> str:
+        if not level:
+            return module or ""
+        base = self.module.split(".")
+        base = base if self.is_package else base[:-1]
+        base = base[: len(base) - (level - 1)] if level > 1 else base
+        return ".".join([*base, *([module] if module else [])])
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.imports[alias.asname] = alias.name
+            else:
+                head = alias.name.split(".")[0]
+                self.imports[head] = head
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        source = self._absolute(node.module, node.level)
+        for alias in node.names:
+            if alias.name != "*":
+                self.imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        bases = [(_dotted(b) or "").rsplit(".", 1)[-1] for b in node.bases]
+        self._stack.append(("class", node.name))
+        qual = self._qualname()
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if "Thread" in bases and stmt.name == "run":
+                    self.entries.append(["", f"{qual}.run", "the run() of a threading.Thread subclass"])
+                if any(b in _HANDLER_BASES for b in bases) and (stmt.name == "handle" or stmt.name.startswith("do_")):
+                    self.entries.append(["", f"{qual}.{stmt.name}", "a request handler that threading servers run per request"])
+        self.generic_visit(node)
+        self._stack.pop()
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._stack.append(("def", node.name))
+        self.functions.append(self._qualname())
+        self.generic_visit(node)
+        self._stack.pop()
+
+    visit_FunctionDef = visit_AsyncFunctionDef = _function
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if not self._stack and isinstance(node.value, ast.Call):
+            cls = _dotted(node.value.func)
+            for target in node.targets:
+                if isinstance(target, ast.Name) and cls:
+                    self.instances[target.id] = cls
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        caller = self._qualname()
+        callee = _dotted(node.func)
+        if callee is not None:
+            self.calls.setdefault(caller, []).append(callee)
+            name = callee.rsplit(".", 1)[-1]
+            if name in _HANDOFF_ARG and ("." in callee or name not in _METHOD_ONLY):
+                handed = [k.value for k in node.keywords if k.arg == "target"]
+                index = _HANDOFF_ARG[name]
+                handed += node.args[index : index + 1] if not any(isinstance(a, ast.Starred) for a in node.args) else []
+                for value in handed:
+                    refs = [_dotted(value)] if not isinstance(value, ast.Lambda) else [
+                        _dotted(c.func) for c in ast.walk(value.body) if isinstance(c, ast.Call)
+                    ]
+                    for ref in refs:
+                        if ref:
+                            self.entries.append([caller, ref, f"handed to `{callee}()`"])
+        self.generic_visit(node)
+
+
+def file_facts(path: Path, text: str) -> dict:
+    """The index facts of one file (empty when it does not parse: the file's own check reports why)."""
+    collector = _Collector(module_name(path), Path(path).stem == "__init__")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return collector.facts()
+    try:
+        collector.visit(tree)
+    except RecursionError:
+        pass
+    return collector.facts()
+
+
+class ProjectIndex:
+    """Facts of every file of a run, and the functions threads reach across them."""
+
+    def __init__(self, facts: Iterable[tuple[str, dict]]) -> None:
+        self.by_path = dict(facts)
+        self.by_module = {f["module"]: f for f in self.by_path.values()}
+        self.path_of = {f["module"]: p for p, f in self.by_path.items()}
+
+    def resolve(self, facts: dict, ref: str, caller: str) -> tuple[str, str] | None:
+        """(module, qualified name) of the function ``ref`` means in ``caller`` of ``facts``'s module."""
+        module, functions = facts["module"], facts["functions"]
+        head, _, rest = ref.partition(".")
+        scope = caller.split(".")
+        # Names visible from the caller: its own nested functions, then its enclosing scopes'.
+        for depth in range(len(scope), -1, -1):
+            candidate = ".".join([*scope[:depth], ref])
+            if candidate in functions:
+                return module, candidate
+        if head in ("self", "cls") and rest and "." not in rest:
+            for depth in range(len(scope) - 1, 0, -1):  # the method's class and its outer classes
+                candidate = ".".join([*scope[:depth], rest])
+                if candidate in functions:
+                    return module, candidate
+        if head in facts["instances"] and rest:
+            return self.resolve(facts, f"{facts['instances'][head]}.{rest}", "")
+        if head in facts["imports"]:
+            return self._external(facts["imports"][head] + (f".{rest}" if rest else ""))
+        return None
+
+    def _external(self, dotted: str) -> tuple[str, str] | None:
+        """(module, qualified name) of an absolute dotted reference to a project function."""
+        parts = dotted.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            facts = self.by_module.get(module)
+            if facts is not None:
+                qual = ".".join(parts[cut:])
+                if qual in facts["functions"]:
+                    return module, qual
+                if qual.split(".")[0] in facts["imports"] and len(parts[cut:]) <= 2:  # a re-export
+                    return self.resolve(facts, qual, "")
+                return None
+        return None
+
+    def reached(self) -> dict[str, dict[str, str]]:
+        """Path -> {qualified name: why threads run it}, for every function threads reach."""
+        found: dict[tuple[str, str], str] = {}
+        queue: deque[tuple[str, str]] = deque()
+        for facts in self.by_path.values():
+            for caller, ref, how in facts["entries"]:
+                target = self.resolve(facts, ref, caller)
+                if target is not None and target not in found:
+                    where = f"{facts['module']}.{caller}()" if caller else facts["module"]
+                    found[target] = f"`{target[1]}()` is {how} in {where}"
+                    queue.append(target)
+        while queue:
+            module, qual = queue.popleft()
+            facts = self.by_module[module]
+            for ref in facts["calls"].get(qual, ()):
+                target = self.resolve(facts, ref, qual)
+                if target is not None and target not in found:
+                    found[target] = f"called from `{module}.{qual}()`, which threads run"
+                    queue.append(target)
+        evidence: dict[str, dict[str, str]] = {}
+        for (module, qual), why in found.items():
+            evidence.setdefault(self.path_of[module], {})[qual] = why
+        return evidence
+
+
+def file_facts_cached(path: Path, store) -> dict:
+    """``file_facts`` of the file at ``path``, through ``store`` (a ``Cache`` or None)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return file_facts(path, "")
+    key = store.key(path, raw) if store is not None else None
+    facts = store.load_json(key) if key is not None else None
+    if not _well_formed(facts):  # missing, or an entry that is not ours
+        text = raw.decode("utf-8", errors="replace")
+        facts = file_facts(path, text)
+        if key is not None:
+            store.store_json(key, facts)
+    # The module name depends on the folders' __init__.py files, not on the file's bytes.
+    facts["module"] = module_name(path)
+    return facts
+
+
+_FACT_TYPES = {"functions": list, "imports": dict, "calls": dict, "entries": list, "instances": dict}
+
+
+def _well_formed(facts: object) -> bool:
+    if not isinstance(facts, dict) or any(not isinstance(facts.get(k), t) for k, t in _FACT_TYPES.items()):
+        return False
+    strings = (*facts["functions"], *facts["imports"].values(), *facts["instances"].values())
+    calls = facts["calls"].values()
+    return (
+        all(isinstance(s, str) for s in strings)
+        and all(isinstance(c, list) and all(isinstance(s, str) for s in c) for c in calls)
+        and all(isinstance(e, list) and len(e) == 3 and all(isinstance(s, str) for s in e) for e in facts["entries"])
+    )

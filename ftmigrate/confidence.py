@@ -10,7 +10,7 @@ the code runs. Levels:
   thread, or listed in ``shared-classes``); a closure handed to a thread.
 - ``medium``: module state or class attributes changed by a function that any thread may
   call (a library's global counter, registry or cache: the article's main example); the
-  state of a class that owns a lock attribute; a closure that leaves its function.
+  state of a class whose instances carry a thread lock; a closure that leaves its function.
 - ``low``: no evidence that two threads reach the state:
   - instance state of a class with nothing that says its instances are shared (most objects
     belong to one thread: a request handler, a connection's protocol object);

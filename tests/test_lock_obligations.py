@@ -232,7 +232,7 @@ def test_cli_reuses_no_unproven_lock_and_refuses_a_rewrite_that_would(tmp_path: 
     target = tmp_path / "counters.py"
     target.write_text(HELPER_LOCK)
     runner = CliRunner()
-    message = "counters.py:15:5: FT001 `counter` (module state) is read, modified and written without a lock; concurrent threads lose updates"
+    message = "counters.py:15:5: FT001 `counter` (module state) is read, modified and written without a lock; concurrent threads lose updates [confidence: medium]"
     honest = runner.invoke(app, ["apply", "--no-cache", "--select", "FT001", "counters.py"], catch_exceptions=False)
     assert honest.exit_code == 1
     assert honest.stdout.splitlines() == [

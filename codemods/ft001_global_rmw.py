@@ -87,9 +87,10 @@ class GlobalReadModifyWrite(Rule):
     writes between the read and the write. A read separated from the update by other
     code is not moved under the lock. Variables updated in the same function share one
     lock, so no function ever takes two inserted locks. Code already under a lock is left
-    alone (the `ftmigrate.analysis` module documentation says what counts as a lock), and a
-    lock that already guards the variable elsewhere, or one the function already takes,
-    is reused. A statement that `await`s or `yield`s is not fixed (a thread lock must not
+    alone (the `ftmigrate.analysis` module documentation says what counts as a lock). A lock
+    that already guards the variable elsewhere is reused when it is a proven `threading`
+    lock (`ftmigrate.threadlocks`); when something else guards it there, the finding is not
+    fixed, since a new lock would not exclude that code. A statement that `await`s or `yield`s is not fixed (a thread lock must not
     be held across a suspension).
     """
 

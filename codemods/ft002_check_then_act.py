@@ -748,9 +748,10 @@ class CheckThenAct(Rule):
     `with <lock>:`; after an `if` that leaves, the statements up to the last change join
     the block, and so does a `return cache[key]` right after it. The lock is a
     module-level lock for module and `global` containers, one in the enclosing function for
-    closure containers, and for `self.x`, `cls.x` and `ClassName.x` the class's own lock
-    attribute (`self._lock`) when it has one, else a new class attribute. A lock that
-    already guards the container elsewhere is reused.
+    closure containers, and for `self.x`, `cls.x` and `ClassName.x` a new class attribute
+    `_x_lock = threading.Lock()`, shared by all instances: correct, but coarse. A lock that
+    already guards the container elsewhere is reused when it is a proven `threading` lock
+    (`ftmigrate.threadlocks`), else the finding is not fixed.
 
     Not fixed, and reported with the reason: a container that other code changes without
     any lock (cachetools' `FIFOCache`: the test in `__setitem__` locked, `del` in
@@ -796,10 +797,12 @@ class CheckThenAct(Rule):
         ),
         Example(
             "import threading\n\nclass Registry:\n    def __init__(self):\n        self._lock = threading.Lock()\n        self.names = set()\n\n"
-            "    def register(self, name):\n        if name in self.names:\n            return False\n        else:\n            self.names.add(name)\n            return True\n",
+            "    def register(self, name):\n        if name in self.names:\n            return False\n        else:\n            self.names.add(name)\n            return True\n\n"
+            "    def listing(self):\n        with self._lock:\n            return sorted(self.names)\n",
             "import threading\n\nclass Registry:\n    def __init__(self):\n        self._lock = threading.Lock()\n        self.names = set()\n\n"
             "    def register(self, name):\n        with self._lock:\n            if name in self.names:\n                return False\n            else:\n"
-            "                self.names.add(name)\n                return True\n",
+            "                self.names.add(name)\n                return True\n\n"
+            "    def listing(self):\n        with self._lock:\n            return sorted(self.names)\n",
         ),
         Example(
             "import threading\nseen = []\nlock = threading.Lock()\n\ndef f(x):\n    if x not in seen:\n        with lock:\n            seen.append(x)\n",

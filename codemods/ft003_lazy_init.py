@@ -14,7 +14,8 @@ import libcst.matchers as m
 from codemods import ft003_singleton_init as singleton_init
 from codemods.ft003_publication import NAME_OR_ATTR, Key, assignments_in, key_of, publication, spelled
 from ftmigrate.analysis import (
-    LOCK_FACTORIES, FileContext, calls_unknown_code, iter_function_nodes, looks_like_lock_name, shared_class_reason,
+    LOCK_FACTORIES, FileContext, calls_unknown_code, instance_lock_attributes, iter_function_nodes, looks_like_lock_name,
+    shared_class_reason,
     top_level_bindings,
 )
 from ftmigrate.locking import MODULE, Domain, Guard
@@ -109,11 +110,11 @@ class LazyInitialisation(Rule):
     (`global _client` + `if _client is None: _client = make_client()`); the variants
     `if not X:`, `if not hasattr(cls, "_instance"):`, `if "_instance" not in cls.__dict__:`
     and `X = X or make()`; and lazily created attributes (`if self._conn is None:
-    self._conn = connect()`) of a class whose instances are shared between threads (it has
-    a lock attribute, subclasses `threading.Thread`, its methods are handed to threads in
+    self._conn = connect()`) of a class whose instances are shared between threads (they have
+    a thread lock attribute, it subclasses `threading.Thread`, its methods are handed to threads in
     the module, or it is listed in `shared-classes`). It also reports zero-argument
     factories decorated with `functools.lru_cache`/`functools.cache` that serve as
-    singletons. Not reported: `self.x` set up in `__init__`, class attributes set in
+    singletons. Not reported: `self.x` set up in `__init__` or `__setstate__`, class attributes set in
     `__init_subclass__`/`__set_name__` (they run while the class statement executes),
     module-level code (imports run once, under the import lock), and `if not X: X += ...`
     (an update, not a creation).
@@ -173,13 +174,18 @@ class LazyInitialisation(Rule):
     path, the lock is taken only while the object does not exist yet, and the check is
     repeated under it, so exactly one thread creates the object and every caller gets it.
     The lock-free read is safe in CPython: storing a reference is atomic and happens only
-    after the object was built. The lock is a new class attribute `_instance_lock` next to
-    `_instance` (so `cls.` and `ClassName.` reach it; per-subclass singletons share it), a
-    module-level `_client_lock` after `_client` for globals, the class's existing lock for
-    instance attributes and classes that have one. When the class has no lock, a lazy
-    instance attribute is reported but not fixed. An existing non-reentrant lock is not
-    reused when a caller in this module already holds it while calling the getter. A new
-    lock is an `RLock` when the guarded code calls anything but safe builtins, so an
+    after the object was built, so the fast path sees either nothing or the whole object.
+    The lock is a new class attribute `_instance_lock` next to `_instance` (so `cls.` and
+    `ClassName.` reach it; per-subclass singletons share it, which is coarser but correct),
+    a module-level `_client_lock` after `_client` for globals, and a class-level lock for
+    instance attributes; an existing lock only when it already guards the same state
+    elsewhere and is a proven `threading` lock (`ftmigrate.threadlocks`). When the instances
+    carry no thread lock of their own, the lazy attribute is reported but not fixed: one
+    lock per instance belongs in `__init__`, and nothing says the instances are shared. An existing
+    non-reentrant lock is not reused when a caller in this module already holds it while
+    calling the getter (that would deadlock): the finding stays, with that reason. Callers
+    in other modules, or further up the call chain, are not seen.
+    A new lock is an `RLock` when the guarded code calls anything but safe builtins, so an
     `__init__` that asks for the singleton on the same thread still gets through.
 
     A `__new__` singleton's `__init__` runs on every `S()` call; a one-time guard in it
@@ -331,7 +337,8 @@ class LazyInitialisation(Rule):
         if receiver == ctx.first_param(func) and kind == "class":
             return _State(key, Domain("class", cls), receiver, cls)
         if receiver == ctx.first_param(func) and kind == "instance":
-            reason = facts.shared_reason(cls) if func.name.value != "__init__" else None
+            # __init__ and __setstate__ build an object no other thread can see yet.
+            reason = facts.shared_reason(cls) if func.name.value not in ("__init__", "__setstate__") else None
             return _State(key, Domain("instance", cls), receiver, cls, reason) if reason else None
         named = next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and s.name.value == receiver), None)
         params = {p.name.value for p in (*func.params.posonly_params, *func.params.params, *func.params.kwonly_params)}
@@ -418,12 +425,11 @@ class LazyInitialisation(Rule):
     # --- fixing -----------------------------------------------------------------------
     @staticmethod
     def _lock_problem(ctx: FileContext, state: _State) -> str | None:
-        """Why no lock can guard ``state``: an instance attribute of a class without a lock.
-        (Whether reusing a class's lock would deadlock is the planner's call.)"""
-        if state.domain.kind != "instance":
-            return None
-        class_level, instance_level = ctx.class_lock_attrs(state.cls)
-        if class_level or instance_level:
+        """Why no lock can guard ``state``: an instance attribute of a class whose instances
+        have no thread lock (``instance_lock_attributes``; a class-level lock, such as one
+        ``apply`` added, does not count, so ``apply`` never fixes what ``scan`` refused).
+        Which lock guards the fix is the planner's call."""
+        if state.domain.kind != "instance" or instance_lock_attributes(ctx, state.cls):
             return None
         return (
             f"`{state.cls.name.value}` has no lock to guard `{state.spelled}` with; add one in "

@@ -15,6 +15,7 @@ from ftmigrate.analysis import (
     binop_operands,
     is_thread_subclass,
     iter_function_nodes,
+    instance_lock_attributes,
     own_bindings,
     looks_like_lock_name,
     shared_class_reason,
@@ -37,7 +38,7 @@ _BUILTIN_CONTAINER = (
 
 # Methods that run before the object (or class) can have been handed to another thread.
 _CLASS_CREATION = frozenset({"__init_subclass__", "__set_name__"})
-_CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__new__"}) | _CLASS_CREATION
+_CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__new__", "__setstate__"}) | _CLASS_CREATION
 
 
 def rmw_target(node: cst.CSTNode) -> cst.BaseExpression | None:
@@ -168,12 +169,13 @@ def _written_by_threads_at_once(ctx: FileContext, cls: cst.ClassDef, attr: str) 
     started in a loop), or if both a thread's entry method (``run``, a ``Thread`` target)
     and another method write it; a counter only its own thread's ``run()`` updates is not
     shared (even once the class has a lock, which keeps ``apply`` idempotent). For a class
-    that only has a lock attribute: yes, its methods may be called from any thread."""
+    whose instances only have a thread lock attribute: yes, its methods may be called from
+    any thread."""
     entries = thread_entry_methods(ctx, cls)
     if is_thread_subclass(ctx, cls):
         entries.setdefault("run", False)
     if not entries:
-        return any(ctx.class_lock_attrs(cls))
+        return bool(instance_lock_attributes(ctx, cls))
     writers = _attribute_writers(ctx, cls).get(attr, set())
     return any(entries.get(w) for w in writers) or (len(writers) >= 2 and any(w in entries for w in writers))
 
@@ -523,8 +525,8 @@ class SharedItemAttributeReadModifyWrite(Rule):
     - a class attribute: `cls.total += 1`, `Counter.total += 1`, `type(self).total += 1`;
     - an attribute of an imported module: `config.retries -= 1`;
     - an attribute of `self` in a class whose instances are shared between threads: the
-      class is listed in the configuration, or has a lock attribute
-      (`self._lock = threading.Lock()`); or it subclasses `threading.Thread`, or one of its
+      class is listed in the configuration, or its instances have a thread lock attribute
+      (`self._lock = threading.Lock()` in a method; a class-level lock does not count); or it subclasses `threading.Thread`, or one of its
       methods is handed to threads in the same module (`Thread(target=obj.run)`,
       `executor.submit(obj.step)`, `executor.map(obj.f, ...)`), and two threads can write
       the attribute at once: a method that writes it is run by several threads (an
@@ -573,8 +575,8 @@ class SharedItemAttributeReadModifyWrite(Rule):
     ```
 
     ## Fix safety
-    Safe (`ftmigrate apply`): a dedicated new lock, the class's own instance lock
-    (`self._lock` set in `__init__`) or a lock that already guards the state, around an
+    Safe (`ftmigrate apply`): a dedicated new lock, or a proven `threading` lock that
+    already guards the state elsewhere (`ftmigrate.threadlocks`), around an
     update that calls nothing but builtins and the container's own methods
     (`stats[key] += 1`, `d[k] = d.get(k, 0) + 1`, `cls.total += 1`).
 
@@ -589,9 +591,11 @@ class SharedItemAttributeReadModifyWrite(Rule):
     (`n = self.count; n += 1; self.count = n`, `before = self.count` right before
     `self.count += 1`) join the critical section; never the loop around it. Module
     containers and module attributes get a module-level lock after the container's
-    assignment (after the imports for imported modules); class and instance state use the
-    class's own lock attribute when it has one, else a new class-level lock attribute
-    named for the class or the state (`_hits_lock`). State updated in the same function
+    assignment (after the imports for imported modules); class and instance state get a new
+    class-level lock attribute named for the class or the state (`_hits_lock`): one lock for
+    all instances, correct but coarser than a lock per instance. When something other than
+    a proven `threading` lock already guards the state elsewhere, the finding is not fixed.
+    State updated in the same function
     shares one lock (also across rules), so no function takes two inserted locks. An
     existing non-reentrant lock is not held across a call to a method that takes it. A
     statement that `await`s or `yield`s is not fixed. When several modules update the same
@@ -630,9 +634,11 @@ class SharedItemAttributeReadModifyWrite(Rule):
         ),
         Example(
             "import threading\n\nclass Cache:\n    def __init__(self):\n        self._lock = threading.Lock()\n"
-            "        self.hits = 0\n\n    def get(self, k):\n        self.hits += 1\n",
+            "        self.hits = 0\n\n    def get(self, k):\n        self.hits += 1\n\n"
+            "    def reset(self):\n        with self._lock:\n            self.hits = 0\n",
             "import threading\n\nclass Cache:\n    def __init__(self):\n        self._lock = threading.Lock()\n"
-            "        self.hits = 0\n\n    def get(self, k):\n        with self._lock:\n            self.hits += 1\n",
+            "        self.hits = 0\n\n    def get(self, k):\n        with self._lock:\n            self.hits += 1\n\n"
+            "    def reset(self):\n        with self._lock:\n            self.hits = 0\n",
         ),
         Example("stats = {}\n\nasync def f(k, src):\n    stats[k] += await src.count()\n", None),
     ]

@@ -4,7 +4,12 @@
 rules share: where does this statement run, is it already under a lock (and which), which
 locks does a function hold, how is ``threading`` imported, which names are taken.
 
-What counts as a lock (this docstring is the reference; rule docs point here):
+What counts as a lock *already held* (this docstring is the reference; rule docs point
+here). It decides only that code is already locked and so not reported: recognising a
+lock by its name is right there, since a miss costs a report, never working code. Which
+existing object may *guard a fix* is a different, strict question, answered by
+``ftmigrate.threadlocks`` (never by name), and instances count as shared between threads
+only for a thread lock each instance carries (``instance_lock_attributes``).
 - A lock object is a name or attribute that is
   - bound anywhere in the module to ``threading.Lock/RLock/Condition/Semaphore/
     BoundedSemaphore()`` (or ``multiprocessing``'s, ``_thread.allocate_lock()``, or the
@@ -36,7 +41,7 @@ What counts as a lock (this docstring is the reference; rule docs point here):
 - ``Condition``: holding it holds its lock. A ``Semaphore`` counts as a lock, although one
   created with a count above 1 lets several threads in.
 - Reentrant (an ``RLock``, or a ``Condition()`` around one): only then may the fixer hold
-  an existing lock across a call into code it cannot see (``is_reentrant_lock``).
+  an existing (proven) lock across a call into code it cannot see (``is_reentrant_lock``).
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from ftmigrate.treewalk import positions as code_ranges
 
 LOCK_FACTORIES = frozenset({"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock"})
 LOCK_MODULES = frozenset({"threading", "multiprocessing", "_thread"})
+THREAD_MODULES = frozenset({"threading", "_thread"})
 _LOCK_WORDS = frozenset({"lock", "locks", "rlock", "mutex", "mtx", "sem", "semaphore", "cond", "condition", "cv"})
 _NOT_LOCK_WORDS = frozenset({"block", "blocks", "clock", "clocks", "unlock", "deadlock", "flock", "blocklock"})
 _DECORATOR_WORDS = frozenset({"synchronized", "synchronised", "locked", "lock", "with_lock", "serialized"})
@@ -411,16 +417,17 @@ class FileContext:
                             names[alias.name.value] = local
         return aliases, names
 
-    def lock_kind(self, expr: cst.BaseExpression) -> str | None:
+    def lock_kind(self, expr: cst.BaseExpression, modules: frozenset[str] = LOCK_MODULES) -> str | None:
         """``"RLock"`` for ``threading.RLock()`` (and a ``Condition()`` without a lock, which
-        is reentrant), the factory's name for other lock factories, None for anything else."""
+        is reentrant), the factory's name for other lock factories of ``modules``, None for
+        anything else."""
         if not isinstance(expr, cst.Call):
             return None
         func = expr.func
         kind = None
         if isinstance(func, cst.Attribute) and func.attr.value in LOCK_FACTORIES:
             mod = dotted(func.value)
-            if mod in LOCK_MODULES or mod in self.threading_aliases:
+            if mod in modules or mod in self.threading_aliases:
                 kind = func.attr.value
         elif isinstance(func, cst.Name):
             kind = next((f for f in LOCK_FACTORIES if self.threading_names.get(f) == func.value), None)
@@ -838,7 +845,8 @@ def _called_name(call: cst.Call) -> str | None:
 def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     """Why instances of ``cls`` are shared between threads, or None if nothing says so.
 
-    Evidence, in order: named in config (``shared-classes``); it has a lock attribute; it
+    Evidence, in order: named in config (``shared-classes``); its instances have a thread
+    lock attribute (``instance_lock_attributes``); it
     subclasses ``threading.Thread``; one of its methods is handed to a thread or an executor
     in this module (``Thread(target=obj.run)``, ``pool.submit(obj.step)``, ``pool.map(obj.f, …)``)
     where ``obj`` is ``self`` inside the class or a name bound to ``ClassName(...)``.
@@ -852,14 +860,36 @@ def _shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     name = cls.name.value
     if name in ctx.shared_classes:
         return "listed in shared-classes"
-    class_level, instance_level = ctx.class_lock_attrs(cls)
-    if class_level or instance_level:
-        return "it has a lock attribute"
+    if instance_lock_attributes(ctx, cls):
+        return "its instances have a thread lock attribute"
     if is_thread_subclass(ctx, cls):
         return "it subclasses threading.Thread"
     for method in thread_entry_methods(ctx, cls):
         return f"its method {method}() is run by threads"
     return None
+
+
+def instance_lock_attributes(ctx: FileContext, cls: cst.ClassDef) -> list[str]:
+    """Attributes that a method of ``cls`` binds, through its ``self``, to a ``threading``
+    lock factory call: each instance carries its own thread lock, which says its methods
+    are meant to be called from several threads. Class-level locks do not say that (they
+    guard class state, and they are what ``apply`` adds, so they are never evidence:
+    ``apply`` then finds exactly what ``scan`` showed). Only ``threading`` factories count:
+    an ``asyncio.Lock`` says coroutines share the object, not threads."""
+    found: list[str] = []
+    for stmt in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
+        if isinstance(stmt, cst.FunctionDef) and ctx.method_kind(stmt) == "instance":
+            receiver = ctx.first_param(stmt)
+            for node in iter_function_nodes(stmt):
+                for target, value in _assignments(node):
+                    if (
+                        isinstance(target, cst.Attribute)
+                        and dotted(target.value) == receiver
+                        and ctx.lock_kind(value, THREAD_MODULES) is not None
+                        and target.attr.value not in found
+                    ):
+                        found.append(target.attr.value)
+    return found
 
 
 def is_thread_subclass(ctx: FileContext, cls: cst.ClassDef) -> bool:

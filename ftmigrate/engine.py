@@ -11,7 +11,6 @@ Every failure becomes a per-file error with a reason, never an exception for the
 from __future__ import annotations
 
 import ast
-import dataclasses
 import os
 import sys
 import threading
@@ -24,7 +23,7 @@ import libcst as cst
 
 from ftmigrate.analysis import FileContext
 from ftmigrate.confidence import Confidence, assess, at_least
-from ftmigrate.locking import Guard, Inserted, Replace, apply_fixes, refusal
+from ftmigrate.locking import Guard, Replace, apply_fixes, refusal
 from ftmigrate.newsyntax import needed_python, unverifiable_reason
 from ftmigrate.results import FileResult, Finding
 from ftmigrate.rules import Rule, Site
@@ -91,12 +90,6 @@ def parse_cst(text: str) -> cst.Module:
     return module
 
 
-# A fix can give a rule new evidence (an inserted class lock tells FT003 the class is
-# shared), so ``apply`` reruns the rules on its own output until nothing changes, as ruff
-# does; this bounds the rounds.
-MAX_FIX_ROUNDS = 4
-
-
 _VALIDATING = cst.CSTNode.__post_init__
 
 
@@ -134,35 +127,20 @@ def check_source(
     min_confidence: str = "low",
     thread_evidence: dict | None = None,
 ) -> FileResult:
-    """Findings of one file; with ``fix``, also its rewrite, applied until it is stable.
+    """Findings of one file; with ``fix``, also its rewrite.
 
     ``prefilter=False`` parses every file with LibCST and runs every rule on it: the
     plain path the prefilters are tested against. ``unsafe_fixes``: also plan (and write)
-    the fixes ``ftmigrate.fixsafety`` calls unsafe.
+    the fixes ``ftmigrate.fixsafety`` calls unsafe. One round: the planner adds locks at
+    class or module level only, never evidence that instances are shared
+    (``ftmigrate.threadlocks``), so the rewrite holds no finding the original did not
+    show, and ``apply`` changes exactly what ``scan`` shows.
     """
     options = dict(
         display=display, shared_classes=shared_classes, prefilter=prefilter, min_confidence=min_confidence,
         thread_evidence=thread_evidence, unsafe_fixes=unsafe_fixes,
     )
-    result = _check_once(source, rules, fix=fix, **options)
-    for _ in range(MAX_FIX_ROUNDS - 1):
-        if result.new_text is None or result.error is not None or not result.inserted.class_lock:
-            break  # only a new class lock gives the rules new evidence (tests/test_fixtures.py checks idempotence)
-        current = dataclasses.replace(source, text=result.new_text, raw=source.encode(result.new_text))
-        again = _check_once(current, rules, fix=True, **options)
-        if again.new_text is None or again.error is not None:
-            break  # stable (a refusal here shows up, with its reason, on the next run)
-        inserted = Inserted(
-            lock_names=result.inserted.lock_names | again.inserted.lock_names,
-            lock_exprs=result.inserted.lock_exprs | again.inserted.lock_exprs,
-            substitutions=result.inserted.substitutions + again.inserted.substitutions,
-            class_lock=again.inserted.class_lock,
-        )
-        if check_rewrite(source.text, again.new_text, inserted, display) is not None:
-            break
-        result.new_text, result.inserted = again.new_text, inserted
-        result.findings += [f for f in again.findings if f.fixed]
-    return result
+    return _check_once(source, rules, fix=fix, **options)
 
 
 def _check_once(

@@ -8,15 +8,19 @@ Planning, for all fixes of a file at once (so rules share locks):
 - Keys of one domain touched by the same function are merged (union-find) and get one
   lock (named after them: ``_hits_misses_lock``), so a function never takes two inserted
   locks and every site of a key, in every function, uses the same lock. Guards of different domains are never nested.
-- A merged group reuses, in order: a lock that already guards another site of the same
-  state; a lock the function already takes elsewhere (a module-level lock, or for class
-  and instance state also the class's lock attribute); the class's lock attribute
-  (``self._lock``); else a new lock named after the state (``_counter_lock``), placed
-  right after the state's own assignment, named so that it collides with nothing.
+- A merged group reuses an existing lock only when it already guards the same state
+  elsewhere (a site the rules found locked, or any access under ``with L:``) and it is a
+  proven ``threading`` lock at every site of the fix (``ftmigrate.threadlocks``). When the
+  state is locked elsewhere by anything else, the fix is refused (a new lock would not
+  exclude that code). Otherwise a new lock named after the state (``_counter_lock``),
+  placed right after the state's own assignment in the module, the closure's function or
+  the class body (never on instances: they stay picklable and copyable), named so that
+  it collides with nothing.
 - The lock is ``threading.RLock`` when a guarded statement calls code we cannot see (a
   re-entrant call from the same thread then still works), else ``threading.Lock``.
 - A statement that awaits or yields is never put under a lock (it would be held while
-  suspended): the fix is refused and the finding stays.
+  suspended), nor one in an ``async def`` (it would block the event loop): the fix is
+  refused and the finding stays.
 - An existing non-reentrant lock is not reused for a function that some caller in the
   module calls while already holding that lock (it would deadlock): the fix is refused.
 - ``double_checked`` writes ``if T: with L: if T: body``; an ``if`` with an ``else``/``elif``
@@ -34,10 +38,11 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from ftmigrate.analysis import FileContext, LockRef, called_functions, dotted, suspends, top_level_bindings
+from ftmigrate.analysis import NESTED_SCOPES, FileContext, LockRef, called_functions, dotted, suspends, top_level_bindings
 from ftmigrate.fixsafety import code_hazard, combined, lock_hazard, state_code
 from ftmigrate.imports import add_threading_import, is_docstring as _is_docstring
 from ftmigrate.locknames import candidates, module_name
+from ftmigrate.threadlocks import proven_lock, state_guards
 from ftmigrate.treewalk import walk
 
 
@@ -106,9 +111,6 @@ class Inserted:
     lock_names: set[str] = field(default_factory=set)
     lock_exprs: set[str] = field(default_factory=set)
     substitutions: list[tuple[str, str]] = field(default_factory=list)  # (code before, code after)
-    # A new lock attribute went into a class: evidence that its instances are shared, which
-    # can give rules new findings in the rewritten file (so apply checks it once more).
-    class_lock: bool = False
 
 
 @dataclass
@@ -155,6 +157,11 @@ def refusal(fix: Guard | Replace) -> str | None:
     target = fix.stmt if fix.replacement is None else fix.replacement
     if any(suspends(stmt) for stmt in (*fix.leaders, target, *fix.followers)):
         return "the statement awaits or yields; a thread lock must not be held across it"
+    if fix.function.asynchronous is not None:
+        return (
+            f"it runs in `async def {fix.function.name.value}`: a thread lock there would block the event loop "
+            "(coroutines of one loop do not interleave without an `await`)"
+        )
     if fix.double_checked and not isinstance(target, cst.If):
         return "double-checked locking needs an `if` statement"
     if fix.double_checked and target.orelse is not None:
@@ -213,7 +220,12 @@ class LockPlanner:
         def outer(fix: Guard | Replace) -> Guard | Replace | None:
             if id(fix.stmt) in followed:
                 return followed[id(fix.stmt)]
-            return next((owners[id(a)] for a in self.ctx.ancestors(fix.stmt) if id(a) in owners), None)
+            for a in self.ctx.ancestors(fix.stmt):
+                if isinstance(a, NESTED_SCOPES):
+                    return None  # code defined under a lock runs later, without it
+                if id(a) in owners:
+                    return owners[id(a)]
+            return None
 
         kept_guards = []
         for g in guards:
@@ -279,16 +291,23 @@ class LockPlanner:
         domain = component[0].domain
         root = ref.code.split(".")[0]
         if domain.kind in ("class", "instance") and self._is_class_lock(ref, expr, domain):
-            return _Lock(name=None, existing=expr.attr.value, attribute=True)
+            lock = _Lock(name=None, existing=expr.attr.value, attribute=True)
+            return lock if self._proven_everywhere(lock, component) else None
         if domain.kind == "closure":
             if root not in self.ctx.local_bindings(domain.owner):  # the lock must be a local of the owner function
                 return None
         elif root not in self.ctx.module_bindings() or (ref.function is not None and root in self.ctx.local_bindings(ref.function)):
             return None
         lock = _Lock(name=None, existing=ref.code)
-        if all(self._expr_for(g, lock) is not None for g in component):
-            return lock
-        return None
+        return lock if self._proven_everywhere(lock, component) else None
+
+    def _proven_everywhere(self, lock: _Lock, component: list[Guard]) -> bool:
+        """Every guard of the component can name ``lock``, and there it is a proven thread lock."""
+        for g in component:
+            expr = self._expr_for(g, lock)
+            if expr is None or not all(proven_lock(self.ctx, expr, g.function, stmt) for stmt in (g.stmt, *g.followers)):
+                return False
+        return True
 
     def _is_class_lock(self, ref: LockRef, expr: cst.BaseExpression, domain: Domain) -> bool:
         """``self._lock`` / ``cls._lock`` / ``Owner._lock``: a lock attribute of ``domain``'s class."""
@@ -318,28 +337,24 @@ class LockPlanner:
         return None
 
     def _choose(self, component: list[Guard]) -> _Lock | str:
-        """The lock for a component, or the reason no lock can be used safely."""
+        """The lock for a component, or the reason no lock can be used safely: an existing
+        lock only when it already guards this state elsewhere and is a proven ``threading``
+        lock wherever the component takes it (``ftmigrate.threadlocks``); none when the
+        state is locked elsewhere by something else; else a new one."""
         keys = {_key(g) for g in component}
         known = [ref for g, ref in self.known if _key(g) in keys]
+        known += [ref for domain, state in keys for ref in state_guards(self.ctx, domain.kind, domain.owner, state)]
         for ref in known:
             lock = self._portable_existing(ref, component)
             if lock is not None:
                 return self._caller_deadlock(lock, component) or lock
-        for func in dict.fromkeys(g.function for g in component):
-            for ref in self.ctx.held_locks(func):
-                lock = self._portable_existing(ref, component)
-                if lock is not None and self._caller_deadlock(lock, component) is None:
-                    return lock
-        domain = component[0].domain
-        if domain.kind in ("class", "instance"):
-            class_level, instance_level = self.ctx.class_lock_attrs(domain.owner)
-            attrs = class_level + (instance_level if domain.kind == "instance" else [])
-            locks = [_Lock(name=None, existing=attr, attribute=True) for attr in attrs]
-            for lock in locks:
-                if self._caller_deadlock(lock, component) is None:
-                    return lock
-            if locks:
-                return self._caller_deadlock(locks[0], component)
+        if known:
+            # A new lock would not exclude the code that already locks this state.
+            shown = f"`{known[0].code}`" if known[0].code else "a lock that cannot be named here"
+            return (
+                f"`{component[0].state}` is locked elsewhere by {shown}, which is not a proven threading lock "
+                "here; a new lock would not exclude that code"
+            )
         name = self._fresh(self._names(component))
         kind = "RLock" if any(g.reentrant for g in component) else "Lock"
         return _Lock(name=name, existing=None, kind=kind)
@@ -467,7 +482,6 @@ class LockPlanner:
                 index = self._lock_index(domain, body, anchors)
                 defs.setdefault(id(container), []).append((index, f"{lock.name} = {self._factory(lock.kind)}"))
                 self.inserted.lock_names.add(lock.name)
-                self.inserted.class_lock |= domain.kind in ("class", "instance")
             for g in component:
                 expr = self._expr_for(g, lock)
                 if expr is None:

@@ -6,7 +6,9 @@ are collapsed back to one ``if`` (only when neither has an ``else``: the planner
 writes that shape, and collapsing it would hide a lost ``else``), inserted lock
 definitions and ``threading`` imports are dropped, and each declared rewrite (e.g.
 ``if k in d: del d[k]`` -> ``d.pop(k, None)``) is mapped back to the statement it
-replaced. Anything else that differs is a bug, and the file is left untouched.
+replaced. Anything else that differs is a bug, and the file is left untouched. Then
+every inserted lock must be sound (``ftmigrate.lockcheck``): a lock ftmigrate created or
+proved, existing wherever it is taken, never in an ``async def`` nor nested in another.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import ast
 import warnings
 
+from ftmigrate.lockcheck import lock_problems
 from ftmigrate.locking import Inserted
 
 _LOCK_FACTORIES = {"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore"}
@@ -102,6 +105,6 @@ def check_rewrite(old: str, new: str, inserted: Inserted, filename: str = "<file
             return f"the rewritten code does not compile: {exc.msg} (line {exc.lineno})"
         before = normalized(ast.parse(old), inserted, map_back=False)
         after = normalized(ast.parse(new), inserted, map_back=True)
-    if before != after:
-        return "the rewritten code differs from the input beyond the inserted lock code"
-    return None
+        if before != after:
+            return "the rewritten code differs from the input beyond the inserted lock code"
+        return lock_problems(old, new, {_canon(e) for e in inserted.lock_exprs}, inserted.lock_names)

@@ -56,12 +56,14 @@ SITES = {
     "self.__class__": "class C:\n    hits = 0\n\n    def f(self):\n        self.__class__.hits += 1\n",
     "instance lock attribute": "import threading\n\nclass C:\n    def __init__(self):\n        self._lock = threading.Lock()\n\n"
     "    def f(self):\n        self.hits += 1\n",
-    "class-level lock": "import threading\n\nclass C:\n    _guard = threading.RLock()\n\n    def f(self, k):\n        self.counts[k] += 1\n",
+    "instance lock set outside __init__": "import threading\n\nclass C:\n    def open(self):\n        self._guard = threading.RLock()\n\n"
+    "    def f(self, k):\n        self.counts[k] += 1\n",
     "lock factory imported under another name": "from threading import Condition as Cond\n\nclass C:\n    def __init__(self):\n"
     "        self.ready = Cond()\n\n    def f(self):\n        self.n = self.n + 1\n",
-    "lock-like name bound to a call": "class C:\n    def __init__(self):\n        self._mutex = make_mutex()\n\n"
+    "threading imported under another name": "import threading as t\n\nclass C:\n    def __init__(self):\n        self._mutex = t.Lock()\n\n"
     "    def f(self):\n        self.n += 1\n",
-    "async method with a lock": "import threading\n\nclass C:\n    _lock = threading.Lock()\n\n    async def f(self):\n        self.n += 1\n",
+    "async method with a lock": "import threading\n\nclass C:\n    def __init__(self):\n        self._lock = threading.Lock()\n\n"
+    "    async def f(self):\n        self.n += 1\n",
     "Thread subclass, run and another writer": "import threading\n\nclass W(threading.Thread):\n    def run(self):\n"
     "        self.done += 1\n\n    def reset(self):\n        self.done = 0\n",
     "Thread imported under another name": "from threading import Thread as T\n\nclass W(T):\n    def run(self):\n"

@@ -137,6 +137,10 @@ REWRITES = [
             def query(self, q):
                 with self._lock:
                     return self.conn.execute(q)
+
+            def close(self):
+                with self._lock:
+                    self._conn = None
         """,
         """
         import threading
@@ -157,6 +161,10 @@ REWRITES = [
             def query(self, q):
                 with self._lock:
                     return self.conn.execute(q)
+
+            def close(self):
+                with self._lock:
+                    self._conn = None
         """,
         id="caller-holds-the-class-rlock-which-is-reentrant",
     ),
@@ -443,3 +451,28 @@ def test_cli_scan_diff_apply(tmp_path):
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert target.read_bytes() == before.with_name("lazy_global.after.py").read_bytes()
     assert cli("scan").returncode == 0
+
+
+def test_state_restored_by_setstate_is_not_reported():
+    """requests 2.34.2, cookies.py: ``__setstate__`` recreates the jar's lock on an object
+    no other thread can see yet; wrapping that in the lock it creates broke unpickling."""
+    code = _code(
+        """
+        import threading
+
+        class Jar:
+            def __init__(self):
+                self._cookies_lock = threading.RLock()
+
+            def __getstate__(self):
+                state = self.__dict__.copy()
+                state.pop("_cookies_lock")
+                return state
+
+            def __setstate__(self, state):
+                self.__dict__.update(state)
+                if "_cookies_lock" not in self.__dict__:
+                    self._cookies_lock = threading.RLock()
+        """
+    )
+    assert check_text(code, fix=False, select=["FT003"]).findings == []

@@ -34,6 +34,10 @@ BASKET = _code(
         def add(self, item):
             self.total += self.price_of(item)
             self.count += 1
+
+        def clear(self):
+            with self._lock:
+                self.total = self.count = 0
     """
 )
 
@@ -71,7 +75,8 @@ def test_messages_name_the_state_and_why_it_is_shared():
         (16, "`cls.hits` (class attribute of `Cache`) is read, modified and written without a lock; concurrent threads lose updates"),
         (
             19,
-            "`self.misses` (attribute of `Cache` instances, which are shared between threads: it has a lock attribute) "
+            "`self.misses` (attribute of `Cache` instances, which are shared between threads: its instances have a thread "
+            "lock attribute) "
             "is read, modified and written without a lock; concurrent threads lose updates",
         ),
         (23, "`stats[k]` (item of module-level `stats`) is read, modified and written without a lock; concurrent threads lose updates"),
@@ -162,6 +167,10 @@ def test_an_instance_lock_of_another_object_is_not_a_deadlock():
                     value = self._data.get(key)
                 self.misses += 1
                 return value
+
+            def reset(self):
+                with self._lock:
+                    self.misses = 0
         """
     )
     assert fixed_text(code, select=["FT004"]) == code.replace(

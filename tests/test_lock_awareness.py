@@ -1,5 +1,7 @@
-"""Existing locking, for every rule: each recognised form of lock hides a finding, and a
-function that already holds a lock gets that lock reused for a new finding.
+"""Existing locking, for every rule: each recognised form of lock hides a finding; a new
+finding on other state gets a dedicated lock, never the one the function happens to hold;
+an unlocked site of state that a proven ``threading`` lock guards elsewhere gets that lock,
+and one that another lock guards elsewhere is not fixed.
 
 The tests are the product of two tables: ``RULE_CASES`` (one racy statement per rule and
 kind of state; a new rule adds its rows) and ``LOCK_FORMS`` (every way of holding a lock
@@ -89,8 +91,9 @@ RULE_CASES = [
 
 @dataclass(frozen=True)
 class LockForm:
-    """A way of holding a lock around ``{stmt}``; ``reuse``: the lock expression a new
-    finding in the same function gets, per domain (None: a new lock is right)."""
+    """A way of holding a lock around ``{stmt}``; ``reuse``: the lock expression an
+    unlocked site of the same state in another method gets, per domain (None: the lock is
+    not proven there, so a new lock is right)."""
 
     id: str
     block: str
@@ -111,6 +114,7 @@ def _module_lock(code: str) -> dict:
 
 # A class lock guards class and instance state; module state needs a module-level lock.
 _CLASS_LOCK = {"module": None, "instance": "self._lock", "class": "Service._lock"}
+_UNPROVEN = {"module": None, "instance": None, "class": None}
 
 LOCK_FORMS = [
     LockForm("with-lock", "with lock:\n    {stmt}", _module_lock("lock")),
@@ -122,19 +126,19 @@ LOCK_FORMS = [
     LockForm("condition", "with cond:\n    {stmt}", _module_lock("cond")),
     LockForm("semaphore", "with sem:\n    {stmt}", _module_lock("sem")),
     LockForm("bounded-semaphore", "with bsem:\n    {stmt}", _module_lock("bsem")),
-    LockForm("imported-lock", "with LOCK:\n    {stmt}", _module_lock("LOCK")),
+    LockForm("imported-lock", "with LOCK:\n    {stmt}", _UNPROVEN),  # not bound to a threading lock here
     LockForm("acquire-try-finally", "lock.acquire()\ntry:\n    {stmt}\nfinally:\n    lock.release()", _module_lock("lock")),
     LockForm("acquire-in-try", "try:\n    lock.acquire()\n    {stmt}\nfinally:\n    lock.release()", _module_lock("lock")),
     LockForm("acquire-release", "lock.acquire()\n{stmt}\nlock.release()", _module_lock("lock")),
     LockForm("with-self-lock", "with self._lock:\n    {stmt}", _CLASS_LOCK),
-    LockForm("with-self-instance-lock", "with self._mutex:\n    {stmt}", {"module": None, "instance": "self._mutex", "class": "Service._lock"}),
+    LockForm("with-self-instance-lock", "with self._mutex:\n    {stmt}", {"module": None, "instance": "self._mutex", "class": None}),
     LockForm("with-class-name-lock", "with Service._lock:\n    {stmt}", {**_CLASS_LOCK, "module": "Service._lock"}),
     LockForm("with-cls-lock", "with cls._lock:\n    {stmt}", {"module": None, "class": "Service._lock"}, classmethod=True),
     LockForm("synchronized-decorator", "{stmt}", decorator="@synchronized"),
     LockForm("synchronized-decorator-call", "{stmt}", decorator="@synchronized(lock)"),
     LockForm("locked-decorator", "{stmt}", decorator="@with_lock"),
-    LockForm("callers-hold-lock", "{stmt}", caller="def work(self, k):\n    with lock:\n        self._work(k)\n\ndef work_twice(self, k):\n    with lock:\n        self._work(k)\n        self._work(k)\n"),
-    LockForm("callers-hold-lock-via-private-chain", "{stmt}", caller="def work(self, k):\n    with self._lock:\n        self._step(k)\n\ndef _step(self, k):\n    self._work(k)\n"),
+    LockForm("callers-hold-lock", "{stmt}", _module_lock("lock"), caller="def work(self, k):\n    with lock:\n        self._work(k)\n\ndef work_twice(self, k):\n    with lock:\n        self._work(k)\n        self._work(k)\n"),
+    LockForm("callers-hold-lock-via-private-chain", "{stmt}", _CLASS_LOCK, caller="def work(self, k):\n    with self._lock:\n        self._step(k)\n\ndef _step(self, k):\n    self._work(k)\n"),
 ]
 
 PAIRS = [
@@ -157,7 +161,9 @@ def _fill(block: str, stmt: str) -> str:
     return "\n".join(lines)
 
 
-def _source(case: RuleCase, form: LockForm, body: str) -> str:
+def _source(case: RuleCase, form: LockForm, body: str, unlocked_again: bool = False) -> str:
+    """The module with ``body`` in a method; with ``unlocked_again``, a second method runs
+    ``case.statement`` without a lock."""
     lines = form.caller.splitlines() + [""] if form.caller else []
     lines += [form.decorator] if form.decorator else []
     name = "_work" if form.caller else "work"
@@ -165,6 +171,10 @@ def _source(case: RuleCase, form: LockForm, body: str) -> str:
     if case.declare:
         lines.append("    " + case.declare)
     lines.append(textwrap.indent(body, "    "))
+    if unlocked_again:
+        lines += ["", "@classmethod", "def again(cls, k):"] if form.classmethod else ["", "def again(self, k):"]
+        lines += ["    " + case.declare] if case.declare else []
+        lines.append(textwrap.indent(case.statement, "    "))
     method = textwrap.indent("\n".join(lines) + "\n", "    ")
     return MODULE.format(state=case.state, method=method)
 
@@ -209,25 +219,44 @@ def _with_lines_around(code: str, statement: str) -> list[str]:
     return found[::-1]
 
 
+def _new_locks(fixed: str, code: str) -> list[str]:
+    return [line for line in fixed.splitlines() if re.fullmatch(r"\s*\w+ = [\w.]*Lock\(\)", line) and line not in code]
+
+
 @pytest.mark.parametrize("case, form", PAIRS)
-def test_new_finding_reuses_the_lock_the_function_holds(case: RuleCase, form: LockForm):
+def test_new_finding_on_other_state_gets_a_dedicated_lock(case: RuleCase, form: LockForm):
     code = _source(case, form, _fill(form.block, case.statement) + "\n" + case.other)
     fixed = fixed_text(code, select=[case.rule], unsafe_fixes=True)
-    new_locks = [line for line in fixed.splitlines() if re.fullmatch(r"\s*\w+ = [\w.]*Lock\(\)", line) and line not in code]
     if form.whole_function:  # nothing to report or fix
         assert fixed == code
         return
-    expected = form.reuse.get(case.domain)
+    new_locks = _new_locks(fixed, code)
+    assert len(new_locks) == 1, fixed
+    new_name = new_locks[0].split("=")[0].strip()
+    # One lock around the new finding: the new one, not the lock held for other state.
     outer = _with_lines_around(fixed, case.other)
-    # Never a second lock nested around the new finding.
-    assert len(outer) == 1, outer
-    if expected is None:
-        assert len(new_locks) == 1, fixed
-    else:
-        assert new_locks == [], fixed
-        assert outer == [f"with {expected}:"], fixed
+    assert len(outer) == 1 and outer[0].endswith(f"{new_name}:"), fixed
     # The statement that was locked already is left exactly as it was.
     assert _with_lines_around(fixed, case.statement) == _with_lines_around(code, case.statement)
+    assert _findings(fixed, case.rule) == []
+
+
+@pytest.mark.parametrize("case, form", PAIRS)
+def test_unlocked_site_of_state_locked_elsewhere_gets_that_lock_or_no_fix(case: RuleCase, form: LockForm):
+    """The lock that guards the state elsewhere, when it is a proven threading lock there;
+    else no fix (a new lock would not exclude the code under the other one), with the reason."""
+    code = _source(case, form, _fill(form.block, case.statement), unlocked_again=True)
+    fixed = fixed_text(code, select=[case.rule])
+    expected = form.reuse.get(case.domain)
+    if expected is None:
+        assert fixed == code
+        [finding] = _findings(code, case.rule)
+        assert not finding.fixable and " is locked elsewhere by " in finding.unfixable_reason, finding
+        assert finding.unfixable_reason.endswith("which is not a proven threading lock here; a new lock would not exclude that code")
+        return
+    outer = _with_lines_around(fixed, case.statement)  # the last one: in again()
+    assert _new_locks(fixed, code) == [], fixed
+    assert outer == [f"with {expected}:"], fixed
     assert _findings(fixed, case.rule) == []
 
 

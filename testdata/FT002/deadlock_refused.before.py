@@ -14,3 +14,7 @@ class Loader:
         if key not in self._data:
             self._data[key] = self._load(key)
         return self._data[key]
+
+    def clear(self):
+        with self._lock:
+            self._data.clear()

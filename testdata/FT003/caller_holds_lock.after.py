@@ -14,3 +14,7 @@ class Store:
     def lookup(self, key):
         with self._lock:
             return self.index().get(key)
+
+    def rebuild(self):
+        with self._lock:
+            self._index = None

@@ -2,6 +2,8 @@ import threading
 
 
 class Cache:
+    _misses_lock = threading.Lock()
+
     def __init__(self):
         self._lock = threading.Lock()
         self._data = {}
@@ -14,7 +16,7 @@ class Cache:
             if value is not None:
                 self.hits += 1
                 return value
-        with self._lock:
+        with self._misses_lock:
             self.misses += 1
         return None
 

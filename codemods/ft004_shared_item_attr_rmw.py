@@ -274,13 +274,42 @@ def _ast_is_get_of(expr: ast.expr, target: ast.expr) -> bool:
     return _same_code(first, target.slice)
 
 
-def _ast_rmw_target(stmt: ast.stmt) -> ast.expr | None:
-    """``rmw_target`` on ``ast`` (a superset: parentheses and quotes are not compared)."""
+_LOCAL_READS: dict[int, tuple[ast.AST, dict[str, set[str]]]] = {}
+
+
+def _local_reads(func: ast.AST) -> dict[str, set[str]]:
+    """Locals of ``func`` assigned an item or attribute (``n = self.count``): name -> the
+    codes read, for the write-back of a split update (``self.count = n``)."""
+    known = _LOCAL_READS.get(id(func))
+    if known is not None and known[0] is func:
+        return known[1]
+    reads: dict[str, set[str]] = {}
+    for node in ast.walk(func):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, (ast.Attribute, ast.Subscript))
+        ):
+            reads.setdefault(node.targets[0].id, set()).add(ast.unparse(node.value))
+    _LOCAL_READS[id(func)] = (func, reads)
+    return reads
+
+
+def _read_into(name: ast.expr, target: ast.expr, reads: dict[str, set[str]]) -> bool:
+    return isinstance(name, ast.Name) and ast.unparse(target) in reads.get(name.id, ())
+
+
+def _ast_rmw_target(stmt: ast.stmt, reads: dict[str, set[str]] | None = None) -> ast.expr | None:
+    """``rmw_target`` on ``ast`` (a superset: parentheses and quotes are not compared);
+    ``reads``: ``_local_reads`` of the function, for split updates."""
+    reads = reads or {}
     if isinstance(stmt, ast.AugAssign):
         return stmt.target if isinstance(stmt.target, (ast.Attribute, ast.Subscript)) else None
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Name):
         target = stmt.targets[0]  # perhaps the write-back of a split update (spans.written_back)
-        return target if isinstance(target, (ast.Attribute, ast.Subscript)) else None
+        ok = isinstance(target, (ast.Attribute, ast.Subscript)) and _read_into(stmt.value, target, reads)
+        return target if ok else None
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.BinOp):
         target = stmt.targets[0]
         if isinstance(target, (ast.Attribute, ast.Subscript)):
@@ -288,7 +317,7 @@ def _ast_rmw_target(stmt: ast.stmt) -> ast.expr | None:
             while True:  # the operands, as binop_operands()
                 operand = expr.right if isinstance(expr, ast.BinOp) else expr
                 # A local may hold the target's value read just before (a split update).
-                if _same_code(operand, target) or _ast_is_get_of(operand, target) or isinstance(operand, ast.Name):
+                if _same_code(operand, target) or _ast_is_get_of(operand, target) or _read_into(operand, target, reads):
                     return target
                 if not isinstance(expr, ast.BinOp):
                     return None
@@ -364,6 +393,14 @@ def _handoffs(tree: ast.Module) -> set[tuple[str, str]]:
 
 def _ast_candidate(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
     """Could check() yield a site in this file? See ``SharedItemAttributeReadModifyWrite.candidate``."""
+    _LOCAL_READS.clear()  # one file's functions at a time: the cache must not keep old trees alive
+    try:
+        return _ast_candidate_of(tree, shared_classes)
+    finally:
+        _LOCAL_READS.clear()
+
+
+def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
     assigned: set[str] = set()  # names bound at module level by an assignment, `for` or `with`
     imported: set[str] = set()  # names bound at module level by an import
     top_classes: set[str] = set()  # classes defined directly in the module body
@@ -423,7 +460,7 @@ def _ast_candidate(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
                         and func.name not in _CONSTRUCTORS
                     ):
                         owner_class.writers.setdefault(target.attr, set()).add(func.name)
-            target = _ast_rmw_target(stmt)
+            target = _ast_rmw_target(stmt, _local_reads(func))
             if target is None:
                 continue
             base = target

@@ -246,7 +246,7 @@ def test_unlocked_site_of_state_locked_elsewhere_gets_that_lock_or_no_fix(case: 
     """The lock that guards the state elsewhere, when it is a proven threading lock there;
     else no fix (a new lock would not exclude the code under the other one), with the reason."""
     code = _source(case, form, _fill(form.block, case.statement), unlocked_again=True)
-    fixed = fixed_text(code, select=[case.rule])
+    fixed = fixed_text(code, select=[case.rule], unsafe_fixes=True)  # which lock, not whether it is safe
     expected = form.reuse.get(case.domain)
     if expected is None:
         assert fixed == code

@@ -45,7 +45,9 @@ def _cli(*args: str) -> tuple[int, str]:
 
 def _fixable_in_scan(folder: Path, *options: str) -> set[tuple[str, int, str]]:
     _, out = _cli("scan", "--format", "json", "-q", *options, str(folder))
-    return {(f["path"], f["line"], f["rule"]) for f in json.loads(out)["findings"] if f["fixable"]}
+    unsafe = "--unsafe-fixes" in options  # without it, apply writes only the safe fixes scan shows
+    findings = json.loads(out)["findings"]
+    return {(f["path"], f["line"], f["rule"]) for f in findings if f["fixable"] and (unsafe or f["fix_safety"] == "safe")}
 
 
 def _fixed_by_apply(folder: Path, *options: str) -> set[tuple[str, int, str]]:
@@ -65,7 +67,8 @@ def _same_fixes(folder: Path, *options: str) -> set[tuple[str, int, str]]:
 
 def test_an_added_class_lock_gives_apply_no_finding_scan_did_not_show(tmp_path: Path):
     (tmp_path / "registry.py").write_text(REGISTRY)
-    assert _same_fixes(tmp_path) == {(str(tmp_path / "registry.py"), 9, "FT002")}
+    # The fix calls the constructor under the lock: an unsafe fix, so asked for.
+    assert _same_fixes(tmp_path, "--unsafe-fixes") == {(str(tmp_path / "registry.py"), 9, "FT002")}
     text = (tmp_path / "registry.py").read_text()
     assert "    _instances_lock = threading.RLock()\n" in text
     assert "        self.count += 1\n" in text and "with cls._instances_lock:" in text
@@ -110,7 +113,7 @@ def test_a_fix_inside_a_class_defined_in_another_fixs_block_is_written(tmp_path:
     path = tmp_path / "factory.py"
     path.write_text(FACTORY)
     # The method's instance state has no sharing evidence: low confidence, shown on request.
-    assert _same_fixes(tmp_path, "--min-confidence", "low") == {(str(path), 5, "FT002"), (str(path), 10, "FT002")}
+    assert _same_fixes(tmp_path, "--min-confidence", "low", "--unsafe-fixes") == {(str(path), 5, "FT002"), (str(path), 10, "FT002")}
     text = path.read_text()
     assert "    with _registry_lock:\n        if widget in _registry:\n" in text
     assert "                with self._info_lock:\n                    if key not in self.info:\n" in text

@@ -1,3 +1,4 @@
+# ftmigrate-test: unsafe-fixes (one class-level lock for per-instance state)
 import threading
 
 

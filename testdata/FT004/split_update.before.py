@@ -1,3 +1,4 @@
+# ftmigrate-test: unsafe-fixes (no lock guards this state yet: one class-level lock per group, for all instances)
 import threading
 
 

@@ -381,6 +381,7 @@ def verify(
     compare_ref: Optional[str] = typer.Option(None, "--compare-ref", help="Compare with this git ref instead of `apply` on a temporary copy."),
     no_compare: bool = typer.Option(False, "--no-compare", help="Run the working tree only."),
     format: str = typer.Option("text", "--format", help="text, json or markdown."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="The compared `apply` also writes unsafe fixes."),
     quiet: bool = QUIET,
 ) -> None:
     """Run the project's tests on free-threaded CPython, alone and in many threads at once,
@@ -393,6 +394,7 @@ def verify(
     opts = VerifyOptions(
         path=path, python=python, threads=threads, iterations=iterations, rounds=rounds, timeout=timeout,
         compare_ref=compare_ref, compare=not no_compare, format=format, pytest_args=ctx.meta.get("pytest_args", []),
+        unsafe_fixes=unsafe_fixes,
     )
     raise typer.Exit(run_command(opts, quiet=quiet))
 

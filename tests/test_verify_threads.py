@@ -48,7 +48,10 @@ def registry(tmp_path_factory) -> Path:
 
 
 def test_apply_removes_the_thread_failure(ft_python, cache, registry):
-    proc = verify(registry, cache, "--python", ft_python, "--threads", "4", "--iterations", "1", "--format", "json")
+    # The registry's fix holds its lock while the factory runs: an unsafe fix, so asked for.
+    proc = verify(
+        registry, cache, "--python", ft_python, "--threads", "4", "--iterations", "1", "--format", "json", "--unsafe-fixes"
+    )
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
     working, applied = report["trees"]
@@ -76,7 +79,7 @@ def test_apply_removes_the_thread_failure(ft_python, cache, registry):
 
 
 def test_compare_ref_after_apply_is_clean(ft_python, cache, registry):
-    subprocess.run([sys.executable, "-m", "ftmigrate", "apply", "-q", str(registry)], env=dict(os.environ, PYTHONPATH=str(REPO)))
+    subprocess.run([sys.executable, "-m", "ftmigrate", "apply", "-q", "--unsafe-fixes", str(registry)], env=dict(os.environ, PYTHONPATH=str(REPO)))
     proc = verify(registry, cache, "--python", ft_python, "--threads", "4", "--iterations", "1", "--rounds", "2", "--compare-ref", "HEAD",
                   "--", "-k", "not test_prints")  # pytest's own arguments pass through
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -46,6 +46,7 @@ class VerifyOptions:
     compare: bool = True
     format: str = "text"
     pytest_args: list[str] = field(default_factory=list)
+    unsafe_fixes: bool = False  # the compared `apply` also writes unsafe fixes
 
 
 def find_python(want: Optional[str]):
@@ -124,7 +125,7 @@ def verify(opts: VerifyOptions, echo: Callable[[str], None], quiet: bool = False
             trees = [working]
             if opts.compare:
                 progress.say("running `ftmigrate apply` on a temporary copy")
-                copy, summary = stack.enter_context(applied_copy(project))
+                copy, summary = stack.enter_context(applied_copy(project, opts.unsafe_fixes))
                 after = run(copy, "after apply", working.thread_problems)
                 after.apply = summary
                 trees.append(after)

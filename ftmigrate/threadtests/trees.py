@@ -17,8 +17,9 @@ NOT_COPIED = (".git", ".hg", ".tox", ".nox", ".venv", "venv", "__pycache__", "*.
 
 
 @contextmanager
-def applied_copy(project: Path) -> Iterator[tuple[Path, dict]]:
-    """A temporary copy of ``project`` with `ftmigrate apply` run on it, and what apply did."""
+def applied_copy(project: Path, unsafe_fixes: bool = False) -> Iterator[tuple[Path, dict]]:
+    """A temporary copy of ``project`` with `ftmigrate apply` (``--unsafe-fixes``) run on it,
+    and what apply did."""
     from ftmigrate.config import find_pyproject, load_config
     from ftmigrate.runner import APPLY, run
     from ftmigrate.selection import RuleSelection
@@ -28,6 +29,7 @@ def applied_copy(project: Path) -> Iterator[tuple[Path, dict]]:
         copy = scratch / project.resolve().name
         shutil.copytree(project, copy, symlinks=True, ignore=shutil.ignore_patterns(*NOT_COPIED))
         config = load_config(find_pyproject(copy), fallback_root=copy)
+        config.unsafe_fixes = config.unsafe_fixes or unsafe_fixes
         report = run([copy], RuleSelection.configured([], [], config), config, APPLY)
         summary = {
             "changed_files": [Path(r.path).resolve().relative_to(copy.resolve()).as_posix() for r in report.changed],

@@ -15,16 +15,17 @@ is stored in the repository: the sdists are downloaded with pip into
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
-import subprocess
 import sys
 import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.realworld.libraries import sdist_path  # noqa: E402
 
 try:
     import tomllib
@@ -36,7 +37,6 @@ CORPUS_DIR = REPO / "benchmarks" / "corpus"
 LIBRARIES_FILE = CORPUS_DIR / "libraries.toml"
 LABELS_FILE = CORPUS_DIR / "labels.jsonl"
 CACHE = Path(os.environ.get("FTMIGRATE_CACHE", Path.home() / ".cache" / "ftmigrate"))
-SDISTS = CACHE / "sdists"
 UNPACKED = CACHE / "corpus"
 
 # Path parts and file names that are not library code: tests, docs, examples, build scripts.
@@ -75,26 +75,9 @@ def is_library_code(path: str) -> bool:
     return not any(part in NON_LIBRARY_PARTS for part in parts[:-1])
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch(library: Library) -> Path:
     """Download (if missing), check the sha256 of, and unpack one sdist; return its root."""
-    archive = SDISTS / library.sdist
-    if not archive.exists():
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             f"{library.name}=={library.version}", "-d", str(SDISTS)],
-            check=True,
-        )
-    actual = sha256_of(archive)
-    if actual != library.sha256:
-        raise SystemExit(f"{archive}: sha256 {actual} is not the pinned {library.sha256}")
+    archive = sdist_path(library)  # the real-code harness's download and sha256 check
     if not library.root.exists():
         unpack(archive, library.root)
     return library.root

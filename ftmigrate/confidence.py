@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 import libcst.matchers as m
 
-from ftmigrate.analysis import FileContext, iter_function_nodes, shared_class_reason, suspends
+from ftmigrate.analysis import FileContext, instance_lock_attributes, shared_class_reason, suspends
 from ftmigrate.threads import closure_escapes, reached_by_threads
 from ftmigrate.treewalk import walk
 
@@ -122,32 +122,17 @@ def _instance_state(ctx: FileContext, cls: cst.ClassDef) -> Confidence:
         return Confidence("high", f"`{name}` instances are shared: {reason}")
     if any(isinstance(s, cst.FunctionDef) and s.asynchronous is not None for s in _class_body(cls)):
         return Confidence("low", f"`{name}` has `async` methods: its state belongs to its event loop's thread")
-    lock = instance_threading_lock(ctx, cls)
-    if lock is None:
+    locks = instance_lock_attributes(ctx, cls)
+    if not locks:
         return Confidence(
             "low", f"`{name}` has no `threading` lock of its own per instance (a class-level or non-threading lock "
             "says nothing about who shares an instance)"
         )
-    return Confidence("medium", f"`{name}` instances may be shared: each has a `threading` lock (`self.{lock}`)")
+    return Confidence("medium", f"`{name}` instances may be shared: each has a `threading` lock (`self.{locks[0]}`)")
 
 
 def _class_body(cls: cst.ClassDef) -> list[cst.CSTNode]:
     return list(cls.body.body) if isinstance(cls.body, cst.IndentedBlock) else []
-
-
-def instance_threading_lock(ctx: FileContext, cls: cst.ClassDef) -> str | None:
-    """An attribute that the class's methods set to a ``threading`` (or ``multiprocessing``)
-    lock factory's result, per instance: ``self._lock = threading.RLock()``."""
-    for method in _class_body(cls):
-        if isinstance(method, cst.FunctionDef) and ctx.method_kind(method) == "instance":
-            receiver = ctx.first_param(method)
-            for node in iter_function_nodes(method):
-                if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None and ctx.lock_kind(node.value):
-                    targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-                    for target in targets:
-                        if m.matches(target, m.Attribute(value=m.Name(receiver))):
-                            return target.attr.value
-    return None
 
 
 _COMMAND_PARTS = ("management/commands/", "__main__.py", "/bin/", "/scripts/")

@@ -151,20 +151,6 @@ class Cache:
             current.mkdir(exist_ok=True)
         self._made.add(folder.name)
 
-    def load_many(self, jobs: Iterable[tuple[Path, str]]) -> list[tuple[str | None, FileResult | None]]:
-        """(key, cached result or None) for each (path, display); key None if unreadable."""
-        out: list[tuple[str | None, FileResult | None]] = []
-        for path, display in jobs:
-            try:
-                with open(path, "rb") as fh:
-                    data = fh.read()
-            except OSError:
-                out.append((None, None))  # the check reports why
-                continue
-            key = self.key(path, data)
-            out.append((key, self.load(key, path, display)))
-        return out
-
 
 def _optional_str(value: object) -> bool:
     return value is None or isinstance(value, str)

@@ -143,6 +143,16 @@ def check_source(
     return _check_once(source, rules, fix=fix, **options)
 
 
+def wanted_rules(text: str, rules: Sequence[Rule]) -> list[Rule]:
+    """The rules whose text prefilter lets ``text`` through."""
+    return [rule for rule in rules if rule.prefilter(text)]
+
+
+def candidate_rules(tree: ast.Module, rules: Sequence[Rule], shared_classes: Sequence[str] = ()) -> list[Rule]:
+    """The rules of ``rules`` whose necessary condition on the ``ast`` holds."""
+    return [rule for rule in rules if rule.candidate(tree, frozenset(shared_classes))]
+
+
 def _check_once(
     source: SourceFile,
     rules: Sequence[Rule],
@@ -157,7 +167,7 @@ def _check_once(
 ) -> FileResult:
     result = FileResult(path=source.path, source=source)
     text = source.text
-    active = [rule for rule in rules if rule.prefilter(text)] if prefilter else list(rules)
+    active = wanted_rules(text, rules) if prefilter else list(rules)
     if not active:
         return result
     if len(source.raw) > MAX_PARSE_BYTES:
@@ -173,7 +183,7 @@ def _check_once(
             outline = None
         else:
             if prefilter:
-                active = [rule for rule in active if rule.candidate(tree, frozenset(shared_classes))]
+                active = candidate_rules(tree, active, shared_classes)
                 if not active:
                     return result
             outline = (statement_starts(tree), line_count(text))

@@ -158,17 +158,23 @@ class _Collector(ast.NodeVisitor):
 
 def file_facts(path: Path, text: str) -> dict:
     """The index facts of one file (empty when it does not parse: the file's own check reports why)."""
-    collector = _Collector(module_name(path), Path(path).stem == "__init__")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return collector.facts()
-    try:
-        collector.visit(tree)
-    except RecursionError:
-        pass
+        tree = None
+    return tree_facts(path, tree)
+
+
+def tree_facts(path: Path, tree: ast.Module | None) -> dict:
+    """The index facts of a file's parsed ``tree`` (None: it does not parse)."""
+    collector = _Collector(module_name(path), Path(path).stem == "__init__")
+    if tree is not None:
+        try:
+            collector.visit(tree)
+        except RecursionError:
+            pass
     return collector.facts()
 
 
@@ -247,30 +253,11 @@ class ProjectIndex:
         return evidence
 
 
-def file_facts_cached(path: Path, store) -> dict:
-    """``file_facts`` of the file at ``path``, through ``store`` (a ``Cache`` or None)."""
-    from ftmigrate.sourcefile import SourceError, read_bytes
-
-    try:
-        raw = read_bytes(path)  # never opens a FIFO or device: it would block the run
-    except SourceError:
-        return file_facts(path, "")
-    key = store.key(path, raw) if store is not None else None
-    facts = store.load_json(key) if key is not None else None
-    if not _well_formed(facts):  # missing, or an entry that is not ours
-        text = raw.decode("utf-8", errors="replace")
-        facts = file_facts(path, text)
-        if key is not None:
-            store.store_json(key, facts)
-    # The module name depends on the folders' __init__.py files, not on the file's bytes.
-    facts["module"] = module_name(path)
-    return facts
-
-
 _FACT_TYPES = {"functions": list, "imports": dict, "calls": dict, "entries": list, "instances": dict}
 
 
-def _well_formed(facts: object) -> bool:
+def well_formed(facts: object) -> bool:
+    """``facts`` are index facts as ``tree_facts`` makes them (a cache entry may be anything)."""
     if not isinstance(facts, dict) or any(not isinstance(facts.get(k), t) for k, t in _FACT_TYPES.items()):
         return False
     strings = (*facts["functions"], *facts["imports"].values(), *facts["instances"].values())

@@ -20,6 +20,8 @@ from ftmigrate.cache import Cache
 from ftmigrate.config import Config
 from ftmigrate.confine import ConfinementError, locate, tree_roots
 from ftmigrate.discovery import Discovery, discover
+from ftmigrate.firstpass import POOL_MIN_FILES, can_fork, first_pass
+from ftmigrate.project_index import ProjectIndex
 from ftmigrate.results import FileResult
 from ftmigrate.selection import RuleSelection
 from ftmigrate.sourcefile import SourceError, os_reason, read_bytes, relative_posix, write_atomic
@@ -114,14 +116,22 @@ def run(
     fix = mode != SCAN
     roots = tree_roots(paths, config.root if config.path is not None else None)
     work = [(path, display_path(path)) for path in found.files]
-    config.thread_evidence = project_thread_evidence(found.files, config.root, jobs=jobs, cache=cache)
+    analysis = config.analysis_options()
+    passes = first_pass(found.files, config.root, rules, {"prefilter": prefilter, **analysis}, jobs=jobs, cache=cache)
+    config.thread_evidence = ProjectIndex((os.path.abspath(p), one.facts) for p, one in zip(found.files, passes)).reached()
     store = Cache(config.root, _cache_settings(rules, config, prefilter)) if cache else None
-    cached: list[FileResult | None] = [None] * len(work)
+    known: list[FileResult | None] = [None] * len(work)
+    for i, ((path, _), one) in enumerate(zip(work, passes)):
+        if one.quiet:
+            known[i] = FileResult(path=path, checked=True)  # no rule wants the file
+            if store is not None and one.key is not None:
+                store.store(one.key, known[i])
     if store is not None and store.folder.is_dir():  # else nothing is cached yet: skip reading
-        for i, (_, hit) in enumerate(store.load_many(work)):
+        for i, ((path, display), one) in enumerate(zip(work, passes)):
+            hit = store.load(one.key, path, display) if known[i] is None and one.key is not None else None
             if hit is not None and not (fix and any(f.fixable for f in hit.findings)):
-                cached[i] = hit  # a rewrite is never skipped: apply re-checks fixable files
-    todo = [job for job, hit in zip(work, cached) if hit is None]
+                known[i] = hit  # a rewrite is never skipped: apply re-checks fixable files
+    todo = [job for job, hit in zip(work, known) if hit is None]
     fresh: Iterator[FileResult] = iter(())
     if todo or not work:
         rules = rules.resolve() if isinstance(rules, RuleSelection) else list(rules)
@@ -130,7 +140,7 @@ def run(
     if observer is not None:
         observer.start(len(found.files))
     try:
-        for hit in cached:
+        for hit in known:
             result = hit if hit is not None else next(fresh)
             if fix and result.changed and result.error is None:
                 _write(result, roots, dry=mode == DIFF)
@@ -183,33 +193,10 @@ def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefi
     return [chosen, sorted(config.shared_classes), config.min_confidence, evidence, prefilter, config.unsafe_fixes]
 
 
-def project_thread_evidence(files: Sequence[Path], root: Path, *, jobs: int = 1, cache: bool = True) -> dict[str, dict[str, str]]:
-    """``ftmigrate.project_index``'s evidence for these files, keyed by absolute path; each
-    file's index facts come from the cache when its bytes are unchanged."""
-    from ftmigrate.project_index import ProjectIndex, file_facts_cached
-
-    store = Cache(root, [], kind="index") if cache else None
-    paths = [os.path.abspath(path) for path in files]
-    if jobs <= 1 or len(paths) < POOL_MIN_FILES or (store is not None and store.folder.is_dir()):
-        facts = [file_facts_cached(Path(path), store) for path in paths]
-    else:
-        context = multiprocessing.get_context("fork" if _can_fork() else None)
-        with context.Pool(min(jobs, len(paths)), initializer=_start_worker, initargs=((), {}, store)) as pool:
-            facts = pool.map(_facts_job, paths, chunksize=16)
-    return ProjectIndex(zip(paths, facts)).reached()
-
-
-def _facts_job(path: str) -> dict:
-    from ftmigrate.project_index import file_facts_cached
-
-    return file_facts_cached(Path(path), _worker["store"])
-
-
 # --- the process pool ---------------------------------------------------------------------
 # A worker checks whole files: read, prefilter, parse, detect (and plan the fix). Files go
 # out in chunks and come back in order (Pool.imap), so a run is as deterministic as with
 # one process. A result comes back without the file's text unless a rewrite needs it.
-POOL_MIN_FILES = 16  # fewer files than this are checked in-process: a pool costs more
 _worker: dict = {}
 
 
@@ -223,18 +210,12 @@ def check_files_parallel(
 
 
 def _pooled(work, rules, options, jobs: int, store: Cache | None) -> Iterator[FileResult]:
-    context = multiprocessing.get_context("fork" if _can_fork() else None)
+    context = multiprocessing.get_context("fork" if can_fork() else None)
     # Small chunks: the few files that reach LibCST cost a hundred times the others, and
     # a chunk of several of them handed out last would keep one worker busy, the rest idle.
     chunksize = 2
     with context.Pool(min(jobs, len(work)), initializer=_start_worker, initargs=(rules, options, store)) as pool:
         yield from pool.imap(_pool_job, work, chunksize)
-
-
-def _can_fork() -> bool:
-    # fork shares the parent's imported modules (LibCST, the rules) for free; macOS's
-    # system frameworks are not fork-safe, so there (and on Windows) workers are spawned.
-    return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _start_worker(rules: Sequence[Rule], options: dict, store: Cache | None) -> None:

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codemods import select_rules
-from ftmigrate import runner
+from ftmigrate import firstpass, runner
 from ftmigrate.cache import CACHE_DIR, Cache
 from ftmigrate.cli import app
 from ftmigrate.config import Config
@@ -59,6 +59,44 @@ def test_hit_equals_miss_and_needs_no_checking(project, monkeypatch):
     assert summary(warm) == summary(cold)
     assert [f.rule for f in warm.findings] == ["FT001", "FT001"]
     assert warm.files_checked == cold.files_checked == 4
+
+
+def test_a_warm_run_reads_each_file_once(project, monkeypatch):
+    """The project index and the results cache share one read (and one key) per file."""
+    cold = scan(project)
+    reads: list[str] = []
+    real_read = firstpass.read_bytes
+
+    def counting_read(path):
+        reads.append(Path(path).name)
+        return real_read(path)
+
+    monkeypatch.setattr(firstpass, "read_bytes", counting_read)
+    monkeypatch.setattr(runner, "read_bytes", counting_read)
+    forbid_checking(monkeypatch)
+    warm = scan(project)
+    assert summary(warm) == summary(cold)
+    assert sorted(reads) == ["aio.py", "broken.py", "clean.py", "racy.py"]
+
+
+def test_a_cold_run_checks_only_files_some_rule_may_find_something_in(project, monkeypatch):
+    """A file whose one ``ast`` parse (shared with the project index) satisfies no rule's
+    necessary condition gets its empty result without a second parse."""
+    (project / "pkg" / "plain.py").write_text("def f(x):\n    return x + 1\n")
+    checked: list[str] = []
+    real_check = runner.check_files_parallel
+
+    def recording(work, *args, **kwargs):
+        checked.extend(Path(p).name for p, _ in work)
+        return real_check(work, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "check_files_parallel", recording)
+    report = scan(project)
+    assert sorted(checked) == ["aio.py", "broken.py", "racy.py"]  # not clean.py, not plain.py
+    by_name = {r.path.name: (r.checked, r.error, len(r.findings)) for r in report.results}
+    assert by_name["plain.py"] == (True, None, 0) and by_name["clean.py"] == (True, None, 0)
+    assert by_name["racy.py"] == by_name["aio.py"] == (True, None, 1)
+    assert by_name["broken.py"][1].startswith("syntax error")
 
 
 def test_a_changed_file_is_checked_again(project, monkeypatch):

@@ -115,6 +115,16 @@ def _unvalidated_nodes() -> Iterator[None]:
         cst.CSTNode.__post_init__ = _VALIDATING
 
 
+def wanted_rules(text: str, rules: Sequence[Rule]) -> list[Rule]:
+    """The rules whose text prefilter lets ``text`` through."""
+    return [rule for rule in rules if rule.prefilter(text)]
+
+
+def candidate_rules(tree: ast.Module, rules: Sequence[Rule], shared_classes: Sequence[str] = ()) -> list[Rule]:
+    """The rules of ``rules`` whose necessary condition on the ``ast`` holds."""
+    return [rule for rule in rules if rule.candidate(tree, frozenset(shared_classes))]
+
+
 def check_source(
     source: SourceFile,
     rules: Sequence[Rule],
@@ -136,35 +146,6 @@ def check_source(
     (``ftmigrate.threadlocks``), so the rewrite holds no finding the original did not
     show, and ``apply`` changes exactly what ``scan`` shows.
     """
-    options = dict(
-        display=display, shared_classes=shared_classes, prefilter=prefilter, min_confidence=min_confidence,
-        thread_evidence=thread_evidence, unsafe_fixes=unsafe_fixes,
-    )
-    return _check_once(source, rules, fix=fix, **options)
-
-
-def wanted_rules(text: str, rules: Sequence[Rule]) -> list[Rule]:
-    """The rules whose text prefilter lets ``text`` through."""
-    return [rule for rule in rules if rule.prefilter(text)]
-
-
-def candidate_rules(tree: ast.Module, rules: Sequence[Rule], shared_classes: Sequence[str] = ()) -> list[Rule]:
-    """The rules of ``rules`` whose necessary condition on the ``ast`` holds."""
-    return [rule for rule in rules if rule.candidate(tree, frozenset(shared_classes))]
-
-
-def _check_once(
-    source: SourceFile,
-    rules: Sequence[Rule],
-    *,
-    fix: bool,
-    display: str,
-    shared_classes: Sequence[str] = (),
-    prefilter: bool = True,
-    unsafe_fixes: bool = False,
-    min_confidence: str = "low",
-    thread_evidence: dict | None = None,
-) -> FileResult:
     result = FileResult(path=source.path, source=source)
     text = source.text
     active = wanted_rules(text, rules) if prefilter else list(rules)

@@ -46,8 +46,14 @@ from typing import TYPE_CHECKING
 import libcst as cst
 import libcst.matchers as m
 
-from ftmigrate.analysis import FileContext, instance_lock_attributes, shared_class_reason, suspends
-from ftmigrate.threads import closure_escapes, reached_by_threads
+from ftmigrate.analysis import (
+    FileContext,
+    instance_lock_attributes,
+    shared_class_reason,
+    suspends,
+)
+from ftmigrate.closures import closure_escapes
+from ftmigrate.threads import reached_by_threads
 from ftmigrate.treewalk import walk
 
 if TYPE_CHECKING:

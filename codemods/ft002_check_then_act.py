@@ -898,13 +898,13 @@ class CheckThenAct(Rule):
             inner_lock = takes_lock(ctx, (cand.stmt, *cand.followers))
             if unlocked and locked[id(cand)] is None:
                 reason = _uncovered_reason(ctx, container.code, unlocked)
-                yield self.site(cand.stmt, message, domain=container.domain, unfixable_reason=reason)
+                yield self.site(cand.stmt, message, unfixable_reason=reason, **_span(cand))
             elif use_atomic:
                 fix = Replace(cand.stmt, replacement(ctx, cand.stmt, atomic[id(cand)]))
                 yield self.site(cand.stmt, message, domain=container.domain, fix=fix)
             elif inner_lock is not None and locked[id(cand)] is None:
                 reason = f"a branch already takes `{inner_lock}`; move the test under that lock by hand"
-                yield self.site(cand.stmt, message, domain=container.domain, unfixable_reason=reason)
+                yield self.site(cand.stmt, message, unfixable_reason=reason, **_span(cand))
             else:
                 yield self.site(cand.stmt, message, domain=container.domain, fix=_guard(cand), guarded_by=locked[id(cand)])
 
@@ -940,6 +940,11 @@ def _uncovered_reason(ctx: FileContext, code: str, unlocked: list[cst.CSTNode]) 
 
 def _state_key(cand: _Candidate) -> tuple:
     return (cand.container.domain, cand.container.state, cand.container.code)
+
+
+def _span(cand: _Candidate) -> dict:
+    """What an unfixed site tells the confidence: the state and the critical section."""
+    return {"domain": cand.container.domain, "state": cand.container.state, "followers": cand.followers}
 
 
 def _guard(cand: _Candidate) -> Guard:

@@ -50,7 +50,6 @@ from ftmigrate.analysis import (
     FileContext,
     instance_lock_attributes,
     shared_class_reason,
-    suspends,
 )
 from ftmigrate.closures import closure_escapes
 from ftmigrate.threads import reached_by_threads
@@ -83,9 +82,9 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
     threaded = func is not None and func in reached_by_threads(ctx)
     project_reason = ctx.project_threads.get(qualified_name(ctx, func)) if func is not None else None
     if func is not None and func.asynchronous is not None and not threaded:
-        statements = (site.node, *getattr(site.fix, "followers", ()))
-        if not any(suspends(stmt) for stmt in statements):
-            return Confidence("low", "in `async def` with no `await` inside: one event loop cannot interleave it")
+        if not awaits_between(ctx, site):
+            return Confidence("low", "in `async def` with no `await` between the read and the write: one event loop "
+                              "cannot interleave it")
         return Confidence(
             "medium", "an asyncio race: other coroutines run at the `await` between the read and the write "
             "(a thread lock cannot fix that; an `asyncio.Lock` can)"
@@ -116,6 +115,37 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
             )
         return Confidence("medium", "the closure leaves its function and may be called from any thread")
     return Confidence("medium", "shared state changed by code that any thread may call")
+
+
+def awaits_between(ctx: FileContext, site: Site) -> bool:
+    """An ``await`` (or ``yield``) in the reported statements on a way from the read to the
+    write. One in a block that then returns or raises without touching the state again
+    (``if name in self.aliases: await comm.write(msg); return``) is not: that way never
+    reaches the write."""
+    statements = (site.node, *site.followers)
+    name = site.state.rsplit(".", 1)[-1] if site.state else None
+    return any(
+        isinstance(node, (cst.Await, cst.Yield)) and not _then_leaves(ctx, node, name, statements)
+        for stmt in statements for node in walk(stmt)
+    )
+
+
+def _then_leaves(ctx: FileContext, node: cst.CSTNode, name: str | None, roots: tuple) -> bool:
+    """After ``node``, its block returns or raises and never names the state ``name``."""
+    if name is None:
+        return False
+    child = node
+    for parent in ctx.ancestors(node):
+        if any(child is root for root in roots):
+            return False
+        if isinstance(parent, cst.IndentedBlock):
+            rest = parent.body[next(i for i, s in enumerate(parent.body) if s is child):]
+            last = rest[-1]
+            leaves = isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], (cst.Return, cst.Raise))
+            if leaves:
+                return not any(isinstance(n, cst.Name) and n.value == name for s in rest for n in walk(s))
+        child = parent
+    return False
 
 
 def _instance_state(ctx: FileContext, cls: cst.ClassDef) -> Confidence:

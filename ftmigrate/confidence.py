@@ -39,6 +39,7 @@ the run reports, so a ``low`` finding is neither shown nor changed unless asked 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -49,6 +50,7 @@ import libcst.matchers as m
 from ftmigrate.analysis import (
     FileContext,
     instance_lock_attributes,
+    iter_function_nodes,
     shared_class_reason,
 )
 from ftmigrate.closures import closure_escapes
@@ -97,6 +99,10 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
         return Confidence("high", f"threads run it: {project_reason}")
     if is_test_path(ctx.path):
         return Confidence("low", "test code that no thread of its module runs (tests run one at a time)")
+    documented = documented_not_thread_safe(ctx, func) if func is not None else None
+    if documented is not None:
+        return Confidence("low", f"{documented} documents that it is not thread-safe: callers must not share it "
+                          "between threads")
     phase = single_threaded_phase(ctx, func, kind) if func is not None else None
     if phase is not None:
         return Confidence("low", phase)
@@ -148,6 +154,22 @@ def _then_leaves(ctx: FileContext, node: cst.CSTNode, name: str | None, roots: t
     return False
 
 
+_NOT_THREAD_SAFE = re.compile(r"(?:\bnot|n't|\bnever)[\s*_]+(?:an?\s+)?[*_]{0,2}thread[- ]?safe", re.IGNORECASE)
+
+
+def documented_not_thread_safe(ctx: FileContext, func: cst.FunctionDef) -> str | None:
+    """How to name it (`` `f()` `` or `` `Class` ``) when the docstring of ``func`` or of the class it is a method
+    of says it is not thread-safe ("This is not a thread-safe operation."): its author
+    leaves serialising calls to the caller. (A comment admitting a race is not such a
+    contract: only docstrings count.)"""
+    cls = ctx.method_class(func)
+    for owner, shown in ((func, f"`{func.name.value}()`"), (cls, f"`{cls.name.value}`" if cls else "")):
+        doc = owner.get_docstring() if owner is not None else None
+        if doc and _NOT_THREAD_SAFE.search(doc):
+            return shown
+    return None
+
+
 def _instance_state(ctx: FileContext, cls: cst.ClassDef) -> Confidence:
     """Instance state: shared by design (high), maybe (medium), or owned by one thread (low)."""
     name = cls.name.value
@@ -189,7 +211,29 @@ def single_threaded_phase(ctx: FileContext, func: cst.FunctionDef, kind: str | N
         callers = [ctx.enclosing_function(site) for site in sites]
         if sites and all(c is None or c.name.value in CONSTRUCTORS for c in callers):
             return f"`{name}()` is only called while objects are built or the module is imported"
+    return _import_time(ctx, func)
+
+
+def _import_time(ctx: FileContext, func: cst.FunctionDef) -> str | None:
+    """A private function that the project calls only from code run while modules are
+    imported (``ftmigrate.project_index``), or the function such a decorator factory
+    returns (``def _inspects(*types): def decorate(fn): ...; return decorate`` used only as
+    ``@_inspects(X)``)."""
+    imported = "runs only while modules are imported (module-level code, class bodies, decorators), in one thread"
+    if ctx.project_import_time.get(qualified_name(ctx, func)) is not None:
+        return f"`{func.name.value}()` {imported}"
+    outer = ctx.enclosing_function(func)
+    if outer is not None and ctx.project_import_time.get(qualified_name(ctx, outer)) == "factory":
+        uses = [n for n in iter_function_nodes(outer) if isinstance(n, cst.Name) and n.value == func.name.value]
+        returned = [n for n in uses if isinstance(ctx.parent(n), cst.Return)]
+        if returned and all(n in returned or _def_or_called(ctx, n) for n in uses):
+            return f"`{func.name.value}()` is what `@{outer.name.value}(...)` returns: it {imported}"
     return None
+
+
+def _def_or_called(ctx: FileContext, name: cst.Name) -> bool:
+    parent = ctx.parent(name)
+    return isinstance(parent, cst.FunctionDef) or (isinstance(parent, cst.Call) and parent.func is name)
 
 
 def is_test_path(path: PurePath | None) -> bool:

@@ -183,8 +183,9 @@ def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefi
     return [chosen, sorted(config.shared_classes), config.min_confidence, evidence, prefilter, config.unsafe_fixes]
 
 
-def project_thread_evidence(files: Sequence[Path], root: Path, *, jobs: int = 1, cache: bool = True) -> dict[str, dict[str, str]]:
-    """``ftmigrate.project_index``'s evidence for these files, keyed by absolute path; each
+def project_thread_evidence(files: Sequence[Path], root: Path, *, jobs: int = 1, cache: bool = True) -> dict[str, dict]:
+    """``ftmigrate.project_index``'s evidence for these files, keyed by absolute path:
+    ``{"threads": {function: why threads run it}, "import_time": {function: how}}``; each
     file's index facts come from the cache when its bytes are unchanged."""
     from ftmigrate.project_index import ProjectIndex, file_facts_cached
 
@@ -196,7 +197,12 @@ def project_thread_evidence(files: Sequence[Path], root: Path, *, jobs: int = 1,
         context = multiprocessing.get_context("fork" if _can_fork() else None)
         with context.Pool(min(jobs, len(paths)), initializer=_start_worker, initargs=((), {}, store)) as pool:
             facts = pool.map(_facts_job, paths, chunksize=16)
-    return ProjectIndex(zip(paths, facts)).reached()
+    index = ProjectIndex(zip(paths, facts))
+    threads, import_time = index.reached(), index.import_time()
+    return {
+        path: {"threads": threads.get(path, {}), "import_time": import_time.get(path, {})}
+        for path in threads.keys() | import_time.keys()
+    }
 
 
 def _facts_job(path: str) -> dict:

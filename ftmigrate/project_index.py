@@ -25,7 +25,7 @@ import ast
 import os
 import warnings
 from collections import deque
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Iterable
 
 # Calls whose callable argument runs in another thread: method or function name -> index of
@@ -312,10 +312,16 @@ class ProjectIndex:
         class-body calls, decorators. How: ``"call"`` (called, or used as ``@_f``) or
         ``"factory"`` (only ever as ``@_f(...)``: what it returns decorates at once). A private
         name used any other way (kept as a value, called inside a function) anywhere, even
-        where it cannot be resolved, rules it out."""
+        where it cannot be resolved, rules it out; uses in test code do not (a test runner
+        runs tests one at a time)."""
+        from ftmigrate.confidence import is_test_path
+
         uses: dict[tuple[str, str], set[str]] = {}
         unresolved_runtime: set[str] = set()
         for facts in self.by_path.values():
+            *package, name = facts["module"].split(".")
+            if is_test_path(PurePath(*package, f"{name}.py")):
+                continue
             for caller, ref, how in facts["refs"]:
                 target = self.resolve(facts, ref, caller)
                 if target is not None:

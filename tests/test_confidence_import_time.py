@@ -105,6 +105,14 @@ def test_a_runtime_use_anywhere_in_the_project_keeps_it_medium(project):
     assert graded()[("pkg/inspection.py", 16)] == ("medium", ANY_THREAD)
 
 
+def test_runtime_uses_in_test_code_do_not_count(project):
+    (project / "tests").mkdir()
+    (project / "tests" / "test_inspection.py").write_text(
+        "from pkg import inspection\n\n\ndef test_register():\n    inspection._self_inspects(object)\n"
+    )
+    assert graded()[("pkg/inspection.py", 16)] == ("low", f"`_self_inspects()` {LOW_IMPORT}")
+
+
 def test_a_factory_whose_result_is_kept_is_not_import_time(project):
     models = project / "pkg" / "models.py"
     models.write_text(models.read_text().replace("inspection._inspects(Query)(lambda q: q)", "later = inspection._inspects(Query)"))

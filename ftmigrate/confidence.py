@@ -39,7 +39,6 @@ the run reports, so a ``low`` finding is neither shown nor changed unless asked 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -54,6 +53,7 @@ from ftmigrate.analysis import (
     shared_class_reason,
 )
 from ftmigrate.closures import closure_escapes
+from ftmigrate.design import designed_for_threads, documented_not_thread_safe
 from ftmigrate.threads import reached_by_threads
 from ftmigrate.treewalk import walk
 
@@ -154,27 +154,14 @@ def _then_leaves(ctx: FileContext, node: cst.CSTNode, name: str | None, roots: t
     return False
 
 
-_NOT_THREAD_SAFE = re.compile(r"(?:\bnot|n't|\bnever)[\s*_]+(?:an?\s+)?[*_]{0,2}thread[- ]?safe", re.IGNORECASE)
-
-
-def documented_not_thread_safe(ctx: FileContext, func: cst.FunctionDef) -> str | None:
-    """How to name it (`` `f()` `` or `` `Class` ``) when the docstring of ``func`` or of the class it is a method
-    of says it is not thread-safe ("This is not a thread-safe operation."): its author
-    leaves serialising calls to the caller. (A comment admitting a race is not such a
-    contract: only docstrings count.)"""
-    cls = ctx.method_class(func)
-    for owner, shown in ((func, f"`{func.name.value}()`"), (cls, f"`{cls.name.value}`" if cls else "")):
-        doc = owner.get_docstring() if owner is not None else None
-        if doc and _NOT_THREAD_SAFE.search(doc):
-            return shown
-    return None
-
-
 def _instance_state(ctx: FileContext, cls: cst.ClassDef) -> Confidence:
     """Instance state: shared by design (high), maybe (medium), or owned by one thread (low)."""
     name = cls.name.value
     reason = shared_class_reason(ctx, cls)
     if reason is None:
+        design = designed_for_threads(ctx, cls)
+        if design is not None:
+            return Confidence("medium", f"`{name}` instances may be shared: {design}")
         return Confidence("low", f"nothing shows that `{name}` instances are used by more than one thread")
     if reason.endswith(_BY_THREAD_REASONS):
         return Confidence("high", f"`{name}` instances are shared: {reason}")

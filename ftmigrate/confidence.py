@@ -11,8 +11,10 @@ the code runs. Levels:
 - ``medium``: module state or class attributes changed by a function that any thread may
   call (a library's global counter, registry or cache: the article's main example); the
   state of a class whose instances each get a ``threading`` lock (its author expects
-  threads); a closure that leaves its function; an asyncio race (an ``await`` between the
-  read and the write).
+  threads), that creates ``queue.Queue`` objects or says it is thread-safe
+  (``ftmigrate.design``); a closure that leaves its function (returned, stored on an
+  object, registered as a callback, decorated: ``ftmigrate.closures``); an asyncio race (an
+  ``await`` on a way from the read to the write).
 - ``low``: no evidence that two threads reach the state:
   - instance state of a class with nothing that says its instances are shared (most objects
     belong to one thread: a request handler, a connection's protocol object); a lock that
@@ -20,15 +22,21 @@ the code runs. Levels:
     shares an instance; a class with ``async`` methods keeps its state on its event loop's
     thread;
   - a ``nonlocal`` counter in a helper closure that never leaves its function (only the one
-    call that defined it can run it), or that is only passed to calls (a ``key=`` or visitor
-    function the callee runs during the call);
-  - code in ``async def`` with no ``await`` in the reported statement: coroutines on one
-    event loop cannot interleave it (with an ``await`` inside it is an asyncio race, which
-    a thread lock cannot fix; the planner never puts a thread lock around an ``await``);
+    call that defined it can run it; rebinding it, ``clone = None``, is no escape), or that
+    is only passed to calls (a ``key=`` or visitor function the callee runs during the call);
+  - code in ``async def`` with no ``await`` between the read and the write: coroutines on
+    one event loop cannot interleave it (an ``await`` in a branch that then returns or
+    raises without touching the state again is not between them; with one between them it
+    is an asyncio race, which a thread lock cannot fix; the planner never puts a thread lock
+    around an ``await``);
+  - a function or class whose docstring says it is not thread-safe: serialising calls is
+    the caller's part of the contract;
   - state keyed by the current thread (``d[threading.get_ident()] += 1``);
   - instance state changed while the object is being built (``__init__``, ``__new__``,
     ``__post_init__``, ``__setstate__``): no other thread has it yet; a private function
-    the module calls only from constructors or at import time; a command-line entry point
+    the module calls only from constructors or at import time, or that the whole project
+    calls only from import-time code (module level, class bodies, decorators; the function
+    a ``@_registers(...)`` factory returns): ``ftmigrate.project_index``; a command-line entry point
     (``main()``, ``__main__.py``, Django management commands);
   - test code (a ``test_*.py``/``*_test.py`` file, ``conftest.py`` or a ``tests`` folder)
     that no thread started in its module runs: a test runner runs tests one at a time.

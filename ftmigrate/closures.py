@@ -28,6 +28,7 @@ from ftmigrate.analysis import (
     _called_name,
     handed_to_threads,
     iter_function_nodes,
+    own_bindings,
 )
 from ftmigrate.treewalk import walk
 
@@ -66,16 +67,9 @@ def closure_escapes(ctx: FileContext, owner: cst.FunctionDef) -> str | None:
     if any(not m.matches(d, _LOCAL_DECORATORS) for f in inner for d in f.decorators):
         return "leaves"
     nodes = walk(owner.body)
-    params = {p.name.value for p in _params(owner)}
-    local = ctx.local_bindings(owner) - params
+    local = own_bindings(owner, params=False) - ctx.declared(owner, cst.Global) - ctx.declared(owner, cst.Nonlocal)
     tracker = _Uses(ctx, nodes, local)
     return tracker.of_names({f.name.value for f in inner}, depth=0)
-
-
-def _params(func: cst.FunctionDef) -> list[cst.Param]:
-    every = func.params
-    return [*every.posonly_params, *every.params, *every.kwonly_params,
-            *(p for p in (every.star_arg, every.star_kwarg) if isinstance(p, cst.Param))]
 
 
 class _Uses:

@@ -3,22 +3,9 @@ another coroutine in (issue 15, item 4). Shapes from dask.distributed's Schedule
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
 
-from codemods import select_rules
-from ftmigrate.engine import check_source
-from ftmigrate.sourcefile import decode_source
-
-
-def graded(code: str) -> list[tuple[str, int, str, str]]:
-    source = decode_source(Path("pkg/mod.py"), textwrap.dedent(code).encode())
-    result = check_source(source, select_rules(None, []), fix=False, display="pkg/mod.py", min_confidence="low")
-    assert result.error is None, result.error
-    return [(f.rule, f.line, f.confidence, f.confidence_reason) for f in result.findings]
-
+from tests.helpers import graded
 
 NO_AWAIT = "in `async def` with no `await` between the read and the write: one event loop cannot interleave it"
 ASYNCIO_RACE = (

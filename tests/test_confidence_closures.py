@@ -4,22 +4,9 @@ Werkzeug's multipart writer) and on the ways a closure really escapes."""
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
 
-from codemods import select_rules
-from ftmigrate.engine import check_source
-from ftmigrate.sourcefile import decode_source
-
-
-def graded(code: str) -> list[tuple[str, int, str, str]]:
-    source = decode_source(Path("pkg/mod.py"), textwrap.dedent(code).encode())
-    result = check_source(source, select_rules(None, []), fix=False, display="pkg/mod.py", min_confidence="low")
-    assert result.error is None, result.error
-    return [(f.rule, f.line, f.confidence, f.confidence_reason) for f in result.findings]
-
+from tests.helpers import graded
 
 PASSED = "the closure is only passed to calls in `{}()` (a key or visitor function run during the call, as far as the module shows)"
 NEVER = "the closure never leaves `{}()`: only one call can run it"

@@ -32,6 +32,14 @@ def graded(code: str, path: str = "pkg/mod.py") -> list[tuple[str, int, str, str
     return [(f.rule, f.line, f.confidence, f.confidence_reason) for f in result.findings]
 
 
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> dedented text) under ``root``; returns ``root``."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text))
+    return root
+
+
 def load_script(name: str):
     """A module of scripts/ (not a package), imported by path."""
     import importlib.util

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ftmigrate.cli import app
+from tests.helpers import write_tree
 
 FILES = {
     "pkg/__init__.py": "",
@@ -73,11 +74,8 @@ ANY_THREAD = "shared state changed by code that any thread may call"
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    for name, text in FILES.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(textwrap.dedent(text))
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    return write_tree(tmp_path, FILES)
 
 
 def graded() -> dict[tuple[str, int], tuple[str, str]]:

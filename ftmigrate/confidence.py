@@ -62,6 +62,7 @@ from ftmigrate.analysis import (
 )
 from ftmigrate.closures import closure_escapes
 from ftmigrate.design import designed_for_threads, documented_not_thread_safe
+from ftmigrate.project_index import is_test_path
 from ftmigrate.threads import reached_by_threads
 from ftmigrate.treewalk import walk
 
@@ -229,18 +230,6 @@ def _import_time(ctx: FileContext, func: cst.FunctionDef) -> str | None:
 def _def_or_called(ctx: FileContext, name: cst.Name) -> bool:
     parent = ctx.parent(name)
     return isinstance(parent, cst.FunctionDef) or (isinstance(parent, cst.Call) and parent.func is name)
-
-
-def is_test_path(path: PurePath | None) -> bool:
-    if path is None:
-        return False
-    path = PurePath(path)
-    name = path.name
-    return (
-        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
-        or any(part in ("test", "tests", "testing") for part in path.parts[:-1])
-    )
-
 
 
 def kind_of(site: Site) -> str | None:

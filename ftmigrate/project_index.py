@@ -60,6 +60,19 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
+def is_test_path(path: PurePath | None) -> bool:
+    """Test code: a ``test_*.py``/``*_test.py`` file, ``conftest.py`` or a file in a
+    ``test``/``tests``/``testing`` folder."""
+    if path is None:
+        return False
+    path = PurePath(path)
+    name = path.name
+    return (
+        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+        or any(part in ("test", "tests", "testing") for part in path.parts[:-1])
+    )
+
+
 class _Collector(ast.NodeVisitor):
     """One module's facts: plain data, so that they can be cached as JSON."""
 
@@ -314,8 +327,6 @@ class ProjectIndex:
         name used any other way (kept as a value, called inside a function) anywhere, even
         where it cannot be resolved, rules it out; uses in test code do not (a test runner
         runs tests one at a time)."""
-        from ftmigrate.confidence import is_test_path
-
         uses: dict[tuple[str, str], set[str]] = {}
         unresolved_runtime: set[str] = set()
         for facts in self.by_path.values():

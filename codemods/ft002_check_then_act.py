@@ -12,7 +12,7 @@ import libcst.matchers as m
 
 from ftmigrate.analysis import NESTED_SCOPES, FileContext, calls_unknown_code, dotted, iter_function_nodes, top_level_bindings
 from ftmigrate.locking import MODULE, Domain, Guard, Replace
-from ftmigrate.threads import closure_escapes
+from ftmigrate.closures import closure_escapes
 from ftmigrate.prefilter import ast_dotted, identifier_text
 from ftmigrate.rules import Example, Rule, Site
 from ftmigrate.treewalk import find_all, walk
@@ -529,16 +529,20 @@ class _AstFunction:
         """Some function defined here may leave it (a superset of ``inner_functions_escape``:
         its name is used other than as the function of a call)."""
         if self._escapes is None:
-            inner = {s.name for s in _own_statements(self.node.body) if isinstance(s, _AST_FUNCTIONS)}
-            self._escapes = bool(inner) and _used_not_called(self.node.body, inner)
+            defined = [s for s in _own_statements(self.node.body) if isinstance(s, _AST_FUNCTIONS)]
+            inner = {s.name for s in defined}
+            decorated = any(s.decorator_list for s in defined)
+            self._escapes = bool(inner) and (decorated or _used_not_called(self.node.body, inner))
         return self._escapes
 
 
 def _used_not_called(body: list[ast.stmt], names: set[str]) -> bool:
-    """One of ``names`` occurs in ``body``'s own code other than as a called name (LibCST
-    sees a Name node in attributes, keywords, imports and declarations too)."""
-    nodes = list(_own_walk(body))
-    called = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
+    """One of ``names`` occurs in ``body`` (nested functions included) other than as a
+    called name outside lambdas (LibCST sees a Name node in attributes, keywords, imports
+    and declarations too)."""
+    nodes = [n for stmt in body for n in ast.walk(stmt)]
+    in_lambdas = {id(n) for lam in nodes if isinstance(lam, ast.Lambda) for n in ast.walk(lam.body)}
+    called = {id(n.func) for n in nodes if isinstance(n, ast.Call) and id(n) not in in_lambdas}
     for node in nodes:
         if isinstance(node, ast.Name):
             if node.id in names and id(node) not in called:
@@ -894,13 +898,13 @@ class CheckThenAct(Rule):
             inner_lock = takes_lock(ctx, (cand.stmt, *cand.followers))
             if unlocked and locked[id(cand)] is None:
                 reason = _uncovered_reason(ctx, container.code, unlocked)
-                yield self.site(cand.stmt, message, domain=container.domain, unfixable_reason=reason)
+                yield self.site(cand.stmt, message, unfixable_reason=reason, **_span(cand))
             elif use_atomic:
                 fix = Replace(cand.stmt, replacement(ctx, cand.stmt, atomic[id(cand)]))
                 yield self.site(cand.stmt, message, domain=container.domain, fix=fix)
             elif inner_lock is not None and locked[id(cand)] is None:
                 reason = f"a branch already takes `{inner_lock}`; move the test under that lock by hand"
-                yield self.site(cand.stmt, message, domain=container.domain, unfixable_reason=reason)
+                yield self.site(cand.stmt, message, unfixable_reason=reason, **_span(cand))
             else:
                 yield self.site(cand.stmt, message, domain=container.domain, fix=_guard(cand), guarded_by=locked[id(cand)])
 
@@ -936,6 +940,11 @@ def _uncovered_reason(ctx: FileContext, code: str, unlocked: list[cst.CSTNode]) 
 
 def _state_key(cand: _Candidate) -> tuple:
     return (cand.container.domain, cand.container.state, cand.container.code)
+
+
+def _span(cand: _Candidate) -> dict:
+    """What an unfixed site tells the confidence: the state and the critical section."""
+    return {"domain": cand.container.domain, "state": cand.container.state, "followers": cand.followers}
 
 
 def _guard(cand: _Candidate) -> Guard:

@@ -159,6 +159,8 @@ class FileContext:
         # Functions of this file that the project's threads run: qualified name -> why
         # (ftmigrate.project_index; set by the engine).
         self.project_threads: dict[str, str] = {}
+        # Private functions the project calls only at import time: {name: "call"|"factory"}.
+        self.project_import_time: dict[str, str] = {}
         self._callers_locks: dict[cst.FunctionDef, LockRef | None] = {}  # cache of _callers_lock
         self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
 

@@ -11,8 +11,10 @@ the code runs. Levels:
 - ``medium``: module state or class attributes changed by a function that any thread may
   call (a library's global counter, registry or cache: the article's main example); the
   state of a class whose instances each get a ``threading`` lock (its author expects
-  threads); a closure that leaves its function; an asyncio race (an ``await`` between the
-  read and the write).
+  threads), that creates ``queue.Queue`` objects or says it is thread-safe
+  (``ftmigrate.design``); a closure that leaves its function (returned, stored on an
+  object, registered as a callback, decorated: ``ftmigrate.closures``); an asyncio race (an
+  ``await`` on a way from the read to the write).
 - ``low``: no evidence that two threads reach the state:
   - instance state of a class with nothing that says its instances are shared (most objects
     belong to one thread: a request handler, a connection's protocol object); a lock that
@@ -20,15 +22,21 @@ the code runs. Levels:
     shares an instance; a class with ``async`` methods keeps its state on its event loop's
     thread;
   - a ``nonlocal`` counter in a helper closure that never leaves its function (only the one
-    call that defined it can run it), or that is only passed to calls (a ``key=`` or visitor
-    function the callee runs during the call);
-  - code in ``async def`` with no ``await`` in the reported statement: coroutines on one
-    event loop cannot interleave it (with an ``await`` inside it is an asyncio race, which
-    a thread lock cannot fix; the planner never puts a thread lock around an ``await``);
+    call that defined it can run it; rebinding it, ``clone = None``, is no escape), or that
+    is only passed to calls (a ``key=`` or visitor function the callee runs during the call);
+  - code in ``async def`` with no ``await`` between the read and the write: coroutines on
+    one event loop cannot interleave it (an ``await`` in a branch that then returns or
+    raises without touching the state again is not between them; with one between them it
+    is an asyncio race, which a thread lock cannot fix; the planner never puts a thread lock
+    around an ``await``);
+  - a function or class whose docstring says it is not thread-safe: serialising calls is
+    the caller's part of the contract;
   - state keyed by the current thread (``d[threading.get_ident()] += 1``);
   - instance state changed while the object is being built (``__init__``, ``__new__``,
     ``__post_init__``, ``__setstate__``): no other thread has it yet; a private function
-    the module calls only from constructors or at import time; a command-line entry point
+    the module calls only from constructors or at import time, or that the whole project
+    calls only from import-time code (module level, class bodies, decorators; the function
+    a ``@_registers(...)`` factory returns): ``ftmigrate.project_index``; a command-line entry point
     (``main()``, ``__main__.py``, Django management commands);
   - test code (a ``test_*.py``/``*_test.py`` file, ``conftest.py`` or a ``tests`` folder)
     that no thread started in its module runs: a test runner runs tests one at a time.
@@ -46,8 +54,16 @@ from typing import TYPE_CHECKING
 import libcst as cst
 import libcst.matchers as m
 
-from ftmigrate.analysis import FileContext, instance_lock_attributes, shared_class_reason, suspends
-from ftmigrate.threads import closure_escapes, reached_by_threads
+from ftmigrate.analysis import (
+    FileContext,
+    instance_lock_attributes,
+    iter_function_nodes,
+    shared_class_reason,
+)
+from ftmigrate.closures import closure_escapes
+from ftmigrate.design import designed_for_threads, documented_not_thread_safe
+from ftmigrate.project_index import is_test_path
+from ftmigrate.threads import reached_by_threads
 from ftmigrate.treewalk import walk
 
 if TYPE_CHECKING:
@@ -77,9 +93,9 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
     threaded = func is not None and func in reached_by_threads(ctx)
     project_reason = ctx.project_threads.get(qualified_name(ctx, func)) if func is not None else None
     if func is not None and func.asynchronous is not None and not threaded:
-        statements = (site.node, *getattr(site.fix, "followers", ()))
-        if not any(suspends(stmt) for stmt in statements):
-            return Confidence("low", "in `async def` with no `await` inside: one event loop cannot interleave it")
+        if not awaits_between(ctx, site):
+            return Confidence("low", "in `async def` with no `await` between the read and the write: one event loop "
+                              "cannot interleave it")
         return Confidence(
             "medium", "an asyncio race: other coroutines run at the `await` between the read and the write "
             "(a thread lock cannot fix that; an `asyncio.Lock` can)"
@@ -92,6 +108,10 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
         return Confidence("high", f"threads run it: {project_reason}")
     if is_test_path(ctx.path):
         return Confidence("low", "test code that no thread of its module runs (tests run one at a time)")
+    documented = documented_not_thread_safe(ctx, func) if func is not None else None
+    if documented is not None:
+        return Confidence("low", f"{documented} documents that it is not thread-safe: callers must not share it "
+                          "between threads")
     phase = single_threaded_phase(ctx, func, kind) if func is not None else None
     if phase is not None:
         return Confidence("low", phase)
@@ -112,11 +132,45 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
     return Confidence("medium", "shared state changed by code that any thread may call")
 
 
+def awaits_between(ctx: FileContext, site: Site) -> bool:
+    """An ``await`` (or ``yield``) in the reported statements on a way from the read to the
+    write. One in a block that then returns or raises without touching the state again
+    (``if name in self.aliases: await comm.write(msg); return``) is not: that way never
+    reaches the write."""
+    statements = (site.node, *site.followers)
+    name = site.state.rsplit(".", 1)[-1] if site.state else None
+    return any(
+        isinstance(node, (cst.Await, cst.Yield)) and not _then_leaves(ctx, node, name, statements)
+        for stmt in statements for node in walk(stmt)
+    )
+
+
+def _then_leaves(ctx: FileContext, node: cst.CSTNode, name: str | None, roots: tuple) -> bool:
+    """After ``node``, its block returns or raises and never names the state ``name``."""
+    if name is None:
+        return False
+    child = node
+    for parent in ctx.ancestors(node):
+        if any(child is root for root in roots):
+            return False
+        if isinstance(parent, cst.IndentedBlock):
+            rest = parent.body[next(i for i, s in enumerate(parent.body) if s is child):]
+            last = rest[-1]
+            leaves = isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], (cst.Return, cst.Raise))
+            if leaves:
+                return not any(isinstance(n, cst.Name) and n.value == name for s in rest for n in walk(s))
+        child = parent
+    return False
+
+
 def _instance_state(ctx: FileContext, cls: cst.ClassDef) -> Confidence:
     """Instance state: shared by design (high), maybe (medium), or owned by one thread (low)."""
     name = cls.name.value
     reason = shared_class_reason(ctx, cls)
     if reason is None:
+        design = designed_for_threads(ctx, cls)
+        if design is not None:
+            return Confidence("medium", f"`{name}` instances may be shared: {design}")
         return Confidence("low", f"nothing shows that `{name}` instances are used by more than one thread")
     if reason.endswith(_BY_THREAD_REASONS):
         return Confidence("high", f"`{name}` instances are shared: {reason}")
@@ -153,19 +207,29 @@ def single_threaded_phase(ctx: FileContext, func: cst.FunctionDef, kind: str | N
         callers = [ctx.enclosing_function(site) for site in sites]
         if sites and all(c is None or c.name.value in CONSTRUCTORS for c in callers):
             return f"`{name}()` is only called while objects are built or the module is imported"
+    return _import_time(ctx, func)
+
+
+def _import_time(ctx: FileContext, func: cst.FunctionDef) -> str | None:
+    """A private function that the project calls only from code run while modules are
+    imported (``ftmigrate.project_index``), or the function such a decorator factory
+    returns (``def _inspects(*types): def decorate(fn): ...; return decorate`` used only as
+    ``@_inspects(X)``)."""
+    imported = "runs only while modules are imported (module-level code, class bodies, decorators), in one thread"
+    if ctx.project_import_time.get(qualified_name(ctx, func)) is not None:
+        return f"`{func.name.value}()` {imported}"
+    outer = ctx.enclosing_function(func)
+    if outer is not None and ctx.project_import_time.get(qualified_name(ctx, outer)) == "factory":
+        uses = [n for n in iter_function_nodes(outer) if isinstance(n, cst.Name) and n.value == func.name.value]
+        returned = [n for n in uses if isinstance(ctx.parent(n), cst.Return)]
+        if returned and all(n in returned or _def_or_called(ctx, n) for n in uses):
+            return f"`{func.name.value}()` is what `@{outer.name.value}(...)` returns: it {imported}"
     return None
 
 
-def is_test_path(path: PurePath | None) -> bool:
-    if path is None:
-        return False
-    path = PurePath(path)
-    name = path.name
-    return (
-        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
-        or any(part in ("test", "tests", "testing") for part in path.parts[:-1])
-    )
-
+def _def_or_called(ctx: FileContext, name: cst.Name) -> bool:
+    parent = ctx.parent(name)
+    return isinstance(parent, cst.FunctionDef) or (isinstance(parent, cst.Call) and parent.func is name)
 
 
 def kind_of(site: Site) -> str | None:

@@ -47,7 +47,8 @@ class Config:
     shared_classes: list[str] = field(default_factory=list)
     unsafe_fixes: bool = False
     min_confidence: str = DEFAULT_MIN_CONFIDENCE
-    # Set by a run (ftmigrate.runner): absolute path -> {function: why threads run it}.
+    # Set by a run (ftmigrate.runner): absolute path -> {"threads": {function: why threads
+    # run it}, "import_time": {private function: how only import-time code calls it}}.
     thread_evidence: dict = field(default_factory=dict)
 
     def analysis_options(self) -> dict:

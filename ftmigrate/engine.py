@@ -174,7 +174,9 @@ def check_source(
         result.error = str(exc)
         return result
     ctx = FileContext(module, source.path, shared_classes, copy=False)
-    ctx.project_threads = (thread_evidence or {}).get(os.path.abspath(source.path), {})
+    evidence = (thread_evidence or {}).get(os.path.abspath(source.path), {})
+    ctx.project_threads = evidence.get("threads", {})
+    ctx.project_import_time = evidence.get("import_time", {})
     ignored = suppressions(text)
     found = [site for rule in active for site in rule.check(ctx)]
     ctx.locate([site.node for site in found], outline)

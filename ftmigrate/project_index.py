@@ -25,7 +25,7 @@ import ast
 import os
 import warnings
 from collections import deque
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Iterable
 
 # Calls whose callable argument runs in another thread: method or function name -> index of
@@ -60,6 +60,19 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
+def is_test_path(path: PurePath | None) -> bool:
+    """Test code: a ``test_*.py``/``*_test.py`` file, ``conftest.py`` or a file in a
+    ``test``/``tests``/``testing`` folder."""
+    if path is None:
+        return False
+    path = PurePath(path)
+    name = path.name
+    return (
+        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+        or any(part in ("test", "tests", "testing") for part in path.parts[:-1])
+    )
+
+
 class _Collector(ast.NodeVisitor):
     """One module's facts: plain data, so that they can be cached as JSON."""
 
@@ -70,12 +83,19 @@ class _Collector(ast.NodeVisitor):
         self.calls: dict[str, list[str]] = {}
         self.entries: list[list[str]] = []  # [enclosing qualname, handed reference]
         self.instances: dict[str, str] = {}  # module-level name -> class reference
+        # [enclosing qualname, reference, how] for every use of a private name (``_f``,
+        # ``mod._f``, ``self._f``): how is "call", "decorator" or "factory" (``@_f(...)``,
+        # ``_f(X)(fn)``) in code that runs at import time (module level, class bodies), else "runtime".
+        self.refs: list[list[str]] = []
         self._stack: list[tuple[str, str]] = []  # ("class"|"def", name)
+        self._called: set[int] = set()
+        self._lambdas = 0  # inside a lambda's body: runs when called, not when defined
+        self._how: dict[int, str] = {}
 
     def facts(self) -> dict:
         return {
             "module": self.module, "functions": self.functions, "imports": self.imports,
-            "calls": self.calls, "entries": self.entries, "instances": self.instances,
+            "calls": self.calls, "entries": self.entries, "instances": self.instances, "refs": self.refs,
         }
 
     def _qualname(self) -> str:
@@ -107,8 +127,25 @@ class _Collector(ast.NodeVisitor):
             if alias.name != "*":
                 self.imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
 
+    def _outside(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        """What a ``def`` or ``class`` statement evaluates in the enclosing scope: its
+        decorators, bases and keywords, default values."""
+        for decorator in node.decorator_list:
+            self._how[id(decorator)] = "decorator"
+            if isinstance(decorator, ast.Call):
+                self._how[id(decorator.func)] = "factory"
+            self.visit(decorator)
+        if isinstance(node, ast.ClassDef):
+            for expr in (*node.bases, *node.keywords):
+                self.visit(expr)
+        else:
+            for default in (*node.args.defaults, *node.args.kw_defaults):
+                if default is not None:
+                    self.visit(default)
+
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         bases = [(_dotted(b) or "").rsplit(".", 1)[-1] for b in node.bases]
+        self._outside(node)
         self._stack.append(("class", node.name))
         qual = self._qualname()
         for stmt in node.body:
@@ -117,14 +154,44 @@ class _Collector(ast.NodeVisitor):
                     self.entries.append(["", f"{qual}.run", "the run() of a threading.Thread subclass"])
                 if any(b in _HANDLER_BASES for b in bases) and (stmt.name == "handle" or stmt.name.startswith("do_")):
                     self.entries.append(["", f"{qual}.{stmt.name}", "a request handler that threading servers run per request"])
-        self.generic_visit(node)
+        for stmt in node.body:
+            self.visit(stmt)
         self._stack.pop()
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._outside(node)
         self._stack.append(("def", node.name))
         self.functions.append(self._qualname())
-        self.generic_visit(node)
+        for stmt in node.body:
+            self.visit(stmt)
         self._stack.pop()
+
+    def _reference(self, node: ast.Name | ast.Attribute) -> None:
+        ref = _dotted(node)
+        if ref is None:
+            return
+        name = ref.rsplit(".", 1)[-1]
+        if name.startswith("_") and not name.endswith("__"):
+            at_import = not self._lambdas and all(kind == "class" for kind, _ in self._stack)
+            how = self._how.get(id(node)) or ("call" if id(node) in self._called else "runtime")
+            self.refs.append([self._qualname(), ref, how if at_import else "runtime"])
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        for default in (*node.args.defaults, *node.args.kw_defaults):
+            if default is not None:
+                self.visit(default)
+        self._lambdas += 1
+        self.visit(node.body)
+        self._lambdas -= 1
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self._reference(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self._reference(node)
+        self.generic_visit(node)
 
     visit_FunctionDef = visit_AsyncFunctionDef = _function
 
@@ -137,6 +204,9 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        self._called.add(id(node.func))
+        if isinstance(node.func, ast.Call):  # `_inspects(X)(fn)`: a decorator applied by hand
+            self._how[id(node.func.func)] = "factory"
         caller = self._qualname()
         callee = _dotted(node.func)
         if callee is not None:
@@ -247,13 +317,43 @@ class ProjectIndex:
                 if target is not None and target not in found:
                     found[target] = f"called from `{module}.{qual}()`, which threads run"
                     queue.append(target)
+        return self._by_path(found)
+
+    def _by_path(self, found: dict[tuple[str, str], str]) -> dict[str, dict[str, str]]:
         evidence: dict[str, dict[str, str]] = {}
         for (module, qual), why in found.items():
             evidence.setdefault(self.path_of[module], {})[qual] = why
         return evidence
 
+    def import_time(self) -> dict[str, dict[str, str]]:
+        """Path -> {qualified name: how}, for private functions (``_name``) that the project
+        only ever calls from code that runs when modules are imported: module-level or
+        class-body calls, decorators. How: ``"call"`` (called, or used as ``@_f``) or
+        ``"factory"`` (only ever as ``@_f(...)``: what it returns decorates at once). A private
+        name used any other way (kept as a value, called inside a function) anywhere, even
+        where it cannot be resolved, rules it out; uses in test code do not (a test runner
+        runs tests one at a time)."""
+        uses: dict[tuple[str, str], set[str]] = {}
+        unresolved_runtime: set[str] = set()
+        for facts in self.by_path.values():
+            *package, name = facts["module"].split(".")
+            if is_test_path(PurePath(*package, f"{name}.py")):
+                continue
+            for caller, ref, how in facts["refs"]:
+                target = self.resolve(facts, ref, caller)
+                if target is not None:
+                    uses.setdefault(target, set()).add(how)
+                elif how == "runtime":
+                    unresolved_runtime.add(ref.rsplit(".", 1)[-1])
+        found = {}
+        for (module, qual), hows in uses.items():
+            name = qual.rsplit(".", 1)[-1]
+            if "runtime" not in hows and name not in unresolved_runtime:
+                found[(module, qual)] = "factory" if hows == {"factory"} else "call"
+        return self._by_path(found)
 
-_FACT_TYPES = {"functions": list, "imports": dict, "calls": dict, "entries": list, "instances": dict}
+
+_FACT_TYPES = {"functions": list, "imports": dict, "calls": dict, "entries": list, "instances": dict, "refs": list}
 
 
 def well_formed(facts: object) -> bool:
@@ -265,5 +365,8 @@ def well_formed(facts: object) -> bool:
     return (
         all(isinstance(s, str) for s in strings)
         and all(isinstance(c, list) and all(isinstance(s, str) for s in c) for c in calls)
-        and all(isinstance(e, list) and len(e) == 3 and all(isinstance(s, str) for s in e) for e in facts["entries"])
+        and all(
+            isinstance(e, list) and len(e) == 3 and all(isinstance(s, str) for s in e)
+            for e in (*facts["entries"], *facts["refs"])
+        )
     )

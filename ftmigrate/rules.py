@@ -60,10 +60,16 @@ class Site:
     # Where the state lives (module, class, instances, closure): what the confidence of the
     # finding is judged by. Default: the fix's.
     domain: Domain | None = None
+    # The state's name (``workers`` for ``self.workers``) and the statements after ``node``
+    # up to its last change: what the confidence looks for an ``await`` in. Default: the fix's.
+    state: str | None = None
+    followers: tuple[cst.CSTNode, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.domain is None and isinstance(self.fix, Guard):
-            self.domain = self.fix.domain
+        if isinstance(self.fix, Guard):
+            self.domain = self.domain or self.fix.domain
+            self.state = self.state or self.fix.state
+            self.followers = self.followers or self.fix.followers
 
 
 class Rule:

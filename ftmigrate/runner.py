@@ -118,7 +118,7 @@ def run(
     work = [(path, display_path(path)) for path in found.files]
     analysis = config.analysis_options()
     passes = first_pass(found.files, config.root, rules, {"prefilter": prefilter, **analysis}, jobs=jobs, cache=cache)
-    config.thread_evidence = ProjectIndex((os.path.abspath(p), one.facts) for p, one in zip(found.files, passes)).reached()
+    config.thread_evidence = project_evidence(ProjectIndex((os.path.abspath(p), one.facts) for p, one in zip(found.files, passes)))
     store = Cache(config.root, _cache_settings(rules, config, prefilter)) if cache else None
     known: list[FileResult | None] = [None] * len(work)
     for i, ((path, _), one) in enumerate(zip(work, passes)):
@@ -191,6 +191,16 @@ def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefi
         chosen = ["rules", [rule.code for rule in rules]]
     evidence = hashlib.blake2b(json.dumps(config.thread_evidence, sort_keys=True).encode(), digest_size=16).hexdigest()
     return [chosen, sorted(config.shared_classes), config.min_confidence, evidence, prefilter, config.unsafe_fixes]
+
+
+def project_evidence(index: ProjectIndex) -> dict[str, dict]:
+    """``ftmigrate.project_index``'s evidence, keyed by absolute path:
+    ``{"threads": {function: why threads run it}, "import_time": {function: how}}``."""
+    threads, import_time = index.reached(), index.import_time()
+    return {
+        path: {"threads": threads.get(path, {}), "import_time": import_time.get(path, {})}
+        for path in threads.keys() | import_time.keys()
+    }
 
 
 # --- the process pool ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Which code of a module threads run, and which closures leave their function.
+"""Which code of a module threads run.
 
 The module-level part of the thread evidence that ``ftmigrate.confidence`` grades findings
 by (the project-wide index that follows calls across modules builds on these answers):
@@ -8,8 +8,8 @@ by (the project-wide index that follows calls across modules builds on these ans
   as a name, ``self.method``/``obj.method``/``Class.method``, or a lambda's calls; and the
   ``run`` method of ``threading.Thread`` subclasses.
 - ``reached_by_threads``: those and every function of the module they call.
-- ``closure_escapes``: whether a function defined inside ``owner`` leaves it (returned,
-  stored, passed on) and so may be called by other threads, and whether it goes to a thread.
+
+Whether a closure leaves its function is ``ftmigrate.closures``' question).
 """
 
 from __future__ import annotations
@@ -87,38 +87,3 @@ def reached_by_threads(ctx: FileContext) -> frozenset[cst.FunctionDef]:
                     reached.append(func)
         cached = ctx.memo["reached_by_threads"] = frozenset(reached)
     return cached
-
-
-def closure_escapes(ctx: FileContext, owner: cst.FunctionDef) -> str | None:
-    """Whether a function defined in ``owner`` leaves it: None (only ever called in place,
-    like ``get_abbr(i)``, so its closure belongs to that one call), ``"thread"`` (handed to a
-    thread or an executor), ``"passed"`` (only ever passed as an argument to a call, like a
-    ``key=`` or a visitor callback, which as far as the module shows runs it during the call)
-    or ``"leaves"`` (returned, stored, or any other use of its name than calling it)."""
-    nodes = iter_function_nodes(owner)
-    inner = {n.name.value for n in nodes if isinstance(n, cst.FunctionDef) and n is not owner}
-    if not inner:
-        return None
-    called = {id(n.func) for n in nodes if isinstance(n, cst.Call)}
-    escaping = {id(n) for n in nodes if isinstance(n, cst.Name) and n.value in inner and id(n) not in called}
-    if not escaping:
-        return None
-    handed = {id(expr) for _call, expr, _pool in handed_to_threads(ctx)}
-    if escaping & handed:
-        return "thread"
-    uses = [n for n in nodes if id(n) in escaping]
-    if all(_only_an_argument(ctx, n) for n in uses):
-        return "passed"
-    return "leaves"
-
-
-_LITERAL_PARTS = (cst.DictElement, cst.Dict, cst.Element, cst.List, cst.Tuple, cst.Set)
-
-
-def _only_an_argument(ctx: FileContext, node: cst.CSTNode) -> bool:
-    """``f(visit)``, ``f(key=visit)``, ``traverse(x, {"binary": visit})``: the name is a call's
-    argument, directly or inside a container literal written in the call."""
-    parent = ctx.parent(node)
-    while isinstance(parent, _LITERAL_PARTS):
-        parent = ctx.parent(parent)
-    return isinstance(parent, cst.Arg) and isinstance(ctx.parent(parent), cst.Call)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from codemods import select_rules
@@ -21,6 +22,22 @@ def fixed_text(code: str, select: list[str] | None = None, shared_classes=(), un
     result = check_text(code, fix=True, select=select, shared_classes=shared_classes, unsafe_fixes=unsafe_fixes)
     assert result.error is None, result.error
     return result.new_text if result.new_text is not None else code
+
+
+def graded(code: str, path: str = "pkg/mod.py") -> list[tuple[str, int, str, str]]:
+    """(rule, line, confidence, its reason) of every finding of dedented ``code`` at any level."""
+    source = decode_source(Path(path), textwrap.dedent(code).encode())
+    result = check_source(source, select_rules(None, []), fix=False, display=path, min_confidence="low")
+    assert result.error is None, result.error
+    return [(f.rule, f.line, f.confidence, f.confidence_reason) for f in result.findings]
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> dedented text) under ``root``; returns ``root``."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text))
+    return root
 
 
 def load_script(name: str):

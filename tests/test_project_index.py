@@ -4,7 +4,6 @@ modules, and findings in them graded `high` by scan."""
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from typer.testing import CliRunner
 
 from ftmigrate.cli import app
 from ftmigrate.project_index import ProjectIndex, file_facts, module_name
+from tests.helpers import write_tree
 
 FILES = {
     "pkg/__init__.py": "",
@@ -72,11 +72,8 @@ FILES = {
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    for name, text in FILES.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(textwrap.dedent(text))
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    return write_tree(tmp_path, FILES)
 
 
 def test_module_names_follow_packages(project):

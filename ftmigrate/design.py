@@ -1,0 +1,71 @@
+"""What a library's own code says about threads, beyond locks and thread starts.
+
+- ``documented_not_thread_safe``: the docstring of a function, or of the class it is a
+  method of, says it is not thread-safe ("This is not a thread-safe operation.", "not safe
+  for use in concurrent threads"): its author leaves serialising calls to the caller, so a
+  race there is a misuse, not a defect of the code. Comments do not count: a comment that
+  admits a race ("XXX: not thread-safe") is no contract.
+- ``designed_for_threads``: a class built for use by several threads: its docstring says it
+  is thread-safe, or it creates ``queue.Queue`` objects (a queue's blocking ``get``/``put``
+  only serve to hand work between threads; an ``asyncio.Queue`` is not one).
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ftmigrate.analysis import FileContext, dotted
+from ftmigrate.treewalk import walk
+
+_NOT_THREAD_SAFE = re.compile(
+    r"(?:\bnot|n't|\bnever)[\s*_]+(?:an?\s+)?[*_]{0,2}thread[- ]?safe"
+    r"|\bnot[\s*_]+safe\s+(?:for|to)\b[^.]{0,40}\b(?:concurrent\s+)?threads\b",
+    re.IGNORECASE,
+)
+_THREAD_SAFE = re.compile(r"\bthread[- ]?safe\b", re.IGNORECASE)
+_THREAD_QUEUES = frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"})
+
+
+def documented_not_thread_safe(ctx: FileContext, func: cst.FunctionDef) -> str | None:
+    """How to name it (`` `f()` `` or `` `Class` ``) when the docstring of ``func`` or of
+    the class it is a method of says it is not thread-safe."""
+    cls = ctx.method_class(func)
+    for owner, shown in ((func, f"`{func.name.value}()`"), (cls, f"`{cls.name.value}`" if cls else "")):
+        doc = owner.get_docstring() if owner is not None else None
+        if doc and _NOT_THREAD_SAFE.search(doc):
+            return shown
+    return None
+
+
+def designed_for_threads(ctx: FileContext, cls: cst.ClassDef) -> str | None:
+    """Why ``cls`` is built for several threads (see the module docstring), or None."""
+    doc = cls.get_docstring()
+    if doc and _THREAD_SAFE.search(doc) and not _NOT_THREAD_SAFE.search(doc):
+        return "its docstring says it is thread-safe"
+    names = _queue_names(ctx)
+    for node in walk(cls.body):
+        if isinstance(node, cst.Call) and dotted(node.func) in names:
+            return f"it creates `{dotted(node.func)}()` objects, which hand work between threads"
+    return None
+
+
+def _queue_names(ctx: FileContext) -> frozenset[str]:
+    """How the module names the ``queue`` module's queue classes (``Queue``, ``queue.Queue``,
+    ``q.SimpleQueue``...)."""
+    cached = ctx.memo.get("queue_names")
+    if cached is None:
+        names: set[str] = set()
+        for node in ctx.find((cst.Import, cst.ImportFrom)):
+            if isinstance(node, cst.Import):
+                for alias in node.names:
+                    if dotted(alias.name) == "queue":
+                        bound = alias.asname.name.value if alias.asname is not None else "queue"
+                        names |= {f"{bound}.{kind}" for kind in _THREAD_QUEUES}
+            elif node.module is not None and dotted(node.module) == "queue" and not node.relative and not isinstance(node.names, cst.ImportStar):
+                for alias in node.names:
+                    if alias.name.value in _THREAD_QUEUES:
+                        names.add(alias.asname.name.value if alias.asname is not None else alias.name.value)
+        cached = ctx.memo["queue_names"] = frozenset(names)
+    return cached

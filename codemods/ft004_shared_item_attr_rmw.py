@@ -10,19 +10,20 @@ import libcst as cst
 import libcst.matchers as m
 
 from ftmigrate.analysis import (
+    CLASS_DECORATORS,
     LOCK_FACTORIES,
     FileContext,
     binop_operands,
     is_thread_subclass,
     iter_function_nodes,
-    instance_lock_attributes,
     own_bindings,
     looks_like_lock_name,
+    shared_by_design,
     shared_class_reason,
     thread_entry_methods,
 )
 from ftmigrate.locking import MODULE, Domain
-from ftmigrate.prefilter import ast_dotted
+from ftmigrate.prefilter import ast_class_aliases, ast_dotted, ast_may_say_shared
 from ftmigrate.rules import Example, Rule, Site
 from ftmigrate.spans import split_write, written_back
 
@@ -115,12 +116,13 @@ def _module_item(ctx: FileContext, base: cst.Name, module_names: set[str]) -> Sh
 
 
 def _class_attribute(ctx: FileContext, func: cst.FunctionDef, owner: cst.BaseExpression, attr: str) -> SharedState | None:
-    """``cls.total`` in a classmethod, ``type(self).total``, ``self.__class__.total``."""
+    """``cls.total`` in a classmethod, ``type(self).total``, ``self.__class__.total``, and
+    ``cls.total`` after ``cls = type(self)``."""
     cls = ctx.method_class(func)
     if func.name.value in _CLASS_CREATION:
         return None
     if m.matches(owner, m.Name()):
-        if cls is None or owner.value != _receiver(ctx, func, "class"):
+        if cls is None or (owner.value != _receiver(ctx, func, "class") and owner.value not in ctx.class_aliases(func)):
             return None
     else:
         self_ = _receiver(ctx, func, "instance") if cls is not None else None
@@ -169,13 +171,14 @@ def _written_by_threads_at_once(ctx: FileContext, cls: cst.ClassDef, attr: str) 
     started in a loop), or if both a thread's entry method (``run``, a ``Thread`` target)
     and another method write it; a counter only its own thread's ``run()`` updates is not
     shared (even once the class has a lock, which keeps ``apply`` idempotent). For a class
-    whose instances only have a thread lock attribute: yes, its methods may be called from
-    any thread."""
+    whose instances are only shared by design (``shared_by_design``: a thread lock
+    attribute, a thread-safe queue, its documentation): yes, its methods may be called
+    from any thread."""
     entries = thread_entry_methods(ctx, cls)
     if is_thread_subclass(ctx, cls):
         entries.setdefault("run", False)
     if not entries:
-        return bool(instance_lock_attributes(ctx, cls))
+        return shared_by_design(ctx, cls) is not None
     writers = _attribute_writers(ctx, cls).get(attr, set())
     return any(entries.get(w) for w in writers) or (len(writers) >= 2 and any(w in entries for w in writers))
 
@@ -338,10 +341,10 @@ def _ast_target_names(target: ast.expr, into: set[str]) -> None:
 
 def _ast_method_kind(func: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     """``FileContext.method_kind`` for a method."""
-    names = {ast_dotted(d) for d in func.decorator_list}
+    names = {(ast_dotted(d) or "").rsplit(".", 1)[-1] for d in func.decorator_list}
     if "staticmethod" in names:
         return "static"
-    return "class" if "classmethod" in names or func.name in _AST_CLASS_KIND else "instance"
+    return "class" if names & CLASS_DECORATORS or func.name in _AST_CLASS_KIND else "instance"
 
 
 class _ClassFacts:
@@ -410,6 +413,7 @@ def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
     items: set[str] = set()  # `name[...] op= ...` in a function
     owned: list[tuple[str, bool]] = []  # root name of `a.b.attr op= ...` in a function, and whether it is `a.attr`
     selfs: list[tuple[_ClassFacts, str]] = []  # `self.attr op= ...` in an instance method
+    classes: list[_ClassFacts] = []  # every class of the module
 
     # (statement, function it runs in, class if that function is a method, class whose body
     # holds it directly, at module level, directly in the module body)
@@ -424,6 +428,7 @@ def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
             continue
         if kind is ast.ClassDef:
             facts = _ClassFacts(stmt)
+            classes.append(facts)
             if module_body:
                 top_classes.add(stmt.name)
             stack.extend((s, None, None, facts, False, False) for s in reversed(stmt.body))
@@ -475,6 +480,8 @@ def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
             obj = base.value
             if receiver is not None and func.name not in _CLASS_CREATION:
                 method_kind = _ast_method_kind(func)
+                if isinstance(obj, ast.Name) and method_kind == "instance" and obj.id in ast_class_aliases(func):
+                    return True  # cls = type(self); cls.total += 1
                 if isinstance(obj, ast.Name) and obj.id == receiver:
                     if method_kind == "class":
                         return True  # cls.total += 1
@@ -530,8 +537,19 @@ def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
     if not selfs:
         return False
     # self.hits += 1 (_instance_attribute): listed in shared_classes, or written by threads at once
-    if any(facts.node.name in shared_classes or facts.locked or not facts.lock_calls.isdisjoint(lock_factories) for facts, _ in selfs):
-        return True  # (a class with a lock attribute and no thread entry methods)
+    by_name: dict[str, list[_ClassFacts]] = {}
+    for facts in classes:
+        by_name.setdefault(facts.node.name, []).append(facts)
+
+    def by_design(facts: _ClassFacts, seen: frozenset = frozenset()) -> bool:
+        """``shared_by_design``, or more: a lock attribute, a synchronised member or words, a base class of the module's that has them."""
+        if facts.locked or not facts.lock_calls.isdisjoint(lock_factories) or ast_may_say_shared(facts.node):
+            return True
+        bases = [b.id for b in facts.node.bases if isinstance(b, ast.Name) and b.id in top_classes]
+        return any(by_design(f, seen | {id(facts)}) for b in bases for f in by_name.get(b, ()) if id(f) not in seen | {id(facts)})
+
+    if any(facts.node.name in shared_classes or by_design(facts) for facts, _ in selfs):
+        return True  # (a class shared by design and no thread entry methods)
     handoffs: set[tuple[str, str]] | None = None
     for facts, attr in selfs:
         writers = facts.writers.get(attr, set())

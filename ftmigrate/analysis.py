@@ -65,6 +65,8 @@ THREAD_MODULES = frozenset({"threading", "_thread"})
 _LOCK_WORDS = frozenset({"lock", "locks", "rlock", "mutex", "mtx", "sem", "semaphore", "cond", "condition", "cv"})
 _NOT_LOCK_WORDS = frozenset({"block", "blocks", "clock", "clocks", "unlock", "deadlock", "flock", "blocklock"})
 _DECORATOR_WORDS = frozenset({"synchronized", "synchronised", "locked", "lock", "with_lock", "serialized"})
+# Decorators whose function gets the class as its first argument (Django's ``classproperty``).
+CLASS_DECORATORS = frozenset({"classmethod", "classproperty", "class_property"})
 
 # Builtins that never call back into user code when given builtin values; anything else
 # called inside a guarded block makes the inserted lock an RLock.
@@ -317,12 +319,37 @@ class FileContext:
         """"instance", "class" or "static" for methods; None for plain functions."""
         if self.method_class(func) is None:
             return None
-        names = {dotted(d.decorator) for d in func.decorators}
+        names = {(dotted(d.decorator) or "").rsplit(".", 1)[-1] for d in func.decorators}
         if "staticmethod" in names:
             return "static"
-        if "classmethod" in names or func.name.value in ("__new__", "__init_subclass__", "__class_getitem__"):
+        if names & CLASS_DECORATORS or func.name.value in ("__new__", "__init_subclass__", "__class_getitem__"):
             return "class"
         return "instance"
+
+    def class_aliases(self, func: cst.FunctionDef) -> set[str]:
+        """Locals of an instance method that name the object's class: ``cls = self.__class__``
+        or ``cls = type(self)``, the name's only binding in the method (not a parameter, not
+        ``global``/``nonlocal``). Where the method reads ``cls.x``, ``cls`` is bound: else
+        the code itself would fail."""
+        if self.method_kind(func) != "instance" or self.first_param(func) is None:
+            return set()
+        receiver = self.first_param(func)
+        counts: dict[str, int] = {}
+        aliases: set[str] = set()
+        for name, node in scope_bindings(func.body, skip=func):
+            counts[name] = counts.get(name, 0) + 1
+            parent = self.parent(node) if isinstance(node, cst.Name) else None
+            assign = self.parent(parent) if isinstance(parent, cst.AssignTarget) else None
+            if isinstance(assign, cst.Assign) and len(assign.targets) == 1 and m.matches(
+                assign.value,
+                m.Attribute(value=m.Name(receiver), attr=m.Name("__class__"))
+                | m.Call(func=m.Name("type"), args=[m.Arg(value=m.Name(receiver), keyword=None)]),
+            ):
+                aliases.add(name)
+        params = parameter_names(func)
+        declared = self.declared(func, cst.Global) | self.declared(func, cst.Nonlocal)
+        return {name for name in aliases if counts[name] == 1 and name not in params | declared}
+
 
     @staticmethod
     def first_param(func: cst.FunctionDef) -> str | None:
@@ -712,11 +739,13 @@ def own_bindings(func: cst.FunctionDef, params: bool = True) -> set[str]:
     included unless ``params=False`` (a parameter assigned again still counts). ``global``/
     ``nonlocal`` declarations are the caller's to subtract."""
     names = {name for name, _ in scope_bindings(func.body, skip=func)}
-    if params:
-        every = func.params
-        names |= {p.name.value for p in (*every.posonly_params, *every.params, *every.kwonly_params)}
-        names |= {p.name.value for p in (every.star_arg, every.star_kwarg) if isinstance(p, cst.Param)}
-    return names
+    return names | parameter_names(func) if params else names
+
+
+def parameter_names(func: cst.FunctionDef) -> set[str]:
+    every = func.params
+    names = {p.name.value for p in (*every.posonly_params, *every.params, *every.kwonly_params)}
+    return names | {p.name.value for p in (every.star_arg, every.star_kwarg) if isinstance(p, cst.Param)}
 
 
 def _bound_names(target: cst.BaseExpression) -> Iterator[tuple[str, cst.Name]]:
@@ -860,12 +889,96 @@ def _shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     name = cls.name.value
     if name in ctx.shared_classes:
         return "listed in shared-classes"
-    if instance_lock_attributes(ctx, cls):
-        return "its instances have a thread lock attribute"
     if is_thread_subclass(ctx, cls):
         return "it subclasses threading.Thread"
     for method in thread_entry_methods(ctx, cls):
         return f"its method {method}() is run by threads"
+    return shared_by_design(ctx, cls)
+
+
+def shared_by_design(ctx: FileContext, cls: cst.ClassDef, _seen: frozenset = frozenset()) -> str | None:
+    """Why the class's own code says its instances are meant for several threads, or None:
+    each instance gets a thread lock (``instance_lock_attributes``); it keeps a
+    ``threading.Event``/``Condition``/``Semaphore``/``Barrier`` or a thread-safe ``queue``
+    queue (``queue.LifoQueue``, also named as a class attribute ``QueueCls =
+    queue.LifoQueue``); its docstring, or a method's, says it is thread-safe or shared
+    between threads (not "not thread-safe"); or a class of this module it derives from
+    says so. The evidence is the author's intent, not a proof that threads share one."""
+    if instance_lock_attributes(ctx, cls):
+        return "its instances have a thread lock attribute"
+    member = thread_safe_member(ctx, cls)
+    if member is not None:
+        return f"it keeps a thread-safe `{member}`"
+    said = says_thread_safe(cls)
+    if said is not None:
+        return f"its documentation says \"{said}\""
+    for base in cls.bases:
+        named = next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and m.matches(base.value, m.Name(s.name.value))), None)
+        if named is not None and named is not cls and named not in _seen:
+            reason = shared_by_design(ctx, named, _seen | {cls})
+            if reason is not None:
+                return f"it derives from `{named.name.value}`: {reason}"
+    return None
+
+
+# Objects made for several threads to use at once: owning one says the object is shared.
+THREAD_SAFE_TYPES = {"queue": frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"}),
+                     "threading": frozenset({"Event", "Condition", "Semaphore", "BoundedSemaphore", "Barrier"})}
+
+
+def thread_safe_member(ctx: FileContext, cls: cst.ClassDef) -> str | None:
+    """``queue.LifoQueue`` when the class binds a class attribute, or an attribute of a
+    method's ``self``, to a ``queue``/``threading`` synchronised type or a call of one."""
+    modules = _module_aliases(ctx)
+    for node in walk(cls.body):
+        for target, value in _assignments(node):
+            if not isinstance(target, (cst.Name, cst.Attribute)):
+                continue
+            made = value.func if isinstance(value, cst.Call) else value
+            spelled = dotted(made) or ""
+            module, _, name = spelled.rpartition(".")
+            real = modules.get(module) if module else modules.get(f".{name}")
+            if real is not None and name in THREAD_SAFE_TYPES.get(real, ()):
+                return f"{real}.{name}"
+    return None
+
+
+def _module_aliases(ctx: FileContext) -> dict[str, str]:
+    """How the module names ``queue`` and ``threading``: ``{"queue": "queue", ".Event":
+    "threading"}`` (a leading dot: a name imported from the module)."""
+    found: dict[str, str] = {}
+    for stmt in ctx.module.body:
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if dotted(alias.name) in THREAD_SAFE_TYPES:
+                        found[alias.asname.name.value if alias.asname else dotted(alias.name)] = dotted(alias.name)
+            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                module = dotted(small.module)
+                if module in THREAD_SAFE_TYPES and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        local = alias.asname.name.value if alias.asname else alias.name.value
+                        if alias.name.value == local:
+                            found[f".{local}"] = module
+    return found
+
+
+_THREAD_SAFE_WORDS = re.compile(
+    r"thread[- ]?safe|shared (?:between|among|across|by) (?:multiple |several |many |all |different )?threads", re.IGNORECASE
+)
+_NEGATION = re.compile(r"\b(?:not|n't|non|never|no|isn't|un)\b|n't\s*$|non-\s*$", re.IGNORECASE)
+
+
+def says_thread_safe(cls: cst.ClassDef) -> str | None:
+    """The words of the class's docstring, or one of its methods', that say it is
+    thread-safe or shared between threads; None when they say the opposite."""
+    bodies = [cls] + [s for s in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()) if isinstance(s, cst.FunctionDef)]
+    for owner in bodies:
+        doc = owner.get_docstring(clean=False) if isinstance(owner.body, cst.IndentedBlock) else None
+        for found in _THREAD_SAFE_WORDS.finditer(doc or ""):
+            before = doc[max(0, found.start() - 30): found.start()]
+            if not _NEGATION.search(before.rsplit(".", 1)[-1]):
+                return " ".join(found.group(0).split())
     return None
 
 

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 import libcst.matchers as m
 
-from ftmigrate.analysis import FileContext, instance_lock_attributes, shared_class_reason, suspends
+from ftmigrate.analysis import FileContext, instance_lock_attributes, shared_by_design, shared_class_reason, suspends
 from ftmigrate.threads import closure_escapes, reached_by_threads
 from ftmigrate.treewalk import walk
 
@@ -123,12 +123,15 @@ def _instance_state(ctx: FileContext, cls: cst.ClassDef) -> Confidence:
     if any(isinstance(s, cst.FunctionDef) and s.asynchronous is not None for s in _class_body(cls)):
         return Confidence("low", f"`{name}` has `async` methods: its state belongs to its event loop's thread")
     locks = instance_lock_attributes(ctx, cls)
-    if not locks:
+    if locks:
+        return Confidence("medium", f"`{name}` instances may be shared: each has a `threading` lock (`self.{locks[0]}`)")
+    design = shared_by_design(ctx, cls)
+    if design is None:
         return Confidence(
             "low", f"`{name}` has no `threading` lock of its own per instance (a class-level or non-threading lock "
             "says nothing about who shares an instance)"
         )
-    return Confidence("medium", f"`{name}` instances may be shared: each has a `threading` lock (`self.{locks[0]}`)")
+    return Confidence("medium", f"`{name}` instances may be shared: {design}")
 
 
 def _class_body(cls: cst.ClassDef) -> list[cst.CSTNode]:

@@ -17,6 +17,7 @@ from ftmigrate.analysis import (
     is_thread_subclass,
     iter_function_nodes,
     own_bindings,
+    scope_bindings,
     looks_like_lock_name,
     shared_by_design,
     shared_class_reason,
@@ -77,6 +78,7 @@ class SharedState:
     where: str  # for the message
     receiver: str | None = None  # how the code names the object holding a class/instance lock
     anchor: str | None = None  # module-level name after which a new module lock goes
+    unfixable: str | None = None  # why no lock is added, for state reported only
 
 
 def _module_binding(ctx: FileContext, name: cst.Name) -> cst.CSTNode | None:
@@ -113,6 +115,25 @@ def _module_item(ctx: FileContext, base: cst.Name, module_names: set[str]) -> Sh
     if base.value in module_names and isinstance(_module_binding(ctx, base), (cst.Name, cst.Import, cst.ImportFrom)):
         return SharedState(MODULE, base.value, f"item of module-level `{base.value}`", anchor=base.value)
     return None
+
+
+def _own_function_attribute(ctx: FileContext, func: cst.FunctionDef, owner: cst.BaseExpression, attr: str) -> SharedState | None:
+    """``_M.misses`` inside ``def _M``: an attribute of the function object itself, one
+    object for every call, from any thread (a memoizing wrapper's hit counter). The name
+    must mean that function: it is bound only by that ``def`` in the scope that holds it."""
+    if not m.matches(owner, m.Name(func.name.value)) or owner.value in ctx.local_bindings(func):
+        return None
+    scope = next((a for a in ctx.ancestors(func) if isinstance(a, (cst.FunctionDef, cst.ClassDef, cst.Module))), None)
+    if isinstance(scope, cst.ClassDef):
+        return None  # a method's name is not visible in its own body
+    root = scope.body if isinstance(scope, cst.FunctionDef) else scope
+    skip = scope if isinstance(scope, cst.FunctionDef) else None
+    bindings = [node for name, node in scope_bindings(root, skip=skip) if name == owner.value]
+    if bindings != [func] or (isinstance(scope, cst.FunctionDef) and owner.value in ctx.declared(scope, cst.Global)):
+        return None
+    where = f"attribute of function `{owner.value}`, shared by all its callers"
+    why = f"a lock for `{owner.value}`'s own attribute belongs next to `def {owner.value}`; ftmigrate does not add one there"
+    return SharedState(MODULE if isinstance(scope, cst.Module) else Domain("closure", scope), f"{owner.value}.{attr}", where, unfixable=why)
 
 
 def _class_attribute(ctx: FileContext, func: cst.FunctionDef, owner: cst.BaseExpression, attr: str) -> SharedState | None:
@@ -218,7 +239,8 @@ def shared_state(ctx: FileContext, func: cst.FunctionDef, target: cst.BaseExpres
         return None
     owner, attr = base.value, base.attr.value
     return (
-        _class_attribute(ctx, func, owner, attr)
+        _own_function_attribute(ctx, func, owner, attr)
+        or _class_attribute(ctx, func, owner, attr)
         or _instance_attribute(ctx, func, owner, attr)
         or _module_owned(ctx, owner, attr, module_names)
     )
@@ -498,6 +520,8 @@ def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
                     )
                 ):
                     return True  # type(self).total += 1, self.__class__.total += 1
+            if isinstance(obj, ast.Name) and obj.id == func.name:
+                return True  # _M.misses += 1 in def _M (_own_function_attribute)
             root = obj
             while isinstance(root, ast.Attribute):
                 root = root.value
@@ -737,6 +761,10 @@ class SharedItemAttributeReadModifyWrite(Rule):
                     continue
                 shared = shared_state(ctx, func, target, module_names)
                 if shared is None:
+                    continue
+                if shared.unfixable is not None:
+                    message = f"`{ctx.code(target)}` ({shared.where}) is read, modified and written without a lock; concurrent threads lose updates"
+                    yield self.site(node, message, domain=shared.domain, guarded_by=ctx.guard_of(node), unfixable_reason=shared.unfixable)
                     continue
                 safe = frozenset({shared.state} & containers if shared.domain == MODULE else ())
                 yield self.read_modify_write_site(

@@ -963,22 +963,30 @@ def _module_aliases(ctx: FileContext) -> dict[str, str]:
     return found
 
 
-_THREAD_SAFE_WORDS = re.compile(
-    r"thread[- ]?safe|shared (?:between|among|across|by) (?:multiple |several |many |all |different )?threads", re.IGNORECASE
+# "X is thread-safe", "Topology is shared among multiple threads": the affirmative forms only.
+_SAYS_SHARED = re.compile(
+    r"\b(?:is|are)\s+(?:(?P<word>\w+)\s+)?(?P<said>thread[- ]?safe|shared\s+(?:between|among|across|by)\s+"
+    r"(?:multiple\s+|several\s+|many\s+|all\s+|different\s+)?threads)\b",
+    re.IGNORECASE,
 )
-_NEGATION = re.compile(r"\b(?:not|n't|non|never|no|isn't|un)\b|n't\s*$|non-\s*$", re.IGNORECASE)
+# A sentence with one of these says "not", or only under a condition: no evidence.
+_HEDGED = re.compile(r"\b(?:not|never|no|only|unless|nor|if|while|except)\b|n't\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
 
 
 def says_thread_safe(cls: cst.ClassDef) -> str | None:
-    """The words of the class's docstring, or one of its methods', that say it is
-    thread-safe or shared between threads; None when they say the opposite."""
+    """The words of the class's docstring, or one of its methods', that say in a plain
+    sentence that it is thread-safe or shared between threads ("This class is
+    thread-safe.", "Topology is shared among multiple threads and is protected by a
+    lock."); not a sentence that says "not", "only", "unless", "if" ("The Connection is
+    **not** thread-safe", "the only thread-safe method", "can be shared among threads")."""
     bodies = [cls] + [s for s in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()) if isinstance(s, cst.FunctionDef)]
     for owner in bodies:
         doc = owner.get_docstring(clean=False) if isinstance(owner.body, cst.IndentedBlock) else None
-        for found in _THREAD_SAFE_WORDS.finditer(doc or ""):
-            before = doc[max(0, found.start() - 30): found.start()]
-            if not _NEGATION.search(before.rsplit(".", 1)[-1]):
-                return " ".join(found.group(0).split())
+        for sentence in _SENTENCE_END.split(doc or ""):
+            found = _SAYS_SHARED.search(sentence)
+            if found is not None and not _HEDGED.search(sentence):
+                return " ".join(found.group("said").split())
     return None
 
 

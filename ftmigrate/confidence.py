@@ -28,7 +28,8 @@ the code runs. Levels:
   - state keyed by the current thread (``d[threading.get_ident()] += 1``);
   - instance state changed while the object is being built (``__init__``, ``__new__``,
     ``__post_init__``, ``__setstate__``): no other thread has it yet; a private function
-    the module calls only from constructors or at import time; a command-line entry point
+    the module calls only at import time, or only from constructors for instance state
+    (two threads building two objects still share class and module state); a command-line entry point
     (``main()``, ``__main__.py``, Django management commands);
   - test code (a ``test_*.py``/``*_test.py`` file, ``conftest.py`` or a ``tests`` folder)
     that no thread started in its module runs: a test runner runs tests one at a time.
@@ -144,7 +145,8 @@ _COMMAND_PARTS = ("management/commands/", "__main__.py", "/bin/", "/scripts/")
 def single_threaded_phase(ctx: FileContext, func: cst.FunctionDef, kind: str | None) -> str | None:
     """Why ``func`` runs before other threads can reach the state, or None: an object's
     constructor (for its own instance state); a private function or method that the module
-    calls only from constructors or at import time; a command-line entry point."""
+    calls only at import time (or, for instance state, only from constructors); a
+    command-line entry point."""
     name = func.name.value
     if kind == "instance" and name in CONSTRUCTORS:
         return f"runs while the object is being built (`{name}`), before other threads can have it"
@@ -154,7 +156,11 @@ def single_threaded_phase(ctx: FileContext, func: cst.FunctionDef, kind: str | N
     if name.startswith("_") and not name.endswith("__"):
         sites = ctx.call_sites(func)
         callers = [ctx.enclosing_function(site) for site in sites]
-        if sites and all(c is None or c.name.value in CONSTRUCTORS for c in callers):
+        if sites and all(c is None for c in callers):
+            return f"`{name}()` is only called while the module is imported"
+        # Building an object keeps only that object's own state from other threads: two
+        # threads that build two objects still share class and module state.
+        if sites and kind == "instance" and all(c is None or c.name.value in CONSTRUCTORS for c in callers):
             return f"`{name}()` is only called while objects are built or the module is imported"
     return None
 

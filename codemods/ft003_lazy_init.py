@@ -744,7 +744,7 @@ class _Candidates:
             return False
         func = value.func
         factory = (isinstance(func, ast.Attribute) and func.attr in LOCK_FACTORIES) or (
-            isinstance(func, ast.Name) and func.id in self.threading_names
+            isinstance(func, ast.Name) and (func.id in self.threading_names or _lock_like(func.id))  # a project's `Lock()`
         )
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         for target in targets:

@@ -386,7 +386,9 @@ class _ClassFacts:
         if not isinstance(value, ast.Call):
             return
         func = value.func
-        if looks_like_lock_name(attr) or (isinstance(func, ast.Attribute) and func.attr in LOCK_FACTORIES):
+        if looks_like_lock_name(attr) or (isinstance(func, ast.Attribute) and func.attr in LOCK_FACTORIES) or (
+            isinstance(func, ast.Name) and looks_like_lock_name(func.id)  # a project's own lock maker
+        ):
             self.locked = True
         elif isinstance(func, ast.Name):
             self.lock_calls.add(func.id)
@@ -754,28 +756,77 @@ class SharedItemAttributeReadModifyWrite(Rule):
     def check(self, ctx: FileContext) -> Iterator[Site]:
         module_names = ctx.module_bindings()
         containers = self._builtin_containers(ctx)
+        updates: list[tuple[cst.FunctionDef, cst.CSTNode, cst.BaseExpression, SharedState]] = []
         for func in ctx.find(cst.FunctionDef):
             for node in iter_function_nodes(func):
                 target = rmw_target(node) or self._written_back(ctx, node)
                 if target is None:
                     continue
                 shared = shared_state(ctx, func, target, module_names)
-                if shared is None:
-                    continue
-                if shared.unfixable is not None:
-                    message = f"`{ctx.code(target)}` ({shared.where}) is read, modified and written without a lock; concurrent threads lose updates"
-                    yield self.site(node, message, domain=shared.domain, guarded_by=ctx.guard_of(node), unfixable_reason=shared.unfixable)
-                    continue
-                safe = frozenset({shared.state} & containers if shared.domain == MODULE else ())
-                yield self.read_modify_write_site(
-                    ctx,
-                    node,
-                    f"`{ctx.code(target)}` ({shared.where})",
-                    m.MatchIfTrue(target.deep_equals),
-                    safe,
-                    state=shared.state,
-                    domain=shared.domain,
-                    function=func,
-                    receiver=shared.receiver,
-                    anchor=shared.anchor,
+                if shared is not None:
+                    updates.append((func, node, target, shared))
+        held = _locks_by_state(ctx, [(node, shared) for _, node, _, shared in updates])
+        for func, node, target, shared in updates:
+            subject = f"`{ctx.code(target)}` ({shared.where})"
+            other = _other_lock(held, node, shared)
+            if other is not None:
+                mine = " and ".join(f"`{code}`" for code in held[_state_key(shared)][node])
+                message = (
+                    f"{subject} is read, modified and written under {mine}, but other updates of it hold `{other}`: "
+                    "the locks do not exclude each other, and concurrent threads lose updates"
                 )
+                reason = f"hold the lock the other updates hold (`{other}`) here; ftmigrate does not change which lock guards code"
+                yield self.site(node, message, domain=shared.domain, unfixable_reason=reason)
+                continue
+            if shared.unfixable is not None:
+                message = f"{subject} is read, modified and written without a lock; concurrent threads lose updates"
+                yield self.site(node, message, domain=shared.domain, guarded_by=ctx.guard_of(node), unfixable_reason=shared.unfixable)
+                continue
+            safe = frozenset({shared.state} & containers if shared.domain == MODULE else ())
+            yield self.read_modify_write_site(
+                ctx,
+                node,
+                subject,
+                m.MatchIfTrue(target.deep_equals),
+                safe,
+                state=shared.state,
+                domain=shared.domain,
+                function=func,
+                receiver=shared.receiver,
+                anchor=shared.anchor,
+            )
+
+
+def _state_key(shared: SharedState) -> tuple:
+    return (shared.domain.kind, id(shared.domain.owner), shared.state)
+
+
+def _locks_by_state(ctx: FileContext, updates: list[tuple[cst.CSTNode, SharedState]]) -> dict[tuple, dict[cst.CSTNode, list[str]]]:
+    """State -> {update: the codes of the locks held there}, for updates held only by locks
+    the code names (``with self._lock:``, ``L.acquire()``); an update under a lock that
+    cannot be named (a decorator, a release helper) is left out."""
+    found: dict[tuple, dict[cst.CSTNode, list[str]]] = {}
+    for node, shared in updates:
+        refs = list(ctx.locks_held_at(node))
+        if refs and all(ref.code for ref in refs):
+            found.setdefault(_state_key(shared), {})[node] = [ref.code for ref in refs]
+    return found
+
+
+def _other_lock(held: dict[tuple, dict[cst.CSTNode, list[str]]], node: cst.CSTNode, shared: SharedState) -> str | None:
+    """The lock that guards the other updates of the same state when ``node`` holds
+    another one, else None. Locks compare by last name (``cls._lock`` is ``Owner._lock``);
+    the state's lock is the one most of its updates hold (on a tie, the first update's):
+    the updates that hold it are consistent, the others are reported."""
+    updates = held.get(_state_key(shared), {})
+    if node not in updates or len(updates) < 2:
+        return None
+    names = {other: [code.rsplit(".", 1)[-1] for code in codes] for other, codes in updates.items()}
+    counts: dict[str, int] = {}
+    for codes in names.values():
+        for name in dict.fromkeys(codes):
+            counts[name] = counts.get(name, 0) + 1
+    usual = max(counts, key=counts.get)  # dicts keep the first update's locks first: a tie goes to them
+    if usual in names[node]:
+        return None
+    return next(code for codes in updates.values() for code in codes if code.rsplit(".", 1)[-1] == usual)

@@ -161,6 +161,8 @@ class FileContext:
         # Functions of this file that the project's threads run: qualified name -> why
         # (ftmigrate.project_index; set by the engine).
         self.project_threads: dict[str, str] = {}
+        # Local names that make a thread lock (a project's own wrapper or factory: ftmigrate.lockmakers).
+        self.project_lock_makers: dict[str, str] = {}
         self._callers_locks: dict[cst.FunctionDef, LockRef | None] = {}  # cache of _callers_lock
         self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
 
@@ -992,7 +994,7 @@ def says_thread_safe(cls: cst.ClassDef) -> str | None:
 
 def instance_lock_attributes(ctx: FileContext, cls: cst.ClassDef) -> list[str]:
     """Attributes that a method of ``cls`` binds, through its ``self``, to a ``threading``
-    lock factory call: each instance carries its own thread lock, which says its methods
+    lock factory call, or a call of the project's own lock maker (``_project_lock``): each instance carries its own thread lock, which says its methods
     are meant to be called from several threads. Class-level locks do not say that (they
     guard class state, and they are what ``apply`` adds, so they are never evidence:
     ``apply`` then finds exactly what ``scan`` showed). Only ``threading`` factories count:
@@ -1006,11 +1008,20 @@ def instance_lock_attributes(ctx: FileContext, cls: cst.ClassDef) -> list[str]:
                     if (
                         isinstance(target, cst.Attribute)
                         and dotted(target.value) == receiver
-                        and ctx.lock_kind(value, THREAD_MODULES) is not None
+                        and (ctx.lock_kind(value, THREAD_MODULES) is not None or _project_lock(ctx, target.attr.value, value))
                         and target.attr.value not in found
                     ):
                         found.append(target.attr.value)
     return found
+
+
+def _project_lock(ctx: FileContext, attr: str, value: cst.BaseExpression) -> bool:
+    """``self._state_lock = Lock()`` where ``Lock`` is the project's own thread-lock maker
+    (``ftmigrate.lockmakers``), and the attribute or the maker is named like a lock."""
+    return (
+        isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in ctx.project_lock_makers
+        and (looks_like_lock_name(attr) or looks_like_lock_name(value.func.value))
+    )
 
 
 def is_thread_subclass(ctx: FileContext, cls: cst.ClassDef) -> bool:

@@ -126,6 +126,7 @@ def check_source(
     unsafe_fixes: bool = False,
     min_confidence: str = "low",
     thread_evidence: dict | None = None,
+    lock_makers: dict | None = None,
 ) -> FileResult:
     """Findings of one file; with ``fix``, also its rewrite.
 
@@ -138,7 +139,7 @@ def check_source(
     """
     options = dict(
         display=display, shared_classes=shared_classes, prefilter=prefilter, min_confidence=min_confidence,
-        thread_evidence=thread_evidence, unsafe_fixes=unsafe_fixes,
+        thread_evidence=thread_evidence, lock_makers=lock_makers, unsafe_fixes=unsafe_fixes,
     )
     return _check_once(source, rules, fix=fix, **options)
 
@@ -154,6 +155,7 @@ def _check_once(
     unsafe_fixes: bool = False,
     min_confidence: str = "low",
     thread_evidence: dict | None = None,
+    lock_makers: dict | None = None,
 ) -> FileResult:
     result = FileResult(path=source.path, source=source)
     text = source.text
@@ -184,6 +186,7 @@ def _check_once(
         return result
     ctx = FileContext(module, source.path, shared_classes, copy=False)
     ctx.project_threads = (thread_evidence or {}).get(os.path.abspath(source.path), {})
+    ctx.project_lock_makers = (lock_makers or {}).get(os.path.abspath(source.path), {})
     ignored = suppressions(text)
     found = [site for rule in active for site in rule.check(ctx)]
     ctx.locate([site.node for site in found], outline)

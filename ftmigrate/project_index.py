@@ -28,6 +28,8 @@ from collections import deque
 from pathlib import Path
 from typing import Iterable
 
+from ftmigrate.lockmakers import ast_lock_makers
+
 # Calls whose callable argument runs in another thread: method or function name -> index of
 # the positional argument (``target=`` always counts too).
 _HANDOFF_ARG = {
@@ -70,12 +72,14 @@ class _Collector(ast.NodeVisitor):
         self.calls: dict[str, list[str]] = {}
         self.entries: list[list[str]] = []  # [enclosing qualname, handed reference]
         self.instances: dict[str, str] = {}  # module-level name -> class reference
+        self.lock_makers: dict[str, str] = {}  # top-level name -> why it makes a thread lock (ftmigrate.lockmakers)
         self._stack: list[tuple[str, str]] = []  # ("class"|"def", name)
 
     def facts(self) -> dict:
         return {
             "module": self.module, "functions": self.functions, "imports": self.imports,
             "calls": self.calls, "entries": self.entries, "instances": self.instances,
+            "lock_makers": self.lock_makers,
         }
 
     def _qualname(self) -> str:
@@ -167,6 +171,7 @@ def file_facts(path: Path, text: str) -> dict:
         return collector.facts()
     try:
         collector.visit(tree)
+        collector.lock_makers = ast_lock_makers(tree)
     except RecursionError:
         pass
     return collector.facts()
@@ -267,13 +272,13 @@ def file_facts_cached(path: Path, store) -> dict:
     return facts
 
 
-_FACT_TYPES = {"functions": list, "imports": dict, "calls": dict, "entries": list, "instances": dict}
+_FACT_TYPES = {"functions": list, "imports": dict, "calls": dict, "entries": list, "instances": dict, "lock_makers": dict}
 
 
 def _well_formed(facts: object) -> bool:
     if not isinstance(facts, dict) or any(not isinstance(facts.get(k), t) for k, t in _FACT_TYPES.items()):
         return False
-    strings = (*facts["functions"], *facts["imports"].values(), *facts["instances"].values())
+    strings = (*facts["functions"], *facts["imports"].values(), *facts["instances"].values(), *facts["lock_makers"].values())
     calls = facts["calls"].values()
     return (
         all(isinstance(s, str) for s in strings)

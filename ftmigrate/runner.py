@@ -114,7 +114,7 @@ def run(
     fix = mode != SCAN
     roots = tree_roots(paths, config.root if config.path is not None else None)
     work = [(path, display_path(path)) for path in found.files]
-    config.thread_evidence = project_thread_evidence(found.files, config.root, jobs=jobs, cache=cache)
+    config.thread_evidence, config.lock_makers = project_evidence(found.files, config.root, jobs=jobs, cache=cache)
     store = Cache(config.root, _cache_settings(rules, config, prefilter)) if cache else None
     cached: list[FileResult | None] = [None] * len(work)
     if store is not None and store.folder.is_dir():  # else nothing is cached yet: skip reading
@@ -179,13 +179,18 @@ def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefi
         chosen = ["select", rules.select, rules.ignore]
     else:
         chosen = ["rules", [rule.code for rule in rules]]
-    evidence = hashlib.blake2b(json.dumps(config.thread_evidence, sort_keys=True).encode(), digest_size=16).hexdigest()
+    project = [config.thread_evidence, config.lock_makers]
+    evidence = hashlib.blake2b(json.dumps(project, sort_keys=True).encode(), digest_size=16).hexdigest()
     return [chosen, sorted(config.shared_classes), config.min_confidence, evidence, prefilter, config.unsafe_fixes]
 
 
-def project_thread_evidence(files: Sequence[Path], root: Path, *, jobs: int = 1, cache: bool = True) -> dict[str, dict[str, str]]:
-    """``ftmigrate.project_index``'s evidence for these files, keyed by absolute path; each
-    file's index facts come from the cache when its bytes are unchanged."""
+def project_evidence(
+    files: Sequence[Path], root: Path, *, jobs: int = 1, cache: bool = True
+) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """``ftmigrate.project_index``'s evidence for these files, keyed by absolute path: the
+    functions threads run, and the names that make thread locks (``ftmigrate.lockmakers``);
+    each file's index facts come from the cache when its bytes are unchanged."""
+    from ftmigrate.lockmakers import resolve_lock_makers
     from ftmigrate.project_index import ProjectIndex, file_facts_cached
 
     store = Cache(root, [], kind="index") if cache else None
@@ -196,7 +201,8 @@ def project_thread_evidence(files: Sequence[Path], root: Path, *, jobs: int = 1,
         context = multiprocessing.get_context("fork" if _can_fork() else None)
         with context.Pool(min(jobs, len(paths)), initializer=_start_worker, initargs=((), {}, store)) as pool:
             facts = pool.map(_facts_job, paths, chunksize=16)
-    return ProjectIndex(zip(paths, facts)).reached()
+    index = ProjectIndex(zip(paths, facts))
+    return index.reached(), resolve_lock_makers(index.by_path)
 
 
 def _facts_job(path: str) -> dict:

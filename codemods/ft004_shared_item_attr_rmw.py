@@ -14,6 +14,7 @@ from ftmigrate.analysis import (
     LOCK_FACTORIES,
     FileContext,
     binop_operands,
+    dotted,
     is_thread_subclass,
     iter_function_nodes,
     own_bindings,
@@ -766,9 +767,10 @@ class SharedItemAttributeReadModifyWrite(Rule):
                 if shared is not None:
                     updates.append((func, node, target, shared))
         held = _locks_by_state(ctx, [(node, shared) for _, node, _, shared in updates])
+        underlying = _underlying_locks(ctx) if held else {}
         for func, node, target, shared in updates:
             subject = f"`{ctx.code(target)}` ({shared.where})"
-            other = _other_lock(held, node, shared)
+            other = _other_lock(held, node, shared, underlying)
             if other is not None:
                 mine = " and ".join(f"`{code}`" for code in held[_state_key(shared)][node])
                 message = (
@@ -813,15 +815,41 @@ def _locks_by_state(ctx: FileContext, updates: list[tuple[cst.CSTNode, SharedSta
     return found
 
 
-def _other_lock(held: dict[tuple, dict[cst.CSTNode, list[str]]], node: cst.CSTNode, shared: SharedState) -> str | None:
+def _underlying_locks(ctx: FileContext) -> dict[str, str]:
+    """Last name of a ``Condition`` -> last name of the lock it was built on
+    (``self.size_cond = threading.Condition(self.lock)``): holding one holds the other."""
+    found: dict[str, str] = {}
+    for target, value in ctx.assignments:
+        if isinstance(value, cst.Call) and ctx.lock_kind(value) == "Condition" and isinstance(target, (cst.Name, cst.Attribute)):
+            arg = next((a.value for a in value.args if a.keyword is None or a.keyword.value == "lock"), None)
+            lock = dotted(arg) if arg is not None else None
+            if lock is not None:
+                found[ctx.code(target).rsplit(".", 1)[-1]] = lock.rsplit(".", 1)[-1]
+    return found
+
+
+def _lock_name(code: str, underlying: dict[str, str]) -> str:
+    """The last name of the lock ``code`` holds: ``self._lock`` -> ``_lock``, a Condition's own lock."""
+    name = code.rsplit(".", 1)[-1]
+    for _ in range(len(underlying)):
+        if name not in underlying:
+            break
+        name = underlying[name]
+    return name
+
+
+def _other_lock(
+    held: dict[tuple, dict[cst.CSTNode, list[str]]], node: cst.CSTNode, shared: SharedState, underlying: dict[str, str]
+) -> str | None:
     """The lock that guards the other updates of the same state when ``node`` holds
-    another one, else None. Locks compare by last name (``cls._lock`` is ``Owner._lock``);
+    another one, else None. Locks compare by last name (``cls._lock`` is ``Owner._lock``),
+    a ``Condition`` as the lock it was built on (``_underlying_locks``);
     the state's lock is the one most of its updates hold (on a tie, the first update's):
     the updates that hold it are consistent, the others are reported."""
     updates = held.get(_state_key(shared), {})
     if node not in updates or len(updates) < 2:
         return None
-    names = {other: [code.rsplit(".", 1)[-1] for code in codes] for other, codes in updates.items()}
+    names = {other: [_lock_name(code, underlying) for code in codes] for other, codes in updates.items()}
     counts: dict[str, int] = {}
     for codes in names.values():
         for name in dict.fromkeys(codes):
@@ -829,4 +857,4 @@ def _other_lock(held: dict[tuple, dict[cst.CSTNode, list[str]]], node: cst.CSTNo
     usual = max(counts, key=counts.get)  # dicts keep the first update's locks first: a tie goes to them
     if usual in names[node]:
         return None
-    return next(code for codes in updates.values() for code in codes if code.rsplit(".", 1)[-1] == usual)
+    return next(code for codes in updates.values() for code in codes if _lock_name(code, underlying) == usual)

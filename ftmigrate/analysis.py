@@ -900,12 +900,12 @@ def _shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
 
 def shared_by_design(ctx: FileContext, cls: cst.ClassDef, _seen: frozenset = frozenset()) -> str | None:
     """Why the class's own code says its instances are meant for several threads, or None:
-    each instance gets a thread lock (``instance_lock_attributes``); it keeps a
-    ``threading.Event``/``Condition``/``Semaphore``/``Barrier`` or a thread-safe ``queue``
-    queue (``queue.LifoQueue``, also named as a class attribute ``QueueCls =
+    each instance gets a thread lock (``instance_lock_attributes``); it keeps a thread-safe
+    ``queue`` queue (``queue.LifoQueue``, also named as a class attribute ``QueueCls =
     queue.LifoQueue``); its docstring, or a method's, says it is thread-safe or shared
-    between threads (not "not thread-safe"); or a class of this module it derives from
-    says so. The evidence is the author's intent, not a proof that threads share one."""
+    between threads (not "not thread-safe"); or a class of this module it derives from, and
+    whose ``__init__`` it runs, says so. The evidence is the author's intent, not a proof
+    that threads share one."""
     if instance_lock_attributes(ctx, cls):
         return "its instances have a thread lock attribute"
     member = thread_safe_member(ctx, cls)
@@ -916,21 +916,32 @@ def shared_by_design(ctx: FileContext, cls: cst.ClassDef, _seen: frozenset = fro
         return f"its documentation says \"{said}\""
     for base in cls.bases:
         named = next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and m.matches(base.value, m.Name(s.name.value))), None)
-        if named is not None and named is not cls and named not in _seen:
+        if named is not None and named is not cls and named not in _seen and _runs_base_init(cls, named.name.value):
             reason = shared_by_design(ctx, named, _seen | {cls})
             if reason is not None:
                 return f"it derives from `{named.name.value}`: {reason}"
     return None
 
 
-# Objects made for several threads to use at once: owning one says the object is shared.
-THREAD_SAFE_TYPES = {"queue": frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"}),
-                     "threading": frozenset({"Event", "Condition", "Semaphore", "BoundedSemaphore", "Barrier"})}
+def _runs_base_init(cls: cst.ClassDef, base: str) -> bool:
+    """Instances of ``cls`` are set up by ``base.__init__`` too: ``cls`` has no ``__init__``
+    of its own, or its ``__init__`` calls ``super().__init__`` or ``base.__init__``."""
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    init = next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+    if init is None:
+        return True
+    calls = m.Call(func=m.Attribute(value=m.Call(func=m.Name("super")) | m.Name(base), attr=m.Name("__init__")))
+    return bool(find_all(init, calls))
+
+
+# Queues made for several threads to use at once: owning one says the object is shared
+# (a ``threading.Event`` does not: one thread often just signals the object's own thread).
+THREAD_SAFE_TYPES = {"queue": frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"})}
 
 
 def thread_safe_member(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     """``queue.LifoQueue`` when the class binds a class attribute, or an attribute of a
-    method's ``self``, to a ``queue``/``threading`` synchronised type or a call of one."""
+    method's ``self``, to a ``queue`` queue type or a call of one."""
     modules = _module_aliases(ctx)
     for node in walk(cls.body):
         for target, value in _assignments(node):
@@ -946,8 +957,8 @@ def thread_safe_member(ctx: FileContext, cls: cst.ClassDef) -> str | None:
 
 
 def _module_aliases(ctx: FileContext) -> dict[str, str]:
-    """How the module names ``queue`` and ``threading``: ``{"queue": "queue", ".Event":
-    "threading"}`` (a leading dot: a name imported from the module)."""
+    """How the module names ``queue``: ``{"queue": "queue", ".LifoQueue": "queue"}`` (a
+    leading dot: a name imported from the module)."""
     found: dict[str, str] = {}
     for stmt in ctx.module.body:
         for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():

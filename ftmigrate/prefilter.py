@@ -129,14 +129,14 @@ def ast_class_aliases(func: ast.AST) -> set[str]:
     return found
 
 
-_SYNCHRONISED_TYPES = frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Event", "Condition", "Semaphore", "BoundedSemaphore", "Barrier"})
+_SYNCHRONISED_TYPES = frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"})
 
 
 def ast_may_say_shared(cls: ast.ClassDef) -> bool:
     """A superset of ``analysis.shared_by_design``'s own-class evidence other than lock
     attributes: a docstring (the class's or a method's) that mentions threads, or an
-    assignment in the class of a name or call spelled like a synchronised type
-    (``queue.LifoQueue``, ``Event()``)."""
+    assignment in the class of a name or call spelled like a queue type
+    (``queue.LifoQueue``, ``Queue()``)."""
     for node in ast.walk(cls):
         if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             doc = ast.get_docstring(node, clean=False)

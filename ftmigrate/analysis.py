@@ -880,7 +880,8 @@ def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     lock attribute (``instance_lock_attributes``); it
     subclasses ``threading.Thread``; one of its methods is handed to a thread or an executor
     in this module (``Thread(target=obj.run)``, ``pool.submit(obj.step)``, ``pool.map(obj.f, …)``)
-    where ``obj`` is ``self`` inside the class or a name bound to ``ClassName(...)``.
+    where ``obj`` is ``self`` inside the class or a name bound to ``ClassName(...)``; the rest
+    of ``shared_by_design`` (a thread-safe queue, its documentation, a base class).
     """
     if cls not in ctx.shared_reasons:
         ctx.shared_reasons[cls] = _shared_class_reason(ctx, cls)
@@ -891,6 +892,8 @@ def _shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     name = cls.name.value
     if name in ctx.shared_classes:
         return "listed in shared-classes"
+    if instance_lock_attributes(ctx, cls):
+        return "its instances have a thread lock attribute"
     if is_thread_subclass(ctx, cls):
         return "it subclasses threading.Thread"
     for method in thread_entry_methods(ctx, cls):

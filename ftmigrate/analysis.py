@@ -56,12 +56,10 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import CodeRange, MetadataWrapper, ScopeProvider
 
+from ftmigrate.lockmakers import LOCK_FACTORIES, LOCK_MODULES, THREAD_MODULES  # noqa: F401 (rules import them from here)
 from ftmigrate.treewalk import NodeMap, Positions, find_all, index, statement_positions, type_test, walk
 from ftmigrate.treewalk import positions as code_ranges
 
-LOCK_FACTORIES = frozenset({"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock"})
-LOCK_MODULES = frozenset({"threading", "multiprocessing", "_thread"})
-THREAD_MODULES = frozenset({"threading", "_thread"})
 _LOCK_WORDS = frozenset({"lock", "locks", "rlock", "mutex", "mtx", "sem", "semaphore", "cond", "condition", "cv"})
 _NOT_LOCK_WORDS = frozenset({"block", "blocks", "clock", "clocks", "unlock", "deadlock", "flock", "blocklock"})
 _DECORATOR_WORDS = frozenset({"synchronized", "synchronised", "locked", "lock", "with_lock", "serialized"})

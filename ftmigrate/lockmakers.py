@@ -22,7 +22,11 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
-from ftmigrate.analysis import LOCK_FACTORIES, THREAD_MODULES
+# The standard library's lock factories, and the modules that have them (``threading``'s
+# thread locks; ``multiprocessing``'s are locks too, across processes).
+LOCK_FACTORIES = frozenset({"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock"})
+LOCK_MODULES = frozenset({"threading", "multiprocessing", "_thread"})
+THREAD_MODULES = frozenset({"threading", "_thread"})
 
 
 def ast_lock_makers(tree: ast.Module) -> dict[str, str]:

@@ -115,10 +115,14 @@ class LazyInitialisation(Rule):
     `@classmethod` getter or spelled `ClassName._instance`; module-level lazy globals
     (`global _client` + `if _client is None: _client = make_client()`); the variants
     `if not X:`, `if not hasattr(cls, "_instance"):`, `if "_instance" not in cls.__dict__:`
-    and `X = X or make()`; and lazily created attributes (`if self._conn is None:
+    and `X = X or make()`; class attributes created through `cls = self.__class__` (or
+    `type(self)`) or in a `@classproperty`; and lazily created attributes (`if self._conn is None:
     self._conn = connect()`) of a class whose instances are shared between threads (they have
-    a thread lock attribute, it subclasses `threading.Thread`, its methods are handed to threads in
-    the module, or it is listed in `shared-classes`). It also reports zero-argument
+    a thread lock attribute, also one made by the project's own lock wrapper or factory; it
+    subclasses `threading.Thread`, its methods are handed to threads in the module, it keeps a
+    `queue.Queue`-family queue, its documentation says in a plain sentence that it is
+    thread-safe or shared between threads, a class of the module it derives from and whose
+    `__init__` it runs is shared so, or it is listed in `shared-classes`). It also reports zero-argument
     factories decorated with `functools.lru_cache`/`functools.cache` that serve as
     singletons. Not reported: `self.x` set up in `__init__` or `__setstate__`, class attributes set in
     `__init_subclass__`/`__set_name__` (they run while the class statement executes),

@@ -604,7 +604,10 @@ class SharedItemAttributeReadModifyWrite(Rule):
     assignment (`stats[key] += 1`, `self.hits += 1`), `x.a = x.a + 1`, or
     `d[k] = d.get(k, 0) + 1`, whose target is
     - an item of a module-level container: `stats[key] += 1`, `shared_data["count"] += 1`;
-    - a class attribute: `cls.total += 1`, `Counter.total += 1`, `type(self).total += 1`;
+    - a class attribute: `cls.total += 1`, `Counter.total += 1`, `type(self).total += 1`,
+      `cls.total += 1` after `cls = type(self)`, in a `@classproperty` too;
+    - an attribute of the function object itself (`_M.misses += 1` inside `def _M`: one
+      object for every caller), reported without a fix;
     - an attribute of an imported module: `config.retries -= 1`;
     - an attribute of `self` in a class whose instances are shared between threads: the
       class is listed in the configuration, or its instances have a thread lock attribute
@@ -614,7 +617,15 @@ class SharedItemAttributeReadModifyWrite(Rule):
       the attribute at once: a method that writes it is run by several threads (an
       executor, threads started in a loop), or both the thread's entry method (`run`, the
       `target`) and another method write it. A counter that only a thread's own `run()`
-      updates is not shared, with or without a lock attribute.
+      updates is not shared, with or without a lock attribute. The other evidence of
+      `ftmigrate.analysis.shared_by_design` counts as a lock attribute does: a lock made by
+      the project's own wrapper, a `queue.Queue`-family queue, documentation that says the
+      class is thread-safe, a shared base class.
+
+    An update held by another lock than the one most updates of the same state hold
+    (`with self._read_lock: self.n -= 1` where the others hold `self._state_lock`) is
+    reported too, without a fix: the two locks do not exclude each other. A `Condition`
+    built on a lock holds that lock.
 
     Instance attributes of other classes are not reported: most objects belong to one
     thread. To opt a class in, list it in the configuration:

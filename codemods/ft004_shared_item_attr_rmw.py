@@ -143,8 +143,12 @@ def _class_attribute(ctx: FileContext, func: cst.FunctionDef, owner: cst.BaseExp
     cls = ctx.method_class(func)
     if func.name.value in _CLASS_CREATION:
         return None
+    receiver = ctx.code(owner)
     if m.matches(owner, m.Name()):
-        if cls is None or (owner.value != _receiver(ctx, func, "class") and owner.value not in ctx.class_aliases(func)):
+        aliases = ctx.class_aliases(func) if cls is not None else {}
+        if owner.value in aliases:
+            receiver = aliases[owner.value]  # `cls = type(self)`: the lock is `type(self)._x_lock`
+        elif cls is None or owner.value != _receiver(ctx, func, "class"):
             return None
     else:
         self_ = _receiver(ctx, func, "instance") if cls is not None else None
@@ -152,7 +156,7 @@ def _class_attribute(ctx: FileContext, func: cst.FunctionDef, owner: cst.BaseExp
             owner, m.Call(func=m.Name("type"), args=[m.Arg(value=m.Name(self_), keyword=None)]) | m.Attribute(value=m.Name(self_), attr=m.Name("__class__"))
         ):
             return None
-    return SharedState(Domain("class", cls), attr, f"class attribute of `{cls.name.value}`", receiver=ctx.code(owner), anchor=attr)
+    return SharedState(Domain("class", cls), attr, f"class attribute of `{cls.name.value}`", receiver=receiver, anchor=attr)
 
 
 def _module_owned(ctx: FileContext, owner: cst.BaseExpression, attr: str, module_names: set[str]) -> SharedState | None:

@@ -326,16 +326,17 @@ class FileContext:
             return "class"
         return "instance"
 
-    def class_aliases(self, func: cst.FunctionDef) -> set[str]:
-        """Locals of an instance method that name the object's class: ``cls = self.__class__``
-        or ``cls = type(self)``, the name's only binding in the method (not a parameter, not
-        ``global``/``nonlocal``). Where the method reads ``cls.x``, ``cls`` is bound: else
-        the code itself would fail."""
+    def class_aliases(self, func: cst.FunctionDef) -> dict[str, str]:
+        """Locals of an instance method that name the object's class, each with the code it
+        is bound to: ``cls = self.__class__`` or ``cls = type(self)``, the name's only
+        binding in the method (not a parameter, not ``global``/``nonlocal``). A fix reaches
+        a class lock through that code (``self.__class__._lock``), bound wherever the method
+        runs."""
         if self.method_kind(func) != "instance" or self.first_param(func) is None:
-            return set()
+            return {}
         receiver = self.first_param(func)
         counts: dict[str, int] = {}
-        aliases: set[str] = set()
+        aliases: dict[str, str] = {}
         for name, node in scope_bindings(func.body, skip=func):
             counts[name] = counts.get(name, 0) + 1
             parent = self.parent(node) if isinstance(node, cst.Name) else None
@@ -345,10 +346,10 @@ class FileContext:
                 m.Attribute(value=m.Name(receiver), attr=m.Name("__class__"))
                 | m.Call(func=m.Name("type"), args=[m.Arg(value=m.Name(receiver), keyword=None)]),
             ):
-                aliases.add(name)
+                aliases[name] = self.code(assign.value)
         params = parameter_names(func)
         declared = self.declared(func, cst.Global) | self.declared(func, cst.Nonlocal)
-        return {name for name in aliases if counts[name] == 1 and name not in params | declared}
+        return {name: code for name, code in aliases.items() if counts[name] == 1 and name not in params | declared}
 
 
     @staticmethod

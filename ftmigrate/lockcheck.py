@@ -169,8 +169,6 @@ def _unbound(after: _Module, before: _Module, with_: ast.With, expr: str, functi
         holder = holder.value  # self.__class__.name, the same
     if not isinstance(holder, ast.Name):
         return f"`{expr}` is not a lock ftmigrate created or proved"
-    if _class_alias(function, holder.id):
-        holder = ast.Name(_first_param(function))  # cls = self.__class__; cls.name
     cls = after.class_of(function)
     own = cls is not None and holder.id == _first_param(function)
     if not own:
@@ -200,20 +198,6 @@ def _enclosing_functions(module: _Module, function: ast.AST) -> list[ast.AST]:
             found.append(node)
         node = module.parents.get(node)
     return found
-
-
-def _class_alias(function: ast.AST, name: str) -> bool:
-    """``name`` is bound once in ``function``, to ``self.__class__`` or ``type(self)`` of
-    its first parameter, and is no parameter (``FileContext.class_aliases``)."""
-    if not isinstance(function, _FUNCTIONS) or name in {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}:
-        return False
-    receiver = _first_param(function)
-    stores = [n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)]
-    declared = any(isinstance(s, (ast.Global, ast.Nonlocal)) and name in s.names for s in ast.walk(function))
-    values = [v for t, v in _all_assignments(ast.Module(body=function.body, type_ignores=[])) if isinstance(t, ast.Name) and t.id == name]
-    return receiver is not None and len(stores) == 1 and len(values) == 1 and not declared and ast.unparse(values[0]) in (
-        f"{receiver}.__class__", f"type({receiver})"
-    )
 
 
 def _binds_locally(function: ast.AST, name: str) -> bool:

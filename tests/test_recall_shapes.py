@@ -77,7 +77,7 @@ def test_class_alias_fix_double_checks_under_a_class_lock():
                 cls = self.__class__
                 client = self.redis
                 if cls.lua_release is None:
-                    with cls._lua_release_lock:
+                    with self.__class__._lua_release_lock:
                         if cls.lua_release is None:
                             cls.lua_release = client.register_script("release")
         """

@@ -395,3 +395,55 @@ def test_a_subclass_that_skips_the_base_init_has_none_of_its_evidence(tmp_path):
     [finding] = _scan(tmp_path, {"cluster.py": code})
     assert finding[:4] == ("cluster.py", 22, "FT004", "medium")
     assert "it derives from `RedisCluster`: its instances have a thread lock attribute" in finding[4]
+
+
+def test_lock_makers_of_a_module():
+    import ast
+
+    from ftmigrate.lockmakers import ast_lock_makers
+
+    code = _code(
+        """
+        import threading
+        from threading import RLock as _R
+
+
+        def _create_lock():
+            lock = threading.Lock()
+            return lock
+
+
+        def reentrant():
+            return _R()
+
+
+        def given(lock=None):
+            if lock is None:
+                lock = threading.Lock()
+            return lock
+
+
+        def sometimes(flag):
+            if flag:
+                return threading.Lock()
+            return None
+
+
+        class Lock:
+            def __init__(self):
+                self._lock = threading.Lock()
+
+            def __enter__(self):
+                self._lock.acquire()
+
+
+        class NotEntered:
+            def __init__(self):
+                self._lock = threading.Lock()
+        """
+    )
+    assert ast_lock_makers(ast.parse(code)) == {
+        "_create_lock": "`_create_lock()` returns a threading lock",
+        "reentrant": "`reentrant()` returns a threading lock",
+        "Lock": "`Lock` wraps a threading lock",
+    }

@@ -14,12 +14,12 @@ import libcst.matchers as m
 from codemods import ft003_singleton_init as singleton_init
 from codemods.ft003_publication import NAME_OR_ATTR, Key, assignments_in, key_of, publication, spelled
 from ftmigrate.analysis import (
-    LOCK_FACTORIES, FileContext, calls_unknown_code, instance_lock_attributes, iter_function_nodes, looks_like_lock_name,
+    CLASS_DECORATORS, LOCK_FACTORIES, FileContext, calls_unknown_code, instance_lock_attributes, iter_function_nodes, looks_like_lock_name,
     shared_class_reason,
     top_level_bindings,
 )
 from ftmigrate.locking import MODULE, Domain, Guard
-from ftmigrate.prefilter import ast_dotted, statements
+from ftmigrate.prefilter import ast_class_aliases, ast_dotted, ast_may_say_shared, statements
 from ftmigrate.rules import Example, Rule, Site
 
 # How lazy-initialisation code spells "not created yet".
@@ -81,11 +81,17 @@ class _Facts:
             self.functions.setdefault(func.name.value, []).append(func)
         self._globals: dict[int, set[str]] = {}
         self._shared: dict[int, str | None] = {}
+        self._aliases: dict[int, dict[str, str]] = {}
 
     def globals_of(self, func: cst.FunctionDef) -> set[str]:
         if id(func) not in self._globals:
             self._globals[id(func)] = self.ctx.declared(func, cst.Global)
         return self._globals[id(func)]
+
+    def class_aliases(self, func: cst.FunctionDef) -> dict[str, str]:
+        if id(func) not in self._aliases:
+            self._aliases[id(func)] = self.ctx.class_aliases(func)
+        return self._aliases[id(func)]
 
     def shared_reason(self, cls: cst.ClassDef) -> str | None:
         if id(cls) not in self._shared:
@@ -109,10 +115,14 @@ class LazyInitialisation(Rule):
     `@classmethod` getter or spelled `ClassName._instance`; module-level lazy globals
     (`global _client` + `if _client is None: _client = make_client()`); the variants
     `if not X:`, `if not hasattr(cls, "_instance"):`, `if "_instance" not in cls.__dict__:`
-    and `X = X or make()`; and lazily created attributes (`if self._conn is None:
+    and `X = X or make()`; class attributes created through `cls = self.__class__` (or
+    `type(self)`) or in a `@classproperty`; and lazily created attributes (`if self._conn is None:
     self._conn = connect()`) of a class whose instances are shared between threads (they have
-    a thread lock attribute, it subclasses `threading.Thread`, its methods are handed to threads in
-    the module, or it is listed in `shared-classes`). It also reports zero-argument
+    a thread lock attribute, also one made by the project's own lock wrapper or factory; it
+    subclasses `threading.Thread`, its methods are handed to threads in the module, it keeps a
+    `queue.Queue`-family queue, its documentation says in a plain sentence that it is
+    thread-safe or shared between threads, a class of the module it derives from and whose
+    `__init__` it runs is shared so, or it is listed in `shared-classes`). It also reports zero-argument
     factories decorated with `functools.lru_cache`/`functools.cache` that serve as
     singletons. Not reported: `self.x` set up in `__init__` or `__setstate__`, class attributes set in
     `__init_subclass__`/`__set_name__` (they run while the class statement executes),
@@ -336,6 +346,8 @@ class LazyInitialisation(Rule):
             return None  # they run once, while the class statement executes
         if receiver == ctx.first_param(func) and kind == "class":
             return _State(key, Domain("class", cls), receiver, cls)
+        if receiver in facts.class_aliases(func):  # `cls = self.__class__; cls.x`: the lock is `self.__class__._x_lock`
+            return _State(key, Domain("class", cls), facts.class_aliases(func)[receiver], cls)
         if receiver == ctx.first_param(func) and kind == "instance":
             # __init__ and __setstate__ build an object no other thread can see yet.
             reason = facts.shared_reason(cls) if func.name.value not in ("__init__", "__setstate__") else None
@@ -634,7 +646,10 @@ class _Candidates:
     def __init__(self, tree: ast.Module, shared_classes: frozenset[str]) -> None:
         self.tree = tree
         self.shared_classes = {_identifier(name) for name in shared_classes}
-        self.top_classes = {s.name for s in tree.body if isinstance(s, ast.ClassDef)}
+        self.top_classes: dict[str, list[ast.ClassDef]] = {}
+        for stmt in tree.body:
+            if isinstance(stmt, ast.ClassDef):
+                self.top_classes.setdefault(stmt.name, []).append(stmt)
         self._cachers: set[str] | None = None
         self._threading_names: set[str] | None = None
         self._instantiated: set[str] | None = None
@@ -689,11 +704,13 @@ class _Candidates:
         args = func.args
         params = [*args.posonlyargs, *args.args]
         if cls is not None and params and receiver == params[0].arg:
-            decorators = {d.id for d in func.decorator_list if isinstance(d, ast.Name)}
-            if "classmethod" in decorators or func.name in ("__new__", "__init_subclass__", "__class_getitem__"):
+            decorators = {(ast_dotted(d) or "").rsplit(".", 1)[-1] for d in func.decorator_list}
+            if decorators & CLASS_DECORATORS or func.name in ("__new__", "__init_subclass__", "__class_getitem__"):
                 return True
             if self._may_be_shared(cls):
                 return True
+        if cls is not None and params and receiver in ast_class_aliases(func):
+            return True
         return receiver in self.top_classes and receiver not in {a.arg for a in (*params, *args.kwonlyargs)}
 
     # --- instances shared between threads (shared_class_reason) ---------------------------
@@ -703,8 +720,13 @@ class _Candidates:
         return self._shared[id(cls)]
 
     def _shared_reason(self, cls: ast.ClassDef) -> bool:
-        if cls.name in self.shared_classes or self._has_lock_attribute(cls):
+        self._shared[id(cls)] = False  # a class that derives from itself
+        if cls.name in self.shared_classes or self._has_lock_attribute(cls) or ast_may_say_shared(cls):
             return True
+        for base in cls.bases:
+            named = self.top_classes.get(base.id, []) if isinstance(base, ast.Name) else []
+            if any(self._may_be_shared(c) for c in named):
+                return True
         for base in cls.bases:
             name = ast_dotted(base)
             if name is not None and (name.rsplit(".", 1)[-1] == "Thread" or name in self.threading_names):
@@ -728,7 +750,7 @@ class _Candidates:
             return False
         func = value.func
         factory = (isinstance(func, ast.Attribute) and func.attr in LOCK_FACTORIES) or (
-            isinstance(func, ast.Name) and func.id in self.threading_names
+            isinstance(func, ast.Name) and (func.id in self.threading_names or _lock_like(func.id))  # a project's `Lock()`
         )
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         for target in targets:

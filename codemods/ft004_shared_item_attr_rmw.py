@@ -10,19 +10,22 @@ import libcst as cst
 import libcst.matchers as m
 
 from ftmigrate.analysis import (
+    CLASS_DECORATORS,
     LOCK_FACTORIES,
     FileContext,
     binop_operands,
+    dotted,
     is_thread_subclass,
     iter_function_nodes,
-    instance_lock_attributes,
     own_bindings,
+    scope_bindings,
     looks_like_lock_name,
+    shared_by_design,
     shared_class_reason,
     thread_entry_methods,
 )
 from ftmigrate.locking import MODULE, Domain
-from ftmigrate.prefilter import ast_dotted
+from ftmigrate.prefilter import ast_class_aliases, ast_dotted, ast_may_say_shared
 from ftmigrate.rules import Example, Rule, Site
 from ftmigrate.spans import split_write, written_back
 
@@ -76,6 +79,7 @@ class SharedState:
     where: str  # for the message
     receiver: str | None = None  # how the code names the object holding a class/instance lock
     anchor: str | None = None  # module-level name after which a new module lock goes
+    unfixable: str | None = None  # why no lock is added, for state reported only
 
 
 def _module_binding(ctx: FileContext, name: cst.Name) -> cst.CSTNode | None:
@@ -114,13 +118,37 @@ def _module_item(ctx: FileContext, base: cst.Name, module_names: set[str]) -> Sh
     return None
 
 
+def _own_function_attribute(ctx: FileContext, func: cst.FunctionDef, owner: cst.BaseExpression, attr: str) -> SharedState | None:
+    """``_M.misses`` inside ``def _M``: an attribute of the function object itself, one
+    object for every call, from any thread (a memoizing wrapper's hit counter). The name
+    must mean that function: it is bound only by that ``def`` in the scope that holds it."""
+    if not m.matches(owner, m.Name(func.name.value)) or owner.value in ctx.local_bindings(func):
+        return None
+    scope = next((a for a in ctx.ancestors(func) if isinstance(a, (cst.FunctionDef, cst.ClassDef, cst.Module))), None)
+    if isinstance(scope, cst.ClassDef):
+        return None  # a method's name is not visible in its own body
+    root = scope.body if isinstance(scope, cst.FunctionDef) else scope
+    skip = scope if isinstance(scope, cst.FunctionDef) else None
+    bindings = [node for name, node in scope_bindings(root, skip=skip) if name == owner.value]
+    if bindings != [func] or (isinstance(scope, cst.FunctionDef) and owner.value in ctx.declared(scope, cst.Global)):
+        return None
+    where = f"attribute of function `{owner.value}`, shared by all its callers"
+    why = f"a lock for `{owner.value}`'s own attribute belongs next to `def {owner.value}`; ftmigrate does not add one there"
+    return SharedState(MODULE if isinstance(scope, cst.Module) else Domain("closure", scope), f"{owner.value}.{attr}", where, unfixable=why)
+
+
 def _class_attribute(ctx: FileContext, func: cst.FunctionDef, owner: cst.BaseExpression, attr: str) -> SharedState | None:
-    """``cls.total`` in a classmethod, ``type(self).total``, ``self.__class__.total``."""
+    """``cls.total`` in a classmethod, ``type(self).total``, ``self.__class__.total``, and
+    ``cls.total`` after ``cls = type(self)``."""
     cls = ctx.method_class(func)
     if func.name.value in _CLASS_CREATION:
         return None
+    receiver = ctx.code(owner)
     if m.matches(owner, m.Name()):
-        if cls is None or owner.value != _receiver(ctx, func, "class"):
+        aliases = ctx.class_aliases(func) if cls is not None else {}
+        if owner.value in aliases:
+            receiver = aliases[owner.value]  # `cls = type(self)`: the lock is `type(self)._x_lock`
+        elif cls is None or owner.value != _receiver(ctx, func, "class"):
             return None
     else:
         self_ = _receiver(ctx, func, "instance") if cls is not None else None
@@ -128,7 +156,7 @@ def _class_attribute(ctx: FileContext, func: cst.FunctionDef, owner: cst.BaseExp
             owner, m.Call(func=m.Name("type"), args=[m.Arg(value=m.Name(self_), keyword=None)]) | m.Attribute(value=m.Name(self_), attr=m.Name("__class__"))
         ):
             return None
-    return SharedState(Domain("class", cls), attr, f"class attribute of `{cls.name.value}`", receiver=ctx.code(owner), anchor=attr)
+    return SharedState(Domain("class", cls), attr, f"class attribute of `{cls.name.value}`", receiver=receiver, anchor=attr)
 
 
 def _module_owned(ctx: FileContext, owner: cst.BaseExpression, attr: str, module_names: set[str]) -> SharedState | None:
@@ -169,13 +197,14 @@ def _written_by_threads_at_once(ctx: FileContext, cls: cst.ClassDef, attr: str) 
     started in a loop), or if both a thread's entry method (``run``, a ``Thread`` target)
     and another method write it; a counter only its own thread's ``run()`` updates is not
     shared (even once the class has a lock, which keeps ``apply`` idempotent). For a class
-    whose instances only have a thread lock attribute: yes, its methods may be called from
-    any thread."""
+    whose instances are only shared by design (``shared_by_design``: a thread lock
+    attribute, a thread-safe queue, its documentation): yes, its methods may be called
+    from any thread."""
     entries = thread_entry_methods(ctx, cls)
     if is_thread_subclass(ctx, cls):
         entries.setdefault("run", False)
     if not entries:
-        return bool(instance_lock_attributes(ctx, cls))
+        return shared_by_design(ctx, cls) is not None
     writers = _attribute_writers(ctx, cls).get(attr, set())
     return any(entries.get(w) for w in writers) or (len(writers) >= 2 and any(w in entries for w in writers))
 
@@ -215,7 +244,8 @@ def shared_state(ctx: FileContext, func: cst.FunctionDef, target: cst.BaseExpres
         return None
     owner, attr = base.value, base.attr.value
     return (
-        _class_attribute(ctx, func, owner, attr)
+        _own_function_attribute(ctx, func, owner, attr)
+        or _class_attribute(ctx, func, owner, attr)
         or _instance_attribute(ctx, func, owner, attr)
         or _module_owned(ctx, owner, attr, module_names)
     )
@@ -338,10 +368,10 @@ def _ast_target_names(target: ast.expr, into: set[str]) -> None:
 
 def _ast_method_kind(func: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     """``FileContext.method_kind`` for a method."""
-    names = {ast_dotted(d) for d in func.decorator_list}
+    names = {(ast_dotted(d) or "").rsplit(".", 1)[-1] for d in func.decorator_list}
     if "staticmethod" in names:
         return "static"
-    return "class" if "classmethod" in names or func.name in _AST_CLASS_KIND else "instance"
+    return "class" if names & CLASS_DECORATORS or func.name in _AST_CLASS_KIND else "instance"
 
 
 class _ClassFacts:
@@ -361,7 +391,9 @@ class _ClassFacts:
         if not isinstance(value, ast.Call):
             return
         func = value.func
-        if looks_like_lock_name(attr) or (isinstance(func, ast.Attribute) and func.attr in LOCK_FACTORIES):
+        if looks_like_lock_name(attr) or (isinstance(func, ast.Attribute) and func.attr in LOCK_FACTORIES) or (
+            isinstance(func, ast.Name) and looks_like_lock_name(func.id)  # a project's own lock maker
+        ):
             self.locked = True
         elif isinstance(func, ast.Name):
             self.lock_calls.add(func.id)
@@ -410,6 +442,7 @@ def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
     items: set[str] = set()  # `name[...] op= ...` in a function
     owned: list[tuple[str, bool]] = []  # root name of `a.b.attr op= ...` in a function, and whether it is `a.attr`
     selfs: list[tuple[_ClassFacts, str]] = []  # `self.attr op= ...` in an instance method
+    classes: list[_ClassFacts] = []  # every class of the module
 
     # (statement, function it runs in, class if that function is a method, class whose body
     # holds it directly, at module level, directly in the module body)
@@ -424,6 +457,7 @@ def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
             continue
         if kind is ast.ClassDef:
             facts = _ClassFacts(stmt)
+            classes.append(facts)
             if module_body:
                 top_classes.add(stmt.name)
             stack.extend((s, None, None, facts, False, False) for s in reversed(stmt.body))
@@ -475,6 +509,8 @@ def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
             obj = base.value
             if receiver is not None and func.name not in _CLASS_CREATION:
                 method_kind = _ast_method_kind(func)
+                if isinstance(obj, ast.Name) and method_kind == "instance" and obj.id in ast_class_aliases(func):
+                    return True  # cls = type(self); cls.total += 1
                 if isinstance(obj, ast.Name) and obj.id == receiver:
                     if method_kind == "class":
                         return True  # cls.total += 1
@@ -491,6 +527,8 @@ def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
                     )
                 ):
                     return True  # type(self).total += 1, self.__class__.total += 1
+            if isinstance(obj, ast.Name) and obj.id == func.name:
+                return True  # _M.misses += 1 in def _M (_own_function_attribute)
             root = obj
             while isinstance(root, ast.Attribute):
                 root = root.value
@@ -530,8 +568,19 @@ def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
     if not selfs:
         return False
     # self.hits += 1 (_instance_attribute): listed in shared_classes, or written by threads at once
-    if any(facts.node.name in shared_classes or facts.locked or not facts.lock_calls.isdisjoint(lock_factories) for facts, _ in selfs):
-        return True  # (a class with a lock attribute and no thread entry methods)
+    by_name: dict[str, list[_ClassFacts]] = {}
+    for facts in classes:
+        by_name.setdefault(facts.node.name, []).append(facts)
+
+    def by_design(facts: _ClassFacts, seen: frozenset = frozenset()) -> bool:
+        """``shared_by_design``, or more: a lock attribute, a synchronised member or words, a base class of the module's that has them."""
+        if facts.locked or not facts.lock_calls.isdisjoint(lock_factories) or ast_may_say_shared(facts.node):
+            return True
+        bases = [b.id for b in facts.node.bases if isinstance(b, ast.Name) and b.id in top_classes]
+        return any(by_design(f, seen | {id(facts)}) for b in bases for f in by_name.get(b, ()) if id(f) not in seen | {id(facts)})
+
+    if any(facts.node.name in shared_classes or by_design(facts) for facts, _ in selfs):
+        return True  # (a class shared by design and no thread entry methods)
     handoffs: set[tuple[str, str]] | None = None
     for facts, attr in selfs:
         writers = facts.writers.get(attr, set())
@@ -559,7 +608,10 @@ class SharedItemAttributeReadModifyWrite(Rule):
     assignment (`stats[key] += 1`, `self.hits += 1`), `x.a = x.a + 1`, or
     `d[k] = d.get(k, 0) + 1`, whose target is
     - an item of a module-level container: `stats[key] += 1`, `shared_data["count"] += 1`;
-    - a class attribute: `cls.total += 1`, `Counter.total += 1`, `type(self).total += 1`;
+    - a class attribute: `cls.total += 1`, `Counter.total += 1`, `type(self).total += 1`,
+      `cls.total += 1` after `cls = type(self)`, in a `@classproperty` too;
+    - an attribute of the function object itself (`_M.misses += 1` inside `def _M`: one
+      object for every caller), reported without a fix;
     - an attribute of an imported module: `config.retries -= 1`;
     - an attribute of `self` in a class whose instances are shared between threads: the
       class is listed in the configuration, or its instances have a thread lock attribute
@@ -569,7 +621,15 @@ class SharedItemAttributeReadModifyWrite(Rule):
       the attribute at once: a method that writes it is run by several threads (an
       executor, threads started in a loop), or both the thread's entry method (`run`, the
       `target`) and another method write it. A counter that only a thread's own `run()`
-      updates is not shared, with or without a lock attribute.
+      updates is not shared, with or without a lock attribute. The other evidence of
+      `ftmigrate.analysis.shared_by_design` counts as a lock attribute does: a lock made by
+      the project's own wrapper, a `queue.Queue`-family queue, documentation that says the
+      class is thread-safe, a shared base class.
+
+    An update held by another lock than the one most updates of the same state hold
+    (`with self._read_lock: self.n -= 1` where the others hold `self._state_lock`) is
+    reported too, without a fix: the two locks do not exclude each other. A `Condition`
+    built on a lock holds that lock.
 
     Instance attributes of other classes are not reported: most objects belong to one
     thread. To opt a class in, list it in the configuration:
@@ -712,24 +772,104 @@ class SharedItemAttributeReadModifyWrite(Rule):
     def check(self, ctx: FileContext) -> Iterator[Site]:
         module_names = ctx.module_bindings()
         containers = self._builtin_containers(ctx)
+        updates: list[tuple[cst.FunctionDef, cst.CSTNode, cst.BaseExpression, SharedState]] = []
         for func in ctx.find(cst.FunctionDef):
             for node in iter_function_nodes(func):
                 target = rmw_target(node) or self._written_back(ctx, node)
                 if target is None:
                     continue
                 shared = shared_state(ctx, func, target, module_names)
-                if shared is None:
-                    continue
-                safe = frozenset({shared.state} & containers if shared.domain == MODULE else ())
-                yield self.read_modify_write_site(
-                    ctx,
-                    node,
-                    f"`{ctx.code(target)}` ({shared.where})",
-                    m.MatchIfTrue(target.deep_equals),
-                    safe,
-                    state=shared.state,
-                    domain=shared.domain,
-                    function=func,
-                    receiver=shared.receiver,
-                    anchor=shared.anchor,
+                if shared is not None:
+                    updates.append((func, node, target, shared))
+        held = _locks_by_state(ctx, [(node, shared) for _, node, _, shared in updates])
+        underlying = _underlying_locks(ctx) if held else {}
+        for func, node, target, shared in updates:
+            subject = f"`{ctx.code(target)}` ({shared.where})"
+            other = _other_lock(held, node, shared, underlying)
+            if other is not None:
+                mine = " and ".join(f"`{code}`" for code in held[_state_key(shared)][node])
+                message = (
+                    f"{subject} is read, modified and written under {mine}, but other updates of it hold `{other}`: "
+                    "the locks do not exclude each other, and concurrent threads lose updates"
                 )
+                reason = f"hold the lock the other updates hold (`{other}`) here; ftmigrate does not change which lock guards code"
+                yield self.site(node, message, domain=shared.domain, unfixable_reason=reason)
+                continue
+            if shared.unfixable is not None:
+                message = f"{subject} is read, modified and written without a lock; concurrent threads lose updates"
+                yield self.site(node, message, domain=shared.domain, guarded_by=ctx.guard_of(node), unfixable_reason=shared.unfixable)
+                continue
+            safe = frozenset({shared.state} & containers if shared.domain == MODULE else ())
+            yield self.read_modify_write_site(
+                ctx,
+                node,
+                subject,
+                m.MatchIfTrue(target.deep_equals),
+                safe,
+                state=shared.state,
+                domain=shared.domain,
+                function=func,
+                receiver=shared.receiver,
+                anchor=shared.anchor,
+            )
+
+
+def _state_key(shared: SharedState) -> tuple:
+    return (shared.domain.kind, id(shared.domain.owner), shared.state)
+
+
+def _locks_by_state(ctx: FileContext, updates: list[tuple[cst.CSTNode, SharedState]]) -> dict[tuple, dict[cst.CSTNode, list[str]]]:
+    """State -> {update: the codes of the locks held there}, for updates held only by locks
+    the code names (``with self._lock:``, ``L.acquire()``); an update under a lock that
+    cannot be named (a decorator, a release helper) is left out."""
+    found: dict[tuple, dict[cst.CSTNode, list[str]]] = {}
+    for node, shared in updates:
+        refs = list(ctx.locks_held_at(node))
+        if refs and all(ref.code for ref in refs):
+            found.setdefault(_state_key(shared), {})[node] = [ref.code for ref in refs]
+    return found
+
+
+def _underlying_locks(ctx: FileContext) -> dict[str, str]:
+    """Last name of a ``Condition`` -> last name of the lock it was built on
+    (``self.size_cond = threading.Condition(self.lock)``): holding one holds the other."""
+    found: dict[str, str] = {}
+    for target, value in ctx.assignments:
+        if isinstance(value, cst.Call) and ctx.lock_kind(value) == "Condition" and isinstance(target, (cst.Name, cst.Attribute)):
+            arg = next((a.value for a in value.args if a.keyword is None or a.keyword.value == "lock"), None)
+            lock = dotted(arg) if arg is not None else None
+            if lock is not None:
+                found[ctx.code(target).rsplit(".", 1)[-1]] = lock.rsplit(".", 1)[-1]
+    return found
+
+
+def _lock_name(code: str, underlying: dict[str, str]) -> str:
+    """The last name of the lock ``code`` holds: ``self._lock`` -> ``_lock``, a Condition's own lock."""
+    name = code.rsplit(".", 1)[-1]
+    for _ in range(len(underlying)):
+        if name not in underlying:
+            break
+        name = underlying[name]
+    return name
+
+
+def _other_lock(
+    held: dict[tuple, dict[cst.CSTNode, list[str]]], node: cst.CSTNode, shared: SharedState, underlying: dict[str, str]
+) -> str | None:
+    """The lock that guards the other updates of the same state when ``node`` holds
+    another one, else None. Locks compare by last name (``cls._lock`` is ``Owner._lock``),
+    a ``Condition`` as the lock it was built on (``_underlying_locks``);
+    the state's lock is the one most of its updates hold (on a tie, the first update's):
+    the updates that hold it are consistent, the others are reported."""
+    updates = held.get(_state_key(shared), {})
+    if node not in updates or len(updates) < 2:
+        return None
+    names = {other: [_lock_name(code, underlying) for code in codes] for other, codes in updates.items()}
+    counts: dict[str, int] = {}
+    for codes in names.values():
+        for name in dict.fromkeys(codes):
+            counts[name] = counts.get(name, 0) + 1
+    usual = max(counts, key=counts.get)  # dicts keep the first update's locks first: a tie goes to them
+    if usual in names[node]:
+        return None
+    return next(code for codes in updates.values() for code in codes if _lock_name(code, underlying) == usual)

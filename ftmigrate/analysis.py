@@ -56,15 +56,15 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import CodeRange, MetadataWrapper, ScopeProvider
 
+from ftmigrate.lockmakers import LOCK_FACTORIES, LOCK_MODULES, THREAD_MODULES  # noqa: F401 (rules import them from here)
 from ftmigrate.treewalk import NodeMap, Positions, find_all, index, statement_positions, type_test, walk
 from ftmigrate.treewalk import positions as code_ranges
 
-LOCK_FACTORIES = frozenset({"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock"})
-LOCK_MODULES = frozenset({"threading", "multiprocessing", "_thread"})
-THREAD_MODULES = frozenset({"threading", "_thread"})
 _LOCK_WORDS = frozenset({"lock", "locks", "rlock", "mutex", "mtx", "sem", "semaphore", "cond", "condition", "cv"})
 _NOT_LOCK_WORDS = frozenset({"block", "blocks", "clock", "clocks", "unlock", "deadlock", "flock", "blocklock"})
 _DECORATOR_WORDS = frozenset({"synchronized", "synchronised", "locked", "lock", "with_lock", "serialized"})
+# Decorators whose function gets the class as its first argument (Django's ``classproperty``).
+CLASS_DECORATORS = frozenset({"classmethod", "classproperty", "class_property"})
 
 # Builtins that never call back into user code when given builtin values; anything else
 # called inside a guarded block makes the inserted lock an RLock.
@@ -161,6 +161,8 @@ class FileContext:
         self.project_threads: dict[str, str] = {}
         # Private functions the project calls only at import time: {name: "call"|"factory"}.
         self.project_import_time: dict[str, str] = {}
+        # Local names that make a thread lock (a project's own wrapper or factory: ftmigrate.lockmakers).
+        self.project_lock_makers: dict[str, str] = {}
         self._callers_locks: dict[cst.FunctionDef, LockRef | None] = {}  # cache of _callers_lock
         self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
 
@@ -319,12 +321,38 @@ class FileContext:
         """"instance", "class" or "static" for methods; None for plain functions."""
         if self.method_class(func) is None:
             return None
-        names = {dotted(d.decorator) for d in func.decorators}
+        names = {(dotted(d.decorator) or "").rsplit(".", 1)[-1] for d in func.decorators}
         if "staticmethod" in names:
             return "static"
-        if "classmethod" in names or func.name.value in ("__new__", "__init_subclass__", "__class_getitem__"):
+        if names & CLASS_DECORATORS or func.name.value in ("__new__", "__init_subclass__", "__class_getitem__"):
             return "class"
         return "instance"
+
+    def class_aliases(self, func: cst.FunctionDef) -> dict[str, str]:
+        """Locals of an instance method that name the object's class, each with the code it
+        is bound to: ``cls = self.__class__`` or ``cls = type(self)``, the name's only
+        binding in the method (not a parameter, not ``global``/``nonlocal``). A fix reaches
+        a class lock through that code (``self.__class__._lock``), bound wherever the method
+        runs."""
+        if self.method_kind(func) != "instance" or self.first_param(func) is None:
+            return {}
+        receiver = self.first_param(func)
+        counts: dict[str, int] = {}
+        aliases: dict[str, str] = {}
+        for name, node in scope_bindings(func.body, skip=func):
+            counts[name] = counts.get(name, 0) + 1
+            parent = self.parent(node) if isinstance(node, cst.Name) else None
+            assign = self.parent(parent) if isinstance(parent, cst.AssignTarget) else None
+            if isinstance(assign, cst.Assign) and len(assign.targets) == 1 and m.matches(
+                assign.value,
+                m.Attribute(value=m.Name(receiver), attr=m.Name("__class__"))
+                | m.Call(func=m.Name("type"), args=[m.Arg(value=m.Name(receiver), keyword=None)]),
+            ):
+                aliases[name] = self.code(assign.value)
+        params = parameter_names(func)
+        declared = self.declared(func, cst.Global) | self.declared(func, cst.Nonlocal)
+        return {name: code for name, code in aliases.items() if counts[name] == 1 and name not in params | declared}
+
 
     @staticmethod
     def first_param(func: cst.FunctionDef) -> str | None:
@@ -714,11 +742,13 @@ def own_bindings(func: cst.FunctionDef, params: bool = True) -> set[str]:
     included unless ``params=False`` (a parameter assigned again still counts). ``global``/
     ``nonlocal`` declarations are the caller's to subtract."""
     names = {name for name, _ in scope_bindings(func.body, skip=func)}
-    if params:
-        every = func.params
-        names |= {p.name.value for p in (*every.posonly_params, *every.params, *every.kwonly_params)}
-        names |= {p.name.value for p in (every.star_arg, every.star_kwarg) if isinstance(p, cst.Param)}
-    return names
+    return names | parameter_names(func) if params else names
+
+
+def parameter_names(func: cst.FunctionDef) -> set[str]:
+    every = func.params
+    names = {p.name.value for p in (*every.posonly_params, *every.params, *every.kwonly_params)}
+    return names | {p.name.value for p in (every.star_arg, every.star_kwarg) if isinstance(p, cst.Param)}
 
 
 def _bound_names(target: cst.BaseExpression) -> Iterator[tuple[str, cst.Name]]:
@@ -851,7 +881,8 @@ def shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
     lock attribute (``instance_lock_attributes``); it
     subclasses ``threading.Thread``; one of its methods is handed to a thread or an executor
     in this module (``Thread(target=obj.run)``, ``pool.submit(obj.step)``, ``pool.map(obj.f, …)``)
-    where ``obj`` is ``self`` inside the class or a name bound to ``ClassName(...)``.
+    where ``obj`` is ``self`` inside the class or a name bound to ``ClassName(...)``; the rest
+    of ``shared_by_design`` (a thread-safe queue, its documentation, a base class).
     """
     if cls not in ctx.shared_reasons:
         ctx.shared_reasons[cls] = _shared_class_reason(ctx, cls)
@@ -868,12 +899,117 @@ def _shared_class_reason(ctx: FileContext, cls: cst.ClassDef) -> str | None:
         return "it subclasses threading.Thread"
     for method in thread_entry_methods(ctx, cls):
         return f"its method {method}() is run by threads"
+    return shared_by_design(ctx, cls)
+
+
+def shared_by_design(ctx: FileContext, cls: cst.ClassDef, _seen: frozenset = frozenset()) -> str | None:
+    """Why the class's own code says its instances are meant for several threads, or None:
+    each instance gets a thread lock (``instance_lock_attributes``); it keeps a thread-safe
+    ``queue`` queue (``queue.LifoQueue``, also named as a class attribute ``QueueCls =
+    queue.LifoQueue``); its docstring, or a method's, says it is thread-safe or shared
+    between threads (not "not thread-safe"); or a class of this module it derives from, and
+    whose ``__init__`` it runs, says so. The evidence is the author's intent, not a proof
+    that threads share one."""
+    if instance_lock_attributes(ctx, cls):
+        return "its instances have a thread lock attribute"
+    member = thread_safe_member(ctx, cls)
+    if member is not None:
+        return f"it keeps a thread-safe `{member}`"
+    said = says_thread_safe(cls)
+    if said is not None:
+        return f"its documentation says \"{said}\""
+    for base in cls.bases:
+        named = next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and m.matches(base.value, m.Name(s.name.value))), None)
+        if named is not None and named is not cls and named not in _seen and _runs_base_init(cls, named.name.value):
+            reason = shared_by_design(ctx, named, _seen | {cls})
+            if reason is not None:
+                return f"it derives from `{named.name.value}`: {reason}"
+    return None
+
+
+def _runs_base_init(cls: cst.ClassDef, base: str) -> bool:
+    """Instances of ``cls`` are set up by ``base.__init__`` too: ``cls`` has no ``__init__``
+    of its own, or its ``__init__`` calls ``super().__init__`` or ``base.__init__``."""
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    init = next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+    if init is None:
+        return True
+    calls = m.Call(func=m.Attribute(value=m.Call(func=m.Name("super")) | m.Name(base), attr=m.Name("__init__")))
+    return bool(find_all(init, calls))
+
+
+# Queues made for several threads to use at once: owning one says the object is shared
+# (a ``threading.Event`` does not: one thread often just signals the object's own thread).
+THREAD_SAFE_TYPES = {"queue": frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"})}
+
+
+def thread_safe_member(ctx: FileContext, cls: cst.ClassDef) -> str | None:
+    """``queue.LifoQueue`` when the class binds a class attribute, or an attribute of a
+    method's ``self``, to a ``queue`` queue type or a call of one."""
+    modules = _module_aliases(ctx)
+    for node in walk(cls.body):
+        for target, value in _assignments(node):
+            if not isinstance(target, (cst.Name, cst.Attribute)):
+                continue
+            made = value.func if isinstance(value, cst.Call) else value
+            spelled = dotted(made) or ""
+            module, _, name = spelled.rpartition(".")
+            real = modules.get(module) if module else modules.get(f".{name}")
+            if real is not None and name in THREAD_SAFE_TYPES.get(real, ()):
+                return f"{real}.{name}"
+    return None
+
+
+def _module_aliases(ctx: FileContext) -> dict[str, str]:
+    """How the module names ``queue``: ``{"queue": "queue", ".LifoQueue": "queue"}`` (a
+    leading dot: a name imported from the module)."""
+    found: dict[str, str] = {}
+    for stmt in ctx.module.body:
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if dotted(alias.name) in THREAD_SAFE_TYPES:
+                        found[alias.asname.name.value if alias.asname else dotted(alias.name)] = dotted(alias.name)
+            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                module = dotted(small.module)
+                if module in THREAD_SAFE_TYPES and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        local = alias.asname.name.value if alias.asname else alias.name.value
+                        if alias.name.value == local:
+                            found[f".{local}"] = module
+    return found
+
+
+# "X is thread-safe", "Topology is shared among multiple threads": the affirmative forms only.
+_SAYS_SHARED = re.compile(
+    r"\b(?:is|are)\s+(?:(?P<word>\w+)\s+)?(?P<said>thread[- ]?safe|shared\s+(?:between|among|across|by)\s+"
+    r"(?:multiple\s+|several\s+|many\s+|all\s+|different\s+)?threads)\b",
+    re.IGNORECASE,
+)
+# A sentence with one of these says "not", or only under a condition: no evidence.
+_HEDGED = re.compile(r"\b(?:not|never|no|only|unless|nor|if|while|except)\b|n't\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+
+
+def says_thread_safe(cls: cst.ClassDef) -> str | None:
+    """The words of the class's docstring, or one of its methods', that say in a plain
+    sentence that it is thread-safe or shared between threads ("This class is
+    thread-safe.", "Topology is shared among multiple threads and is protected by a
+    lock."); not a sentence that says "not", "only", "unless", "if" ("The Connection is
+    **not** thread-safe", "the only thread-safe method", "can be shared among threads")."""
+    bodies = [cls] + [s for s in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()) if isinstance(s, cst.FunctionDef)]
+    for owner in bodies:
+        doc = owner.get_docstring(clean=False) if isinstance(owner.body, cst.IndentedBlock) else None
+        for sentence in _SENTENCE_END.split(doc or ""):
+            found = _SAYS_SHARED.search(sentence)
+            if found is not None and not _HEDGED.search(sentence):
+                return " ".join(found.group("said").split())
     return None
 
 
 def instance_lock_attributes(ctx: FileContext, cls: cst.ClassDef) -> list[str]:
     """Attributes that a method of ``cls`` binds, through its ``self``, to a ``threading``
-    lock factory call: each instance carries its own thread lock, which says its methods
+    lock factory call, or a call of the project's own lock maker (``_project_lock``): each instance carries its own thread lock, which says its methods
     are meant to be called from several threads. Class-level locks do not say that (they
     guard class state, and they are what ``apply`` adds, so they are never evidence:
     ``apply`` then finds exactly what ``scan`` showed). Only ``threading`` factories count:
@@ -887,11 +1023,20 @@ def instance_lock_attributes(ctx: FileContext, cls: cst.ClassDef) -> list[str]:
                     if (
                         isinstance(target, cst.Attribute)
                         and dotted(target.value) == receiver
-                        and ctx.lock_kind(value, THREAD_MODULES) is not None
+                        and (ctx.lock_kind(value, THREAD_MODULES) is not None or _project_lock(ctx, target.attr.value, value))
                         and target.attr.value not in found
                     ):
                         found.append(target.attr.value)
     return found
+
+
+def _project_lock(ctx: FileContext, attr: str, value: cst.BaseExpression) -> bool:
+    """``self._state_lock = Lock()`` where ``Lock`` is the project's own thread-lock maker
+    (``ftmigrate.lockmakers``), and the attribute or the maker is named like a lock."""
+    return (
+        isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in ctx.project_lock_makers
+        and (looks_like_lock_name(attr) or looks_like_lock_name(value.func.value))
+    )
 
 
 def is_thread_subclass(ctx: FileContext, cls: cst.ClassDef) -> bool:

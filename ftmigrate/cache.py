@@ -22,7 +22,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Iterable
 
 from ftmigrate import __version__
 from ftmigrate.results import FileResult, Finding

@@ -34,9 +34,18 @@ the code runs. Levels:
   - state keyed by the current thread (``d[threading.get_ident()] += 1``);
   - instance state changed while the object is being built (``__init__``, ``__new__``,
     ``__post_init__``, ``__setstate__``): no other thread has it yet; a private function
-    the module calls only from constructors or at import time, or that the whole project
-    calls only from import-time code (module level, class bodies, decorators; the function
-    a ``@_registers(...)`` factory returns): ``ftmigrate.project_index``; a command-line entry point
+from ftmigrate.analysis import (
+    FileContext,
+    instance_lock_attributes,
+    iter_function_nodes,
+    shared_by_design,
+    shared_class_reason,
+    suspends,
+)
+from ftmigrate.closures import closure_escapes
+from ftmigrate.design import designed_for_threads, documented_not_thread_safe
+from ftmigrate.project_index import is_test_path
+from ftmigrate.threads import reached_by_threads
     (``main()``, ``__main__.py``, Django management commands);
   - test code (a ``test_*.py``/``*_test.py`` file, ``conftest.py`` or a ``tests`` folder)
     that no thread started in its module runs: a test runner runs tests one at a time.
@@ -58,6 +67,7 @@ from ftmigrate.analysis import (
     FileContext,
     instance_lock_attributes,
     iter_function_nodes,
+    shared_by_design,
     shared_class_reason,
 )
 from ftmigrate.closures import closure_escapes
@@ -177,12 +187,15 @@ def _instance_state(ctx: FileContext, cls: cst.ClassDef) -> Confidence:
     if any(isinstance(s, cst.FunctionDef) and s.asynchronous is not None for s in _class_body(cls)):
         return Confidence("low", f"`{name}` has `async` methods: its state belongs to its event loop's thread")
     locks = instance_lock_attributes(ctx, cls)
-    if not locks:
+    if locks:
+        return Confidence("medium", f"`{name}` instances may be shared: each has a `threading` lock (`self.{locks[0]}`)")
+    design = shared_by_design(ctx, cls)
+    if design is None:
         return Confidence(
             "low", f"`{name}` has no `threading` lock of its own per instance (a class-level or non-threading lock "
             "says nothing about who shares an instance)"
         )
-    return Confidence("medium", f"`{name}` instances may be shared: each has a `threading` lock (`self.{locks[0]}`)")
+    return Confidence("medium", f"`{name}` instances may be shared: {design}")
 
 
 def _class_body(cls: cst.ClassDef) -> list[cst.CSTNode]:
@@ -195,7 +208,8 @@ _COMMAND_PARTS = ("management/commands/", "__main__.py", "/bin/", "/scripts/")
 def single_threaded_phase(ctx: FileContext, func: cst.FunctionDef, kind: str | None) -> str | None:
     """Why ``func`` runs before other threads can reach the state, or None: an object's
     constructor (for its own instance state); a private function or method that the module
-    calls only from constructors or at import time; a command-line entry point."""
+    calls only at import time (or, for instance state, only from constructors); a
+    command-line entry point."""
     name = func.name.value
     if kind == "instance" and name in CONSTRUCTORS:
         return f"runs while the object is being built (`{name}`), before other threads can have it"
@@ -205,7 +219,11 @@ def single_threaded_phase(ctx: FileContext, func: cst.FunctionDef, kind: str | N
     if name.startswith("_") and not name.endswith("__"):
         sites = ctx.call_sites(func)
         callers = [ctx.enclosing_function(site) for site in sites]
-        if sites and all(c is None or c.name.value in CONSTRUCTORS for c in callers):
+        if sites and all(c is None for c in callers):
+            return f"`{name}()` is only called while the module is imported"
+        # Building an object keeps only that object's own state from other threads: two
+        # threads that build two objects still share class and module state.
+        if sites and kind == "instance" and all(c is None or c.name.value in CONSTRUCTORS for c in callers):
             return f"`{name}()` is only called while objects are built or the module is imported"
     return _import_time(ctx, func)
 

@@ -114,3 +114,36 @@ def ast_dotted(expr: ast.AST) -> str | None:
         return None
     parts.append(expr.id)
     return ".".join(reversed(parts))
+
+
+def ast_class_aliases(func: ast.AST) -> set[str]:
+    """Names ``func`` binds to ``x.__class__`` or ``type(x)`` anywhere (a superset of ``FileContext.class_aliases``: how often the name is bound is not asked)."""
+    found: set[str] = set()
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if (isinstance(value, ast.Attribute) and value.attr == "__class__" and isinstance(value.value, ast.Name)) or (
+                isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "type" and len(value.args) == 1
+            ):
+                found.add(node.targets[0].id)
+    return found
+
+
+_SYNCHRONISED_TYPES = frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"})
+
+
+def ast_may_say_shared(cls: ast.ClassDef) -> bool:
+    """A superset of ``analysis.shared_by_design``'s own-class evidence other than lock
+    attributes: a docstring (the class's or a method's) that mentions threads, or an
+    assignment in the class of a name or call spelled like a queue type
+    (``queue.LifoQueue``, ``Queue()``)."""
+    for node in ast.walk(cls):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            doc = ast.get_docstring(node, clean=False)
+            if doc and "thread" in doc.lower():
+                return True
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            value = node.value.func if isinstance(node.value, ast.Call) else node.value
+            if (ast_dotted(value) or "").rsplit(".", 1)[-1] in _SYNCHRONISED_TYPES:
+                return True
+    return False

@@ -28,6 +28,8 @@ from collections import deque
 from pathlib import Path, PurePath
 from typing import Iterable
 
+from ftmigrate.lockmakers import ast_lock_makers
+
 # Calls whose callable argument runs in another thread: method or function name -> index of
 # the positional argument (``target=`` always counts too).
 _HANDOFF_ARG = {
@@ -87,6 +89,7 @@ class _Collector(ast.NodeVisitor):
         # ``mod._f``, ``self._f``): how is "call", "decorator" or "factory" (``@_f(...)``,
         # ``_f(X)(fn)``) in code that runs at import time (module level, class bodies), else "runtime".
         self.refs: list[list[str]] = []
+        self.lock_makers: dict[str, str] = {}  # top-level name -> why it makes a thread lock (ftmigrate.lockmakers)
         self._stack: list[tuple[str, str]] = []  # ("class"|"def", name)
         self._called: set[int] = set()
         self._lambdas = 0  # inside a lambda's body: runs when called, not when defined
@@ -96,6 +99,7 @@ class _Collector(ast.NodeVisitor):
         return {
             "module": self.module, "functions": self.functions, "imports": self.imports,
             "calls": self.calls, "entries": self.entries, "instances": self.instances, "refs": self.refs,
+            "lock_makers": self.lock_makers,
         }
 
     def _qualname(self) -> str:
@@ -243,6 +247,7 @@ def tree_facts(path: Path, tree: ast.Module | None) -> dict:
     if tree is not None:
         try:
             collector.visit(tree)
+            collector.lock_makers = ast_lock_makers(tree)
         except RecursionError:
             pass
     return collector.facts()
@@ -353,14 +358,16 @@ class ProjectIndex:
         return self._by_path(found)
 
 
-_FACT_TYPES = {"functions": list, "imports": dict, "calls": dict, "entries": list, "instances": dict, "refs": list}
+_FACT_TYPES = {
+    "functions": list, "imports": dict, "calls": dict, "entries": list, "instances": dict, "refs": list, "lock_makers": dict,
+}
 
 
 def well_formed(facts: object) -> bool:
     """``facts`` are index facts as ``tree_facts`` makes them (a cache entry may be anything)."""
     if not isinstance(facts, dict) or any(not isinstance(facts.get(k), t) for k, t in _FACT_TYPES.items()):
         return False
-    strings = (*facts["functions"], *facts["imports"].values(), *facts["instances"].values())
+    strings = (*facts["functions"], *facts["imports"].values(), *facts["instances"].values(), *facts["lock_makers"].values())
     calls = facts["calls"].values()
     return (
         all(isinstance(s, str) for s in strings)

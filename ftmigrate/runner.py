@@ -11,7 +11,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Protocol, Sequence
@@ -21,6 +20,7 @@ from ftmigrate.config import Config
 from ftmigrate.confine import ConfinementError, locate, tree_roots
 from ftmigrate.discovery import Discovery, discover
 from ftmigrate.firstpass import POOL_MIN_FILES, can_fork, first_pass
+from ftmigrate.lockmakers import resolve_lock_makers
 from ftmigrate.project_index import ProjectIndex
 from ftmigrate.results import FileResult
 from ftmigrate.selection import RuleSelection
@@ -118,7 +118,8 @@ def run(
     work = [(path, display_path(path)) for path in found.files]
     analysis = config.analysis_options()
     passes = first_pass(found.files, config.root, rules, {"prefilter": prefilter, **analysis}, jobs=jobs, cache=cache)
-    config.thread_evidence = project_evidence(ProjectIndex((os.path.abspath(p), one.facts) for p, one in zip(found.files, passes)))
+    index = ProjectIndex((os.path.abspath(p), one.facts) for p, one in zip(found.files, passes))
+    config.thread_evidence, config.lock_makers = project_evidence(index), resolve_lock_makers(index.by_path)
     store = Cache(config.root, _cache_settings(rules, config, prefilter)) if cache else None
     known: list[FileResult | None] = [None] * len(work)
     for i, ((path, _), one) in enumerate(zip(work, passes)):
@@ -189,7 +190,8 @@ def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefi
         chosen = ["select", rules.select, rules.ignore]
     else:
         chosen = ["rules", [rule.code for rule in rules]]
-    evidence = hashlib.blake2b(json.dumps(config.thread_evidence, sort_keys=True).encode(), digest_size=16).hexdigest()
+    project = [config.thread_evidence, config.lock_makers]
+    evidence = hashlib.blake2b(json.dumps(project, sort_keys=True).encode(), digest_size=16).hexdigest()
     return [chosen, sorted(config.shared_classes), config.min_confidence, evidence, prefilter, config.unsafe_fixes]
 
 

@@ -90,6 +90,13 @@ SHAPES = {
     "already_locked": (LOCK_CLASS + "    @classmethod\n    def get(cls):\n        with cls._lock:\n            if cls._i is None:\n                cls._i = cls()\n        return cls._i\n", ()),
     "lru_cache_module_alias": ("import functools as ft\n\n@ft.lru_cache(maxsize=None)\ndef settings():\n    return load()\n", ()),
     "cache_imported_as": ("from functools import cache as memo\n\nclass C:\n    @staticmethod\n    @memo\n    async def settings():\n        return load()\n", ()),
+    "class_alias_of_self": ("class L:\n    lua = None\n    def register(self):\n        cls = self.__class__\n        if cls.lua is None:\n            cls.lua = make()\n", ()),
+    "class_alias_type_of_self": ("class L:\n    def register(self):\n        kind = type(self)\n        if not kind._m:\n            kind._m = {}\n", ()),
+    "classproperty": ("class R:\n    _m = None\n    @classproperty\n    def M(cls):\n        if cls._m is None:\n            cls._m = make()\n        return cls._m\n", ()),
+    "thread_safe_queue_member": ("import queue\n\nclass P:\n    QueueCls = queue.LifoQueue\n    def get(self):\n        if self._c is None:\n            self._c = connect()\n", ()),
+    "queue_member": ("from queue import Queue\n\nclass P:\n    def __init__(self):\n        self.jobs = Queue()\n    def get(self):\n        if self._c is None:\n            self._c = connect()\n", ()),
+    "docstring_says_shared": ("class T:\n    def open(self):\n        \"\"\"T is shared among multiple threads.\"\"\"\n        if self._pid is None:\n            self._pid = 1\n", ()),
+    "base_class_shared_by_design": ("class B:\n    \"\"\"This class is thread-safe.\"\"\"\n\nclass C(B):\n    def get(self):\n        if self._c is None:\n            self._c = 1\n", ()),
     "non_ascii_attribute": ("class S:\n    @classmethod\n    def get(cls):\n        if not hasattr(cls, 'ﬁle'):\n            cls.ﬁle = cls()\n        return cls.ﬁle\n", ()),
 }
 

@@ -71,6 +71,16 @@ SITES = {
     "method handed to an executor": "class Job:\n    def step(self):\n        self.n += 1\n\njob = Job()\npool.submit(job.step)\n",
     "method handed to threads in a loop": "import threading\n\nclass Job:\n    def work(self):\n        self.n += 1\n\n"
     "    def start(self):\n        for _ in range(4):\n            threading.Thread(target=self.work).start()\n",
+    "class alias of self": "class C:\n    total = 0\n\n    def add(self):\n        cls = type(self)\n        cls.total += 1\n",
+    "classproperty": "class C:\n    n = 0\n\n    @classproperty\n    def next(cls):\n        cls.n += 1\n        return cls.n\n",
+    "function's own attribute": "def memoize(fun):\n    def _M(*a):\n        _M.misses += 1\n        return fun(*a)\n    return _M\n",
+    "module function's own attribute": "def counted():\n    counted.calls += 1\n",
+    "thread-safe queue member": "import queue\n\nclass Pool:\n    QueueCls = queue.LifoQueue\n\n    def _new_conn(self):\n        self.num_connections += 1\n",
+    "subclass of a pool with a queue": "import queue\n\nclass Pool:\n    def __init__(self):\n        self.pool = queue.Queue()\n\n"
+    "class HTTPSPool(Pool):\n    def _new_conn(self):\n        self.num_connections += 1\n",
+    "docstring says thread-safe": "class Stats:\n    \"\"\"Stats is thread-safe.\"\"\"\n\n    def hit(self):\n        self.hits += 1\n",
+    "update under another lock": "import threading\n\nclass C:\n    def __init__(self):\n        self._a = threading.Lock()\n        self._b = threading.Lock()\n\n"
+    "    def f(self):\n        with self._a:\n            self.n += 1\n\n    def g(self):\n        with self._b:\n            self.n -= 1\n",
     "statement nested in compound statements": "import threading\nstats = {}\nlock = threading.Lock()\n\n"
     "def f(k):\n    with lock:\n        try:\n            if k:\n                stats[k] += 1\n        finally:\n            pass\n",
     "match case": "stats = {}\n\ndef f(k):\n    match k:\n        case 1:\n            stats[k] += 1\n",
@@ -106,6 +116,7 @@ NO_SITES = {
     "        self.n += 1\n\njob = Job()\npool.submit(job.step)\n",
     "nested class attribute, not top-level": "def make():\n    class Counter:\n        total = 0\n    return Counter\n\n"
     "def f(Counter):\n    Counter.total += 1\n",
+    "attribute of another function": "def other():\n    pass\n\ndef f():\n    other.calls += 1\n",
     "listed class elsewhere": "class Report:\n    def add(self):\n        self.lines += 1\n",
 }
 

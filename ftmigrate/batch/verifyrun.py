@@ -63,9 +63,14 @@ def verify_worktree(
         timeout=settings.timeout, compare_ref=head, compare=head is not None, format="json",
         label=AFTER_LABEL if head is not None else UNCHANGED_LABEL, check=check,
     )
+    class Checked(VerifyProgress):
+        def say(self, line: str) -> None:  # between verify's steps (pip, GIL check, each run)
+            check()
+            super().say(line)
+
     started = time.monotonic()
     try:
-        data = run_verify(opts, VerifyProgress(quiet=True))
+        data = run_verify(opts, Checked(quiet=True))
     except VerifyError as exc:
         return VerifySummary(error=str(exc), seconds=round(time.monotonic() - started, 3))
     except Exception as exc:  # a bug of ours, or something odd about this repository: this repository only

@@ -34,7 +34,8 @@ def test_summary_counts_the_migrated_tree_and_the_comparison():
 def test_pytest_that_could_not_run_is_the_verify_error():
     problem = "pytest exited with code 4:\nImportError while loading conftest\n\nE   ModuleNotFoundError: No module named 'numpy'\n"
     summary = summarize(verify_report(problems=[problem], comparison=False))
-    assert summary.error == "pytest could not run: pytest exited with code 4: ... E   ModuleNotFoundError: No module named 'numpy'"
+    assert summary.error == ("pytest could not run: pytest exited with code 4:\nImportError while loading conftest\n\n"
+                             "E   ModuleNotFoundError: No module named 'numpy'")
     assert (summary.fixed, summary.broken) == ([], [])
 
 
@@ -42,12 +43,13 @@ def test_rows():
     changed = RepoResult(name="app", source="/r/app", status="changed", verify=summarize(verify_report()))
     changed.verify.compared_with = "abc"
     clean = RepoResult(name="lib", source="/r/lib", status="clean", verify=summarize(verify_report(gil_off=False, comparison=False)))
-    broken_env = RepoResult(name="odd", source="/r/odd", status="changed", verify=VerifySummary(error="pip could not install /w/odd"))
+    pip_error = "pip could not install /w/odd:\n" + "".join(f"line {n}\n" for n in range(1, 31))
+    broken_env = RepoResult(name="odd", source="/r/odd", status="changed", verify=VerifySummary(error=pip_error))
     failed = RepoResult(name="bad", source="/r/bad", status="failed", error="not a git repository")
     assert [verify_row(r) for r in (changed, clean, broken_env, failed)] == [
         ["app", "stays off", "7", "0", "2", "1", "0", "2", "1", ""],
         ["lib", "re-enabled by gilly, _fast.ext", "7", "0", "2", "1", "0", "-", "-", ""],
-        ["odd", "-", "-", "-", "-", "-", "-", "-", "-", "pip could not install /w/odd"],
+        ["odd", "-", "-", "-", "-", "-", "-", "-", "-", "pip could not install /w/odd:"],
         ["bad", "-", "-", "-", "-", "-", "-", "-", "-", "-"],
     ]
     options = BatchOptions(output="/out", verify=SETTINGS)
@@ -58,10 +60,13 @@ def test_rows():
     assert markdown[at + 6:at + 10] == [
         "| app | stays off | 7 | 0 | 2 | 1 | 0 | 2 | 1 |  |",
         "| lib | re-enabled by gilly, _fast.ext | 7 | 0 | 2 | 1 | 0 | - | - |  |",
-        "| odd | - | - | - | - | - | - | - | - | pip could not install /w/odd |",
+        "| odd | - | - | - | - | - | - | - | - | pip could not install /w/odd: |",
         "| bad | - | - | - | - | - | - | - | - | - |",
     ]
     assert "- verify turned pytest-xdist off (-n 0 --dist no) over the repository's pytest config: `-n auto`" in markdown
+    odd = markdown.index("### odd")
+    assert markdown[odd + 4: odd + 9] == ["Verify error (its last lines):", "", "```", "line 6", "line 7"]
+    assert markdown[odd + 31: odd + 33] == ["line 30", "```"]
     assert "## Free-threaded tests (`--verify`)" not in as_markdown([failed], BatchOptions(output="/out"), "local", 1.0)
 
 

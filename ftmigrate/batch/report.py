@@ -16,6 +16,7 @@ from ftmigrate.reporting import plural
 
 STATUSES = (CHANGED, CLEAN, FAILED, SKIPPED, ROLLED_BACK, NOT_STARTED)
 _MAX_CELL = 200
+VERIFY_ERROR_LINES = 25
 
 
 def counts(results: Sequence[RepoResult]) -> dict[str, int]:
@@ -103,7 +104,8 @@ def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: 
         lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
     if options.verify is not None:
         lines += verify_section(results, options)
-    details = [r for r in results if r.notes or r.unfixable or (r.test is not None and not r.test.passed) or _in_clone(r) or _xdist(r)]
+    details = [r for r in results if r.notes or r.unfixable or (r.test is not None and not r.test.passed) or _in_clone(r) or _xdist(r)
+               or (r.verify is not None and r.verify.error)]
     if details:
         lines += ["", "## Details"]
     for r in details:
@@ -120,6 +122,9 @@ def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: 
         if r.test is not None and not r.test.passed:
             tail = r.test.output_tail.replace("```", "'''") or "(no output)"
             lines += ["", "Tail of the test command's output:", "", "```", tail, "```"]
+        if r.verify is not None and r.verify.error:
+            tail = "\n".join(r.verify.error.replace("```", "'''").splitlines()[-VERIFY_ERROR_LINES:])
+            lines += ["", "Verify error (its last lines):", "", "```", tail, "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -140,7 +145,7 @@ def verify_row(r: RepoResult) -> list[str]:
     counted = v.gil_stays_off is not None
     counts = [str(n) if counted else "-" for n in (v.passes, v.fails_only_in_threads, v.flaky, v.crashes, v.hangs)]
     compared = [str(len(v.fixed)), str(len(v.broken))] if counted and v.compared_with else ["-", "-"]
-    return [r.name, gil, *counts, *compared, v.error or ""]
+    return [r.name, gil, *counts, *compared, v.error.splitlines()[0] if v.error else ""]
 
 
 def verify_section(results: Sequence[RepoResult], options: BatchOptions) -> list[str]:

@@ -100,12 +100,7 @@ def summarize(data: dict) -> VerifySummary:
         fixed=list(comparison.get("fixed", [])),
         broken=list(comparison.get("broken", [])),
         xdist_turned_off=list(tree.get("xdist_turned_off", [])),
-        error=f"pytest could not run: {_gist(problems[0])}" if problems else None,
+        error=f"pytest could not run: {problems[0].strip()}" if problems else None,
         exit_code=data["exit_code"],
     )
 
-
-def _gist(problem: str) -> str:
-    """A problem's first line and its last (where pytest says what went wrong)."""
-    lines = [line.strip() for line in problem.splitlines() if line.strip()]
-    return " ... ".join(dict.fromkeys([lines[0], lines[-1]])) if lines else "(no output)"

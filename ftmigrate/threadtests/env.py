@@ -86,7 +86,8 @@ def _setup_cfg_extras(project: Path) -> list[str]:
 
 def env_key(project: Path, python: FreeThreadedPython) -> str:
     digest = hashlib.sha256()
-    for part in (str(project.resolve()), python.executable, python.version, *TOOLING):
+    extra, group = test_requirements(project)  # what gets installed, not only the files it comes from
+    for part in (str(project.resolve()), python.executable, python.version, *TOOLING, f"[{extra}]", f"group {group}"):
         digest.update(part.encode() + b"\0")
     for name in DEPENDENCY_FILES:
         path = project / name

@@ -338,20 +338,26 @@ def batch(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786."),
     resume: bool = typer.Option(False, "--resume", help="Skip repositories already done for the same HEAD and options."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report and diffs only: no branches, no commits."),
+    verify: bool = typer.Option(False, "--verify", help="Run `ftmigrate verify` in each repository: its tests in threads on free-threaded CPython, before vs after the migration."),
+    python: Optional[str] = typer.Option(None, "--python", help="With --verify: 3.13t, 3.14t or an interpreter's path (default: the first found)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=2, help="With --verify: threads each test runs in at once (default 8)."),
+    iterations: Optional[int] = typer.Option(None, "--iterations", min=1, help="With --verify: times each thread runs each test (default 3)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="With --verify: seconds a test may run before it counts as hanging (default 120)."),
 ) -> None:
     """Migrate many repositories: a new branch and a patch per changed repository, one report.
 
-    Exit 0 if every repository is changed, clean or skipped, 1 if any failed, 2 usage error.
+    Exit 0 if every repository is changed, clean or skipped (and verified clean with --verify), 1 if any failed, 2 usage error.
     """
-    from ftmigrate.batch.command import UsageError, default_jobs, read_repos_file, run_batch
+    from ftmigrate.batch.command import UsageError, default_jobs, read_repos_file, run_batch, verify_settings
     from ftmigrate.batch.model import BatchOptions
 
     try:
+        settings = verify_settings(verify, python=python, threads=threads, iterations=iterations, timeout=timeout)
         sources = list(repos or []) + (read_repos_file(repos_file) if repos_file else [])
         options = BatchOptions(
             output=str(output.resolve()), branch=branch, select=tuple(_split(select)), ignore=tuple(_split(ignore)),
             exclude=tuple(_split(exclude)),
-            test_cmd=test_cmd, test_timeout=test_timeout, dry_run=dry_run, resume=resume,
+            test_cmd=test_cmd, test_timeout=test_timeout, dry_run=dry_run, resume=resume, verify=settings,
         )
         code = run_batch(sources, options, executor=executor.value, jobs=jobs or default_jobs(), scheduler=scheduler, echo=typer.echo)
     except UsageError as exc:

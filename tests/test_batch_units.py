@@ -129,7 +129,8 @@ def test_batch_cli_help_lists_the_options():
     result = CliRunner().invoke(app, ["batch", "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
     assert result.exit_code == 0
     for option in ("--repos-file", "--output", "--branch", "--select", "--ignore", "--test-cmd", "--test-timeout",
-                   "--jobs", "--executor", "--scheduler", "--resume", "--dry-run"):
+                   "--jobs", "--executor", "--scheduler", "--resume", "--dry-run", "--verify", "--python", "--threads",
+                   "--iterations", "--timeout"):
         assert option in result.output
 
 

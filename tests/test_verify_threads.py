@@ -313,3 +313,14 @@ def test_text_and_markdown_reports():
 
         Not run in parallel: `t.py::test_out` (uses thread-unsafe fixture(s): {'capsys'})
         """)
+
+
+def test_test_extra_is_read_from_pyproject_or_setup_cfg(tmp_path):
+    from ftmigrate.threadtests.env import test_requirements
+
+    (tmp_path / "setup.cfg").write_text("[options.extras_require]\ndocs =\n    sphinx\ntesting =\n    pytest\n    pytest-cov\n")
+    assert test_requirements(tmp_path) == ("testing", None)  # waitress declares its test extra so
+    (tmp_path / "pyproject.toml").write_text('[project.optional-dependencies]\ntest = ["pytest"]\n\n[dependency-groups]\ntests = ["pytest"]\n')
+    assert test_requirements(tmp_path) == ("test", "tests")
+    (tmp_path / "setup.cfg").write_text("[options.extras_require\nbroken")
+    assert test_requirements(tmp_path) == ("test", "tests")

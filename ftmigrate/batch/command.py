@@ -1,6 +1,7 @@
 """``ftmigrate batch``: check the options, run every repository, write the report.
 
-Exit codes: 0 every repository is changed, clean or skipped; 1 at least one failed;
+Exit codes: 0 every repository is changed, clean or skipped (and, with ``--verify``, verified
+clean); 1 at least one failed (or did not verify clean);
 2 usage error (no repositories, unknown rule, bad branch name, no Dask) or internal error;
 130 / 143 stopped by SIGINT / SIGTERM (see ``ftmigrate.batch.stop``).
 """
@@ -11,6 +12,7 @@ import os
 import re
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -22,6 +24,7 @@ from ftmigrate.batch.model import (
     BatchOptions,
     RepoResult,
     RepoTask,
+    VerifySettings,
     is_url,
     make_tasks,
 )
@@ -79,6 +82,33 @@ def check_options(options: BatchOptions, executor: str, scheduler: str | None, o
         raise UsageError(f"--output {output} exists and is not a folder")
 
 
+def verify_settings(verify: bool, **given) -> VerifySettings | None:
+    """``--verify`` and its options (``python``, ``threads``, ``iterations``, ``timeout``;
+    None: not given); those options without ``--verify`` are a usage error."""
+    named = [f"--{name}" for name, value in given.items() if value is not None]
+    if not verify:
+        if named:
+            raise UsageError(f"{', '.join(named)} only apply with --verify")
+        return None
+    chosen = {name: value for name, value in given.items() if value is not None and name != "python"}
+    return VerifySettings(python=given.get("python") or "", **chosen)
+
+
+def with_verify_python(options: BatchOptions) -> BatchOptions:
+    """``--verify``: the free-threaded interpreter is found before any repository is touched;
+    none is a usage error with verify's own message on how to get one."""
+    if options.verify is None:
+        return options
+    from ftmigrate.batch.verifyrun import resolve_python
+    from ftmigrate.threadtests import VerifyError
+
+    try:
+        python = resolve_python(options.verify.python or None)
+    except VerifyError as exc:
+        raise UsageError(f"--verify: {exc}") from None
+    return replace(options, verify=replace(options.verify, python=python))
+
+
 def run_batch(
     repos: Sequence[str],
     options: BatchOptions,
@@ -90,6 +120,7 @@ def run_batch(
 ) -> int:
     output = Path(options.output)
     check_options(options, executor, scheduler, output)
+    options = with_verify_python(options)
     tasks, repeated = make_tasks(repos, options)
     if not tasks:
         raise UsageError("no repositories given (name them, or use --repos-file)")

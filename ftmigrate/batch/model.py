@@ -29,6 +29,38 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^[^/:]+@[^/:]+:")
 
 
 @dataclass(frozen=True)
+class VerifySettings:
+    """``batch --verify``: how ``ftmigrate verify`` runs in each repository."""
+
+    python: str  # the free-threaded interpreter's path, resolved before any repository is touched
+    threads: int = 8
+    iterations: int = 3
+    timeout: float = 120.0  # seconds per test before it counts as hanging
+
+
+@dataclass
+class VerifySummary:
+    """What ``verify`` found in one repository: the migrated tree, compared with HEAD when
+    the migration changed it. DIR/<name>.verify.json has verify's whole report."""
+
+    gil_stays_off: bool | None = None
+    gil_reenabled_by: list[str] = field(default_factory=list)  # the modules that turned it back on
+    passes: int = 0
+    fails_only_in_threads: int = 0
+    flaky: int = 0
+    crashes: int = 0
+    hangs: int = 0
+    compared_with: str | None = None  # the commit the migrated tree was compared with (None: unchanged)
+    fixed: list[str] = field(default_factory=list)  # thread failures at HEAD the migration removed
+    broken: list[str] = field(default_factory=list)  # tests passing at HEAD the migration broke
+    xdist_turned_off: list[str] = field(default_factory=list)  # the repository's xdist options verify overrode
+    error: str | None = None  # verify could not run (pip failed, pytest could not collect, ...)
+    exit_code: int = 2  # verify's own: 0 clean, 1 thread problems / GIL / broken, 2 error
+    report: str | None = None  # file name in DIR
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class BatchOptions:
     output: str  # absolute path of the output folder (DIR)
     branch: str = DEFAULT_BRANCH
@@ -39,6 +71,7 @@ class BatchOptions:
     test_timeout: float = 900.0
     dry_run: bool = False
     resume: bool = False
+    verify: VerifySettings | None = None
 
     def key(self) -> str:
         """Identifies what a result depends on besides the HEAD commit (``--resume`` compares it)."""
@@ -50,6 +83,7 @@ class BatchOptions:
             **({"exclude": sorted(self.exclude)} if self.exclude else {}),  # unchanged keys for runs without it
             "test_cmd": self.test_cmd,
             "dry_run": self.dry_run,
+            **({"verify": asdict(self.verify)} if self.verify else {}),
         }
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -91,6 +125,7 @@ class RepoResult:
     not_fixable: int = 0
     unfixable: list[dict] = field(default_factory=list)  # {"path", "line", "rule", "reason"}
     test: CommandOutcome | None = None
+    verify: VerifySummary | None = None
     patch: str | None = None  # file name in DIR
     error: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -107,6 +142,8 @@ class RepoResult:
         values = {k: v for k, v in data.items() if k in known}
         if values.get("test") is not None:
             values["test"] = CommandOutcome(**values["test"])
+        if values.get("verify") is not None:
+            values["verify"] = VerifySummary(**values["verify"])
         return cls(**values)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
@@ -15,6 +16,7 @@ from ftmigrate.reporting import plural
 
 STATUSES = (CHANGED, CLEAN, FAILED, SKIPPED, ROLLED_BACK, NOT_STARTED)
 _MAX_CELL = 200
+VERIFY_ERROR_LINES = 25
 
 
 def counts(results: Sequence[RepoResult]) -> dict[str, int]:
@@ -23,7 +25,9 @@ def counts(results: Sequence[RepoResult]) -> dict[str, int]:
 
 
 def exit_code(results: Sequence[RepoResult]) -> int:
-    return 1 if any(r.status == FAILED for r in results) else 0
+    """1 if a repository failed, or ``--verify`` did not come out clean for it (a thread-only
+    failure, flaky test, crash or hang, the GIL turned back on, or verify could not run)."""
+    return 1 if any(r.status == FAILED or (r.verify is not None and r.verify.exit_code != 0) for r in results) else 0
 
 
 def tests_column(result: RepoResult) -> str:
@@ -50,6 +54,7 @@ def as_dict(results: Sequence[RepoResult], options: BatchOptions, executor: str,
             "test_timeout": options.test_timeout,
             "dry_run": options.dry_run,
             "resume": options.resume,
+            "verify": asdict(options.verify) if options.verify else None,
         },
         "executor": executor,
         "seconds": round(seconds, 3),
@@ -97,7 +102,10 @@ def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: 
             tests_column(r), f"`{r.branch}`" if r.branch else "-", f"`{r.commit[:12]}`" if r.commit else "-", r.error or "",
         ]
         lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
-    details = [r for r in results if r.notes or r.unfixable or (r.test is not None and not r.test.passed) or _in_clone(r)]
+    if options.verify is not None:
+        lines += verify_section(results, options)
+    details = [r for r in results if r.notes or r.unfixable or (r.test is not None and not r.test.passed) or _in_clone(r) or _xdist(r)
+               or (r.verify is not None and r.verify.error)]
     if details:
         lines += ["", "## Details"]
     for r in details:
@@ -108,11 +116,58 @@ def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: 
                 f"(push it from there: `git -C {r.repository} push origin {r.branch}`)"
             )
         lines += [f"- {note}" for note in r.notes]
+        if _xdist(r):
+            lines.append(f"- verify turned pytest-xdist off (-n 0 --dist no) over the repository's pytest config: `{' '.join(_xdist(r))}`")
         lines += [f"- not auto-fixable: `{u['path']}:{u['line']}` {u['rule']} {u['message']} ({u['reason']})" for u in r.unfixable]
         if r.test is not None and not r.test.passed:
             tail = r.test.output_tail.replace("```", "'''") or "(no output)"
             lines += ["", "Tail of the test command's output:", "", "```", tail, "```"]
+        if r.verify is not None and r.verify.error:
+            tail = "\n".join(r.verify.error.replace("```", "'''").splitlines()[-VERIFY_ERROR_LINES:])
+            lines += ["", "Verify error (its last lines):", "", "```", tail, "```"]
     return "\n".join(lines) + "\n"
+
+
+VERIFY_HEADER = (
+    "| Repository | GIL | Passes | Fail only in threads | Flaky | Crashes | Hangs | Fixed by the change | Broken by the change | Verify error |"
+)
+
+
+def verify_row(r: RepoResult) -> list[str]:
+    """The ``--verify`` table's cells for one repository (``-`` where verify did not run or did not compare)."""
+    v = r.verify
+    if v is None:
+        return [r.name] + ["-"] * 9
+    if v.gil_stays_off is None:
+        gil = "-"
+    else:
+        gil = "stays off" if v.gil_stays_off else f"re-enabled by {', '.join(v.gil_reenabled_by)}"
+    counted = v.gil_stays_off is not None
+    counts = [str(n) if counted else "-" for n in (v.passes, v.fails_only_in_threads, v.flaky, v.crashes, v.hangs)]
+    compared = [str(len(v.fixed)), str(len(v.broken))] if counted and v.compared_with else ["-", "-"]
+    return [r.name, gil, *counts, *compared, v.error.splitlines()[0] if v.error else ""]
+
+
+def verify_section(results: Sequence[RepoResult], options: BatchOptions) -> list[str]:
+    s = options.verify
+    lines = [
+        "",
+        "## Free-threaded tests (`--verify`)",
+        "",
+        (
+            f"`ftmigrate verify` with `{s.python}`: each test alone, then in {s.threads} threads x {s.iterations} "
+            f"iterations (a test still running after {s.timeout:g} s hangs); the migrated tree, compared with HEAD "
+            "when the migration changed it. Counts are the migrated tree's; DIR/<name>.verify.md has each report."
+        ),
+        "",
+        VERIFY_HEADER,
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    return lines + ["| " + " | ".join(_cell(c) for c in verify_row(r)) + " |" for r in results]
+
+
+def _xdist(result: RepoResult) -> list[str]:
+    return result.verify.xdist_turned_off if result.verify is not None else []
 
 
 def _in_clone(result: RepoResult) -> bool:

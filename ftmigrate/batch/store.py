@@ -1,4 +1,5 @@
-"""A repository's files in the output folder: DIR/<name>.json, DIR/<name>.patch (or .diff)."""
+"""A repository's files in the output folder: DIR/<name>.json, DIR/<name>.patch (or .diff),
+DIR/<name>.verify.json and .verify.md (``--verify``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from ftmigrate.batch.model import RepoResult
 
-ARTIFACT_SUFFIXES = (".patch", ".diff")
+ARTIFACT_SUFFIXES = (".patch", ".diff", ".verify.json", ".verify.md")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -2,7 +2,7 @@
 
 Steps: open the repository -> (``--resume``: reuse a finished result for the same HEAD and
 options) -> a detached worktree at HEAD under DIR/worktrees -> ``apply`` there -> commit
-(or, with ``--dry-run``, only a diff) -> ``--test-cmd`` -> create the branch -> record.
+(or, with ``--dry-run``, only a diff) -> ``--test-cmd`` -> ``--verify`` -> create the branch -> record.
 Whatever goes wrong is recorded as this repository's failure; nothing is raised, so one
 repository can never stop the batch.
 """
@@ -17,6 +17,7 @@ from ftmigrate.batch.gitcmd import GitError, git_bytes, resolve
 from ftmigrate.batch.migrate import Migration, apply_in, commit, commit_message
 from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, NOT_STARTED, ROLLED_BACK, SKIPPED, RepoResult, RepoTask, is_url
 from ftmigrate.batch.testcmd import run_test_command
+from ftmigrate.batch.verifyrun import verify_step
 from ftmigrate.batch.workspace import (
     OutputInsideRepository,
     Repository,
@@ -142,12 +143,14 @@ def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
             more = f" (and {len(migration.errors) - MAX_ERRORS_SHOWN} more)" if len(migration.errors) > MAX_ERRORS_SHOWN else ""
             raise RepoError(f"{len(migration.errors)} file(s) could not be migrated: {shown}{more}")
         if not migration.files_changed:
+            verify_step(result, task, worktree, None, check_stop)
             result.status = CLEAN
             return result
         if options.dry_run:
             diff = git_bytes(worktree, "diff", "--no-color", "--no-ext-diff", "--no-relative", "HEAD")
             result.patch = store.save_artifact(output, task.name, ".diff", diff)
             _note_existing_branch(result, repo, options.branch)
+            verify_step(result, task, worktree, head, check_stop)
             result.status = CHANGED
             return result
         check_stop()
@@ -159,6 +162,7 @@ def _process(task: RepoTask, output: Path, result: RepoResult) -> RepoResult:
             if not result.test.passed:
                 how = f"timed out after {options.test_timeout:g} s" if result.test.timed_out else f"exited with {result.test.exit_code}"
                 raise RepoError(f"test command {how}; no branch created (the patch is kept for review)")
+        verify_step(result, task, worktree, head, check_stop)
     check_stop()
     stop.WORKER.shield()  # the tests passed: a stop now lets this repository finish
     result.commit = create_branch(repo, options.branch, sha, head, adopt=options.resume or task.retry)

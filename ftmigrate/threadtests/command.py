@@ -17,6 +17,7 @@ import typer
 import typer.core
 
 from ftmigrate.threadtests import VerifyError
+from ftmigrate.threadtests.xdist import refuse_in_user_args
 
 FORMATS = ("text", "json", "markdown")
 
@@ -47,6 +48,8 @@ class VerifyOptions:
     format: str = "text"
     pytest_args: list[str] = field(default_factory=list)
     unsafe_fixes: bool = False  # the compared `apply` also writes unsafe fixes
+    label: str = "working tree"  # what PATH is called in the report
+    check: Optional[Callable[[], None]] = None  # called while tests run; raises to stop verify (batch)
 
 
 def find_python(want: Optional[str]):
@@ -73,6 +76,7 @@ def _usage(opts: VerifyOptions) -> None:
         raise VerifyError(f"unknown --format {opts.format!r} (one of {', '.join(FORMATS)})")
     if opts.compare_ref and not opts.compare:
         raise VerifyError("--compare-ref and --no-compare exclude each other")
+    refuse_in_user_args(opts.pytest_args)
 
 
 def run_command(opts: VerifyOptions, quiet: bool = False) -> int:
@@ -92,18 +96,30 @@ def run_command(opts: VerifyOptions, quiet: bool = False) -> int:
 
 def verify(opts: VerifyOptions, echo: Callable[[str], None], quiet: bool = False) -> int:
     """Run verify and print its report with ``echo``; the exit code. Raises VerifyError (exit 2)."""
+    from ftmigrate.threadtests.progress import VerifyProgress
+    from ftmigrate.threadtests.report import render_markdown, render_text
+
+    data = run_verify(opts, VerifyProgress(quiet=quiet))
+    render = {"json": lambda d: json.dumps(d, indent=2) + "\n", "text": render_text, "markdown": render_markdown}
+    echo(render[opts.format](data).rstrip("\n"))
+    return data["exit_code"]
+
+
+def run_verify(opts: VerifyOptions, progress) -> dict:
+    """The report (``--format json``'s dict) of a verify run; ``progress`` (a ``VerifyProgress``)
+    hears what happens and is stopped at the end. Raises VerifyError (exit 2)."""
     from ftmigrate.threadtests import env as venv
     from ftmigrate.threadtests.compare import Settings, compare, run_tree
     from ftmigrate.threadtests.gilcheck import check_distributions
-    from ftmigrate.threadtests.progress import VerifyProgress
-    from ftmigrate.threadtests.report import build, render_markdown, render_text
+    from ftmigrate.threadtests.report import build
     from ftmigrate.threadtests.trees import applied_copy, ref_tree
 
     _usage(opts)
     project = opts.path.resolve()
     python = find_python(opts.python)
     settings = Settings(opts.threads, opts.iterations, opts.rounds, opts.timeout, list(opts.pytest_args))
-    progress = VerifyProgress(quiet=quiet)
+    if opts.check is not None:
+        settings.check = opts.check
     with ExitStack() as stack:
         stack.callback(progress.stop)
         progress.say(f"{python.executable} (CPython {python.version}, found by {python.source})")
@@ -118,10 +134,10 @@ def verify(opts: VerifyOptions, echo: Callable[[str], None], quiet: bool = False
         if opts.compare_ref:
             progress.say(f"checking out {opts.compare_ref}")
             before = run(stack.enter_context(ref_tree(project, opts.compare_ref)), f"ref {opts.compare_ref}")
-            working = run(project, "working tree", before.thread_problems)
+            working = run(project, opts.label, before.thread_problems)
             trees, comparison = [working, before], compare(before, working)
         else:
-            working = run(project, "working tree")
+            working = run(project, opts.label)
             trees = [working]
             if opts.compare:
                 progress.say("running `ftmigrate apply` on a temporary copy")
@@ -132,8 +148,5 @@ def verify(opts: VerifyOptions, echo: Callable[[str], None], quiet: bool = False
                 comparison = compare(working, after)
         venv.install_tree(env, project)  # leave the venv as the next run expects it
     failed = bool(working.thread_problems or not gil.stays_off or working.problems or (comparison and comparison["broken"]))
-    data = build(project=project, python=python, settings=settings, gil=gil, trees=trees, comparison=comparison,
+    return build(project=project, python=python, settings=settings, gil=gil, trees=trees, comparison=comparison,
                  exit_code=1 if failed else 0)
-    render = {"json": lambda d: json.dumps(d, indent=2) + "\n", "text": render_text, "markdown": render_markdown}
-    echo(render[opts.format](data).rstrip("\n"))
-    return data["exit_code"]

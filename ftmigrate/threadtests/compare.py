@@ -10,6 +10,11 @@ from ftmigrate.threadtests.env import ProjectEnv, install_tree
 from ftmigrate.threadtests.evidence import attach_findings
 from ftmigrate.threadtests.outcomes import FLAKY, PASSES, SKIPPED, THREAD_PROBLEMS, TestVerdict, reruns_needed, verdicts
 from ftmigrate.threadtests.testrun import Outcome, run_pytest
+from ftmigrate.threadtests.xdist import TURN_OFF, xdist_options
+
+
+def _no_check() -> None:
+    pass
 
 
 @dataclass
@@ -19,6 +24,7 @@ class Settings:
     rounds: int  # threaded runs of a test that failed in threads (flaky or not)
     timeout: float  # seconds per test before it counts as hanging
     pytest_args: list[str] = field(default_factory=list)
+    check: Callable[[], None] = _no_check  # called while tests run; raises to stop them (batch)
 
 
 @dataclass
@@ -30,6 +36,7 @@ class TreeResult:
     gil_enabled_in_tests: bool | None
     seconds: float
     apply: dict | None = None  # what `apply` changed, for the applied copy
+    xdist_turned_off: list[str] = field(default_factory=list)  # the project's xdist options verify overrode
 
     @property
     def thread_problems(self) -> list[TestVerdict]:
@@ -44,17 +51,22 @@ def run_tree(
     when they pass (those that failed in threads in the tree compared with: one passing round
     of a flaky test proves little)."""
     install_tree(env, tree, say)
+    args = [*settings.pytest_args, *(TURN_OFF if "pytest-xdist" in env.sources else ())]
+
+    def run(pytest_args: list[str], only=None):
+        return run_pytest(env, tree, pytest_args, timeout=settings.timeout, only=only, on_test=on_test, check=settings.check)
+
     say(f"{label}: tests in one thread")
-    single = run_pytest(env, tree, settings.pytest_args, timeout=settings.timeout, on_test=on_test)
-    threaded_args = [f"--parallel-threads={settings.threads}", f"--iterations={settings.iterations}", *settings.pytest_args]
+    single = run(args)
+    threaded_args = [f"--parallel-threads={settings.threads}", f"--iterations={settings.iterations}", *args]
     say(f"{label}: tests in {settings.threads} threads x {settings.iterations} iterations")
-    threaded = [run_pytest(env, tree, threaded_args, timeout=settings.timeout, on_test=on_test)]
+    threaded = [run(threaded_args)]
     again = list(dict.fromkeys(reruns_needed(single, threaded[0]) + [n for n in watch if n in threaded[0].outcomes]))
     for round_number in range(2, settings.rounds + 1):
         if not again:
             break
         say(f"{label}: threaded round {round_number} of {len(again)} test(s) that failed in threads")
-        threaded.append(run_pytest(env, tree, threaded_args, timeout=settings.timeout, only=again, on_test=on_test))
+        threaded.append(run(threaded_args, only=again))
     found = verdicts(single, threaded)
     attach_findings(tree, [v for v in found if v.verdict in THREAD_PROBLEMS])
     runs = [single, *threaded]
@@ -62,6 +74,7 @@ def run_tree(
     return TreeResult(
         label=label, root=tree, verdicts=found, problems=[p for r in runs for p in r.problems],
         gil_enabled_in_tests=any(gil) if gil else None, seconds=sum(r.seconds for r in runs),
+        xdist_turned_off=xdist_options(single.addopts),
     )
 
 

@@ -10,6 +10,7 @@ Another tree of the same project (the `apply` copy, a git ref) is put in its pla
 
 from __future__ import annotations
 
+import configparser
 import fcntl
 import hashlib
 import json
@@ -60,21 +61,33 @@ class ProjectEnv:
 
 
 def test_requirements(project: Path) -> tuple[str | None, str | None]:
-    """The project's test extra and test dependency group (PEP 735), when it declares them."""
+    """The project's test extra (pyproject.toml, or setup.cfg's ``[options.extras_require]``)
+    and test dependency group (PEP 735), when it declares them."""
     try:
         data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         data = {}
-    extras = (data.get("project") or {}).get("optional-dependencies") or {}
+    extras = dict((data.get("project") or {}).get("optional-dependencies") or {})
+    extras.update(dict.fromkeys(_setup_cfg_extras(project)))  # setuptools projects declare them there (waitress)
     groups = data.get("dependency-groups") or {}
     extra = next((name for name in TEST_EXTRAS if name in extras), None)
     group = next((name for name in TEST_EXTRAS if name in groups), None)
     return extra, group
 
 
+def _setup_cfg_extras(project: Path) -> list[str]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(project / "setup.cfg", encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return []
+    return list(parser["options.extras_require"]) if parser.has_section("options.extras_require") else []
+
+
 def env_key(project: Path, python: FreeThreadedPython) -> str:
     digest = hashlib.sha256()
-    for part in (str(project.resolve()), python.executable, python.version, *TOOLING):
+    extra, group = test_requirements(project)  # what gets installed, not only the files it comes from
+    for part in (str(project.resolve()), python.executable, python.version, *TOOLING, f"[{extra}]", f"group {group}"):
         digest.update(part.encode() + b"\0")
     for name in DEPENDENCY_FILES:
         path = project / name

@@ -27,6 +27,7 @@ def tree_dict(tree: TreeResult) -> dict:
         "gil_enabled_in_tests": tree.gil_enabled_in_tests, "problems": tree.problems, "apply": tree.apply,
         "counts": {verdict: counts[verdict] for verdict in ORDER if counts[verdict]},
         "thread_problems": sum(counts[v] for v in THREAD_PROBLEMS),
+        "xdist_turned_off": tree.xdist_turned_off,
         "not_run_in_parallel": [{"nodeid": v.nodeid, "reason": v.unsafe_reason} for v in tree.verdicts if not v.parallel],
         "tests": tests,
     }
@@ -84,6 +85,14 @@ def _comparison_line(c: dict) -> str:
     )
 
 
+def _xdist_line(tree: dict) -> str:
+    """Empty unless verify overrode the project's pytest-xdist options (``ftmigrate.threadtests.xdist``)."""
+    if not tree.get("xdist_turned_off"):
+        return ""
+    return (f"pytest-xdist turned off for these runs (-n 0 --dist no) over the project's pytest config "
+            f"({' '.join(tree['xdist_turned_off'])}): verify runs each test in threads in one process")
+
+
 def render_text(data: dict) -> str:
     s = data["settings"]
     out = [f"ftmigrate verify {data['project']}: CPython {data['python']['version']} free-threaded "
@@ -94,6 +103,7 @@ def render_text(data: dict) -> str:
         out.append(("  " + "  ".join(r[i].ljust(widths[i]) for i in range(4)) + f"  {r[4]}").rstrip())
     for tree in data["trees"]:
         out += ["", f"{tree['label']}: {_counts(tree)}{_apply_line(tree)}"]
+        out += [f"  {line}" for line in [_xdist_line(tree)] if line]
         for problem in tree["problems"]:
             first, *rest = problem.splitlines()
             out.append("  PROBLEM: " + first)
@@ -135,6 +145,7 @@ def render_markdown(data: dict) -> str:
     out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in _dependency_rows(data)]
     for tree in data["trees"]:
         out += ["", f"### {tree['label']}", "", _counts(tree) + _apply_line(tree)]
+        out += ["", line] if (line := _xdist_line(tree)) else []
         failing = [t for t in tree["tests"] if t["verdict"] in THREAD_PROBLEMS]
         if failing:
             out += ["", "| test | verdict | error | ftmigrate findings |", "|---|---|---|---|"]

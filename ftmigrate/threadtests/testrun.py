@@ -44,6 +44,7 @@ class PytestRun:
     thread_unsafe: dict[str, str] = field(default_factory=dict)  # pytest-run-parallel ran these single-threaded
     gil_enabled: bool | None = None
     problems: list[str] = field(default_factory=list)  # pytest could not run (usage, collection, internal error)
+    addopts: list[str] = field(default_factory=list)  # from the project's pytest config and PYTEST_ADDOPTS
     seconds: float = 0.0
 
 
@@ -91,6 +92,8 @@ class _Session:
             outcome = self.result.outcomes.get(event["nodeid"])
             if outcome is not None:
                 self.on_test(event["nodeid"], outcome)
+        elif kind == "config":
+            self.result.addopts = event["addopts"]
         elif kind == "session":
             self.finished_session = True
             self.result.gil_enabled = event["gil_enabled"]
@@ -105,8 +108,11 @@ def run_pytest(
     timeout: float,
     only: Iterable[str] | None = None,
     on_test: Callable[[str, Outcome], None] = lambda nodeid, outcome: None,
+    check: Callable[[], None] = lambda: None,
 ) -> PytestRun:
-    """Run pytest in ``tree``; ``only``: just these node ids. Crashes and hangs become outcomes."""
+    """Run pytest in ``tree``; ``only``: just these node ids. Crashes and hangs become outcomes.
+    ``check`` is called while pytest runs; whatever it raises (a batch being stopped) kills
+    pytest's whole process group and goes on up."""
     result = PytestRun()
     begun = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ftmigrate-verify-") as scratch:
@@ -125,7 +131,7 @@ def run_pytest(
             (work / "skip.txt").write_text("".join(f"{n}\n" for n in result.outcomes), encoding="utf-8")
             (work / "events.jsonl").unlink(missing_ok=True)
             session = _Session(work / "events.jsonl", result, on_test)
-            code, output = _follow(cmd, tree, run_env, work / "output.txt", session, timeout)
+            code, output = _follow(cmd, tree, run_env, work / "output.txt", session, timeout, check)
             if session.current is None:
                 if not session.finished_session or code not in _RAN:
                     result.problems.append(f"pytest exited with code {code}:\n{output[-3000:]}")
@@ -151,7 +157,7 @@ def _crash_message(code: int) -> str:
     return f"the process exited with code {code} in the middle of the test"
 
 
-def _follow(cmd, tree: Path, run_env, output_path: Path, session: _Session, timeout: float) -> tuple[int | None, str]:
+def _follow(cmd, tree: Path, run_env, output_path: Path, session: _Session, timeout: float, check) -> tuple[int | None, str]:
     """Run ``cmd`` until it exits (its exit code) or a test hangs (None, the group killed)."""
     hung = False
     with open(output_path, "w+b") as output:
@@ -160,6 +166,7 @@ def _follow(cmd, tree: Path, run_env, output_path: Path, session: _Session, time
             while proc.poll() is None:
                 time.sleep(POLL_SECONDS)
                 session.read()
+                check()
                 if session.current is not None and time.monotonic() - session.started > timeout:
                     hung = True
                     break

@@ -2,7 +2,8 @@
 
 Writes one JSON line per event to ``$FTMIGRATE_VERIFY_EVENTS`` and flushes it at once, so
 the parent still knows which test was running when the process crashed or hung:
-``start`` (a test began), ``report`` (a phase ended: outcome, message, the files and lines
+``config`` (the ``addopts`` pytest read from the project's config file and
+``PYTEST_ADDOPTS``), ``start`` (a test began), ``report`` (a phase ended: outcome, message, the files and lines
 of its traceback), ``session`` (whether the GIL is on, which tests pytest-run-parallel ran
 single-threaded and why). ``$FTMIGRATE_VERIFY_SKIP`` / ``$FTMIGRATE_VERIFY_ONLY`` name files
 of node ids to deselect / to keep (restarts after a crash, reruns of thread failures).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sys
 import time
 
@@ -40,6 +42,11 @@ def _read_ids(variable: str):
         return None
     with open(path, encoding="utf-8") as f:
         return {line.rstrip("\n") for line in f if line.strip()}
+
+
+def pytest_configure(config):
+    addopts = list(config.getini("addopts")) + shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    _emit(event="config", addopts=addopts)
 
 
 def pytest_collection_modifyitems(session, config, items):

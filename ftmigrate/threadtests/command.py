@@ -109,7 +109,7 @@ def run_verify(opts: VerifyOptions, progress) -> dict:
     """The report (``--format json``'s dict) of a verify run; ``progress`` (a ``VerifyProgress``)
     hears what happens and is stopped at the end. Raises VerifyError (exit 2)."""
     from ftmigrate.threadtests import env as venv
-    from ftmigrate.threadtests.compare import Settings, compare, run_tree
+    from ftmigrate.threadtests.compare import Settings, compare, recheck_broken, run_tree
     from ftmigrate.threadtests.gilcheck import check_distributions
     from ftmigrate.threadtests.report import build
     from ftmigrate.threadtests.trees import applied_copy, ref_tree
@@ -136,6 +136,7 @@ def run_verify(opts: VerifyOptions, progress) -> dict:
             before = run(stack.enter_context(ref_tree(project, opts.compare_ref)), f"ref {opts.compare_ref}")
             working = run(project, opts.label, before.thread_problems)
             trees, comparison = [working, before], compare(before, working)
+            comparison = recheck_broken(env, before, working, comparison, settings, progress.say, progress.test_done)
         else:
             working = run(project, opts.label)
             trees = [working]
@@ -145,7 +146,7 @@ def run_verify(opts: VerifyOptions, progress) -> dict:
                 after = run(copy, "after apply", working.thread_problems)
                 after.apply = summary
                 trees.append(after)
-                comparison = compare(working, after)
+                comparison = recheck_broken(env, working, after, compare(working, after), settings, progress.say, progress.test_done)
         venv.install_tree(env, project)  # leave the venv as the next run expects it
     failed = bool(working.thread_problems or not gil.stays_off or working.problems or (comparison and comparison["broken"]))
     return build(project=project, python=python, settings=settings, gil=gil, trees=trees, comparison=comparison,

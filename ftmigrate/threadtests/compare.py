@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 
 from ftmigrate.threadtests.env import ProjectEnv, install_tree
 from ftmigrate.threadtests.evidence import attach_findings
-from ftmigrate.threadtests.outcomes import FLAKY, PASSES, SKIPPED, THREAD_PROBLEMS, TestVerdict, reruns_needed, verdicts
+from ftmigrate.threadtests.outcomes import BAD, FLAKY, PASSES, SKIPPED, THREAD_PROBLEMS, TestVerdict, reruns_needed, verdicts
 from ftmigrate.threadtests.testrun import Outcome, run_pytest
 from ftmigrate.threadtests.xdist import TURN_OFF, xdist_options
 
@@ -51,14 +51,14 @@ def run_tree(
     when they pass (those that failed in threads in the tree compared with: one passing round
     of a flaky test proves little)."""
     install_tree(env, tree, say)
-    args = [*settings.pytest_args, *(TURN_OFF if "pytest-xdist" in env.sources else ())]
+    args = _pytest_args(env, settings)
 
     def run(pytest_args: list[str], only=None):
         return run_pytest(env, tree, pytest_args, timeout=settings.timeout, only=only, on_test=on_test, check=settings.check)
 
     say(f"{label}: tests in one thread")
     single = run(args)
-    threaded_args = [f"--parallel-threads={settings.threads}", f"--iterations={settings.iterations}", *args]
+    threaded_args = _threaded(settings, args)
     say(f"{label}: tests in {settings.threads} threads x {settings.iterations} iterations")
     threaded = [run(threaded_args)]
     again = list(dict.fromkeys(reruns_needed(single, threaded[0]) + [n for n in watch if n in threaded[0].outcomes]))
@@ -76,6 +76,46 @@ def run_tree(
         gil_enabled_in_tests=any(gil) if gil else None, seconds=sum(r.seconds for r in runs),
         xdist_turned_off=xdist_options(single.addopts),
     )
+
+
+def _pytest_args(env: ProjectEnv, settings: Settings) -> list[str]:
+    return [*settings.pytest_args, *(TURN_OFF if "pytest-xdist" in env.sources else ())]
+
+
+def _threaded(settings: Settings, args: list[str]) -> list[str]:
+    return [f"--parallel-threads={settings.threads}", f"--iterations={settings.iterations}", *args]
+
+
+def recheck_broken(
+    env: ProjectEnv, before: TreeResult, after: TreeResult, comparison: dict, settings: Settings,
+    say: Callable[[str], None], on_test: Callable[[str, Outcome], None],
+) -> dict:
+    """``comparison`` with its thread-only "broken" tests checked again on ``before``.
+
+    A test that passed its one threaded round before the change and then failed in threads
+    after it got more rounds after (every test that fails in threads does): the change is
+    blamed only if the test passes as many threaded rounds on ``before`` as it had after.
+    Failing any of them there too makes it "inconclusive" (waitress 3.0.2: 12 tests of
+    modules the fix did not touch were "broken" by one lucky round before)."""
+    rounds = {v.nodeid: len(v.rounds) for v in after.verdicts if v.verdict in THREAD_PROBLEMS}
+    suspects = [n for n in comparison["broken"] if n in rounds]
+    if not suspects:
+        return comparison
+    install_tree(env, before.root, say)
+    threaded_args = _threaded(settings, _pytest_args(env, settings))
+    failed: set[str] = set()
+    for number in range(1, max(rounds[n] for n in suspects) + 1):
+        again = [n for n in suspects if n not in failed and rounds[n] >= number]
+        if not again:
+            break
+        say(f"{before.label}: threaded round {number} of {len(again)} test(s) the change seems to break")
+        run = run_pytest(env, before.root, threaded_args, timeout=settings.timeout, only=again, on_test=on_test, check=settings.check)
+        failed.update(n for n, o in run.outcomes.items() if o.status in BAD)
+    return {
+        **comparison,
+        "broken": [n for n in comparison["broken"] if n not in failed],
+        "inconclusive": [*comparison["inconclusive"], *(n for n in suspects if n in failed)],
+    }
 
 
 def compare(before: TreeResult, after: TreeResult) -> dict:

@@ -21,7 +21,7 @@ SKIPPED = "skipped"
 NOT_RUN = "not run"  # collected in one run only (e.g. deselected by a crash restart)
 THREAD_PROBLEMS = (THREAD_ONLY, FLAKY, CRASHES, HANGS)
 ORDER = (CRASHES, HANGS, THREAD_ONLY, FLAKY, FAILS_ALONE, SKIPPED, NOT_RUN, PASSES)
-_BAD = ("failed", "error", "crash", "hang")
+BAD = ("failed", "error", "crash", "hang")  # statuses of a test run that did not pass
 
 
 @dataclass
@@ -39,14 +39,14 @@ class TestVerdict:
 def verdict(single: Outcome | None, rounds: list[Outcome]) -> str:
     if single is None or not rounds:
         return NOT_RUN
-    if single.status in _BAD:
+    if single.status in BAD:
         return FAILS_ALONE
     statuses = [o.status for o in rounds]
     if "crash" in statuses:
         return CRASHES
     if "hang" in statuses:
         return HANGS
-    failed = sum(s in _BAD for s in statuses)
+    failed = sum(s in BAD for s in statuses)
     if failed == 0:
         return SKIPPED if single.status == "skipped" and all(s == "skipped" for s in statuses) else PASSES
     return THREAD_ONLY if failed == len(statuses) else FLAKY
@@ -56,7 +56,7 @@ def reruns_needed(single: PytestRun, threaded: PytestRun) -> list[str]:
     """Tests worth running again in threads: passed alone, failed (not crashed or hung) in threads."""
     return [
         nodeid for nodeid, outcome in threaded.outcomes.items()
-        if outcome.status in ("failed", "error") and nodeid in single.outcomes and single.outcomes[nodeid].status not in _BAD
+        if outcome.status in ("failed", "error") and nodeid in single.outcomes and single.outcomes[nodeid].status not in BAD
     ]
 
 
@@ -72,7 +72,7 @@ def verdicts(single: PytestRun, threaded: list[PytestRun]) -> list[TestVerdict]:
             single=single.outcomes[nodeid].status if nodeid in single.outcomes else None,
             rounds=[o.status for o in rounds], parallel=nodeid not in unsafe, unsafe_reason=unsafe.get(nodeid),
         )
-        result.failure = next((o for o in rounds if o.status in _BAD), None)
+        result.failure = next((o for o in rounds if o.status in BAD), None)
         found.append(result)
     found.sort(key=lambda v: ORDER.index(v.verdict))
     return found

@@ -6,9 +6,8 @@ from __future__ import annotations
 import sys
 
 from ftmigrate.terminal import is_terminal
+from ftmigrate.threadtests.outcomes import BAD as _BAD
 from ftmigrate.threadtests.testrun import Outcome
-
-_BAD = ("failed", "error", "crash", "hang")
 
 
 class VerifyProgress:

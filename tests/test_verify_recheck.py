@@ -6,23 +6,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from ftmigrate.threadtests import compare as cmp
-from ftmigrate.threadtests.outcomes import PASSES, THREAD_ONLY, TestVerdict
+from ftmigrate.threadtests import outcomes
+from ftmigrate.threadtests.outcomes import PASSES, THREAD_ONLY
 from ftmigrate.threadtests.testrun import Outcome, PytestRun
 
 
-def tree(label: str, root: Path, verdicts: list[TestVerdict]) -> cmp.TreeResult:
+def tree(label: str, root: Path, verdicts: list[outcomes.TestVerdict]) -> cmp.TreeResult:
     return cmp.TreeResult(label=label, root=root, verdicts=verdicts, problems=[], gil_enabled_in_tests=False, seconds=0.0)
 
 
 def test_a_test_that_fails_in_threads_on_the_old_tree_too_is_not_broken(tmp_path, monkeypatch):
     old, new = tmp_path / "old", tmp_path / "new"
     before = tree("working tree", old, [
-        TestVerdict("t.py::test_flaky", PASSES, "passed", ["passed"], True),
-        TestVerdict("t.py::test_broken", PASSES, "passed", ["passed"], True),
+        outcomes.TestVerdict("t.py::test_flaky", PASSES, "passed", ["passed"], True),
+        outcomes.TestVerdict("t.py::test_broken", PASSES, "passed", ["passed"], True),
     ])
     after = tree("after apply", new, [
-        TestVerdict("t.py::test_flaky", THREAD_ONLY, "passed", ["failed"] * 3, True),
-        TestVerdict("t.py::test_broken", THREAD_ONLY, "passed", ["failed"] * 3, True),
+        outcomes.TestVerdict("t.py::test_flaky", THREAD_ONLY, "passed", ["failed"] * 3, True),
+        outcomes.TestVerdict("t.py::test_broken", THREAD_ONLY, "passed", ["failed"] * 3, True),
     ])
     installed, runs = [], []
     # On the old tree test_flaky fails its second threaded round; test_broken passes all three.
@@ -57,8 +58,8 @@ def test_a_test_that_fails_in_threads_on_the_old_tree_too_is_not_broken(tmp_path
 
 
 def test_nothing_is_run_again_when_nothing_broke(tmp_path, monkeypatch):
-    before = tree("working tree", tmp_path, [TestVerdict("t.py::test_a", PASSES, "passed", ["passed"], True)])
-    after = tree("after apply", tmp_path, [TestVerdict("t.py::test_a", PASSES, "passed", ["passed"], True)])
+    before = tree("working tree", tmp_path, [outcomes.TestVerdict("t.py::test_a", PASSES, "passed", ["passed"], True)])
+    after = tree("after apply", tmp_path, [outcomes.TestVerdict("t.py::test_a", PASSES, "passed", ["passed"], True)])
     monkeypatch.setattr(cmp, "run_pytest", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran pytest")))
     comparison = cmp.compare(before, after)
     env = type("Env", (), {"sources": {}})()

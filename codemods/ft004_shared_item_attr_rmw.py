@@ -494,7 +494,10 @@ def _ast_candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
                         and func.name not in _CONSTRUCTORS
                     ):
                         owner_class.writers.setdefault(target.attr, set()).add(func.name)
-            target = _ast_rmw_target(stmt, _local_reads(func))
+            # The function's reads matter only to a write of an item or attribute (a split
+            # update's write-back); finding them walks the whole function, so only then.
+            writes_item = kind is ast.Assign and len(targets) == 1 and isinstance(targets[0], (ast.Attribute, ast.Subscript))
+            target = _ast_rmw_target(stmt, _local_reads(func) if writes_item else None)
             if target is None:
                 continue
             base = target

@@ -34,18 +34,10 @@ the code runs. Levels:
   - state keyed by the current thread (``d[threading.get_ident()] += 1``);
   - instance state changed while the object is being built (``__init__``, ``__new__``,
     ``__post_init__``, ``__setstate__``): no other thread has it yet; a private function
-from ftmigrate.analysis import (
-    FileContext,
-    instance_lock_attributes,
-    iter_function_nodes,
-    shared_by_design,
-    shared_class_reason,
-    suspends,
-)
-from ftmigrate.closures import closure_escapes
-from ftmigrate.design import designed_for_threads, documented_not_thread_safe
-from ftmigrate.project_index import is_test_path
-from ftmigrate.threads import reached_by_threads
+    the module calls only at import time, or only from constructors for instance state
+    (two threads building two objects still share class and module state), or that the whole
+    project calls only from import-time code (module level, class bodies, decorators; the
+    function a ``@_registers(...)`` factory returns): ``ftmigrate.project_index``; a command-line entry point
     (``main()``, ``__main__.py``, Django management commands);
   - test code (a ``test_*.py``/``*_test.py`` file, ``conftest.py`` or a ``tests`` folder)
     that no thread started in its module runs: a test runner runs tests one at a time.

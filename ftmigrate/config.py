@@ -47,19 +47,18 @@ class Config:
     shared_classes: list[str] = field(default_factory=list)
     unsafe_fixes: bool = False
     min_confidence: str = DEFAULT_MIN_CONFIDENCE
-    # Set by a run (ftmigrate.runner): absolute path -> {"threads": {function: why threads
-    # run it}, "import_time": {private function: how only import-time code calls it}}.
+    # Set by a run (ftmigrate.runner): absolute path -> what the project says about that
+    # file (``ProjectIndex.evidence``: functions threads run, import-time-only functions,
+    # thread-lock makers).
     thread_evidence: dict = field(default_factory=dict)
-    # Set by a run: absolute path -> {local name: why it makes a thread lock} (ftmigrate.lockmakers).
-    lock_makers: dict = field(default_factory=dict)
 
     def analysis_options(self) -> dict:
         """What the configuration tells the engine about every file (``check_source``'s
         keyword arguments): shared classes, the least confidence reported, which functions
-        the project's threads run, which names make thread locks, and whether unsafe fixes are planned too."""
+        the project says about each file (thread evidence), and whether unsafe fixes are planned too."""
         return {
             "shared_classes": tuple(self.shared_classes), "min_confidence": self.min_confidence,
-            "thread_evidence": self.thread_evidence, "lock_makers": self.lock_makers, "unsafe_fixes": self.unsafe_fixes,
+            "thread_evidence": self.thread_evidence, "unsafe_fixes": self.unsafe_fixes,
         }
 
 

@@ -136,7 +136,6 @@ def check_source(
     unsafe_fixes: bool = False,
     min_confidence: str = "low",
     thread_evidence: dict | None = None,
-    lock_makers: dict | None = None,
 ) -> FileResult:
     """Findings of one file; with ``fix``, also its rewrite.
 
@@ -178,7 +177,7 @@ def check_source(
     evidence = (thread_evidence or {}).get(os.path.abspath(source.path), {})
     ctx.project_threads = evidence.get("threads", {})
     ctx.project_import_time = evidence.get("import_time", {})
-    ctx.project_lock_makers = (lock_makers or {}).get(os.path.abspath(source.path), {})
+    ctx.project_lock_makers = evidence.get("lock_makers", {})
     ignored = suppressions(text)
     found = [site for rule in active for site in rule.check(ctx)]
     ctx.locate([site.node for site in found], outline)

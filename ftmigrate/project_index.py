@@ -28,7 +28,7 @@ from collections import deque
 from pathlib import Path, PurePath
 from typing import Iterable
 
-from ftmigrate.lockmakers import ast_lock_makers
+from ftmigrate.lockmakers import ast_lock_makers, resolve_lock_makers
 
 # Calls whose callable argument runs in another thread: method or function name -> index of
 # the positional argument (``target=`` always counts too).
@@ -329,6 +329,15 @@ class ProjectIndex:
         for (module, qual), why in found.items():
             evidence.setdefault(self.path_of[module], {})[qual] = why
         return evidence
+
+    def evidence(self) -> dict[str, dict[str, dict[str, str]]]:
+        """What the project says about each file, keyed by absolute path: ``{"threads":
+        {function: why threads run it}, "import_time": {private function: how only
+        import-time code calls it}, "lock_makers": {local name: why it makes a thread lock}}``
+        (files with none of these are left out)."""
+        kinds = {"threads": self.reached(), "import_time": self.import_time(), "lock_makers": resolve_lock_makers(self.by_path)}
+        paths = set().union(*(found.keys() for found in kinds.values()))
+        return {path: {kind: found.get(path, {}) for kind, found in kinds.items()} for path in paths}
 
     def import_time(self) -> dict[str, dict[str, str]]:
         """Path -> {qualified name: how}, for private functions (``_name``) that the project

@@ -20,7 +20,6 @@ from ftmigrate.config import Config
 from ftmigrate.confine import ConfinementError, locate, tree_roots
 from ftmigrate.discovery import Discovery, discover
 from ftmigrate.firstpass import POOL_MIN_FILES, can_fork, first_pass
-from ftmigrate.lockmakers import resolve_lock_makers
 from ftmigrate.project_index import ProjectIndex
 from ftmigrate.results import FileResult
 from ftmigrate.selection import RuleSelection
@@ -119,7 +118,7 @@ def run(
     analysis = config.analysis_options()
     passes = first_pass(found.files, config.root, rules, {"prefilter": prefilter, **analysis}, jobs=jobs, cache=cache)
     index = ProjectIndex((os.path.abspath(p), one.facts) for p, one in zip(found.files, passes))
-    config.thread_evidence, config.lock_makers = project_evidence(index), resolve_lock_makers(index.by_path)
+    config.thread_evidence = index.evidence()
     store = Cache(config.root, _cache_settings(rules, config, prefilter)) if cache else None
     known: list[FileResult | None] = [None] * len(work)
     for i, ((path, _), one) in enumerate(zip(work, passes)):
@@ -190,19 +189,8 @@ def _cache_settings(rules: Sequence[Rule] | RuleSelection, config: Config, prefi
         chosen = ["select", rules.select, rules.ignore]
     else:
         chosen = ["rules", [rule.code for rule in rules]]
-    project = [config.thread_evidence, config.lock_makers]
-    evidence = hashlib.blake2b(json.dumps(project, sort_keys=True).encode(), digest_size=16).hexdigest()
+    evidence = hashlib.blake2b(json.dumps(config.thread_evidence, sort_keys=True).encode(), digest_size=16).hexdigest()
     return [chosen, sorted(config.shared_classes), config.min_confidence, evidence, prefilter, config.unsafe_fixes]
-
-
-def project_evidence(index: ProjectIndex) -> dict[str, dict]:
-    """``ftmigrate.project_index``'s evidence, keyed by absolute path:
-    ``{"threads": {function: why threads run it}, "import_time": {function: how}}``."""
-    threads, import_time = index.reached(), index.import_time()
-    return {
-        path: {"threads": threads.get(path, {}), "import_time": import_time.get(path, {})}
-        for path in threads.keys() | import_time.keys()
-    }
 
 
 # --- the process pool ---------------------------------------------------------------------

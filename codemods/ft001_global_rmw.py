@@ -15,7 +15,7 @@ from ftmigrate.prefilter import (
     AUGMENTED_OPERATOR, BINARY_OPERATOR, GAP, declared_names, identifier_text, logical_rest, statements,
 )
 from ftmigrate.rules import Example, Rule, Site
-from ftmigrate.spans import split_write, written_back
+from ftmigrate.spans import written_back
 
 _ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.BinaryOperation())
 
@@ -184,7 +184,10 @@ class GlobalReadModifyWrite(Rule):
             if not globals_ and not nonlocals:
                 continue
             for node in iter_function_nodes(func):
-                name = rmw_name(node) or self._written_back(ctx, node)
+                name = rmw_name(node)
+                if name is None:
+                    written = written_back(ctx, node, cst.Name)  # `x = n + 1` after `n = x`
+                    name = written.value if written is not None else None
                 if name is None or name not in globals_ | nonlocals:
                     continue
                 if name in globals_:
@@ -197,16 +200,6 @@ class GlobalReadModifyWrite(Rule):
                 yield self.read_modify_write_site(
                     ctx, node, f"`{name}` ({where} state)", m.Name(name), state=name, domain=domain, function=func
                 )
-
-    @staticmethod
-    def _written_back(ctx: FileContext, node: cst.CSTNode) -> str | None:
-        """``x = n + 1`` (or ``x = n``) where ``n`` was read from ``x`` just before."""
-        target = split_write(node)
-        if isinstance(target, cst.Name):
-            stmt = ctx.statement_of(node)
-            if written_back(ctx.parent(stmt), stmt, target):
-                return target.value
-        return None
 
     @staticmethod
     def _closure_owner(ctx: FileContext, func: cst.FunctionDef, name: str) -> cst.FunctionDef | None:

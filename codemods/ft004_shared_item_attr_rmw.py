@@ -27,7 +27,7 @@ from ftmigrate.analysis import (
 from ftmigrate.locking import MODULE, Domain
 from ftmigrate.prefilter import ast_class_aliases, ast_dotted, ast_may_say_shared
 from ftmigrate.rules import Example, Rule, Site
-from ftmigrate.spans import split_write, written_back
+from ftmigrate.spans import written_back
 
 _ITEM_OR_ATTRIBUTE = m.Subscript() | m.Attribute()
 _ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=_ITEM_OR_ATTRIBUTE)], value=m.BinaryOperation())
@@ -762,23 +762,13 @@ class SharedItemAttributeReadModifyWrite(Rule):
                 kinds[target.value] = kinds.get(target.value, True) and m.matches(value, _BUILTIN_CONTAINER)
         return {name for name, builtin in kinds.items() if builtin}
 
-    @staticmethod
-    def _written_back(ctx: FileContext, node: cst.CSTNode) -> cst.BaseExpression | None:
-        """``self.count = n`` where ``n`` was read from ``self.count`` and changed just before."""
-        target = split_write(node)
-        if isinstance(target, (cst.Attribute, cst.Subscript)):
-            stmt = ctx.statement_of(node)
-            if written_back(ctx.parent(stmt), stmt, target):
-                return target
-        return None
-
     def check(self, ctx: FileContext) -> Iterator[Site]:
         module_names = ctx.module_bindings()
         containers = self._builtin_containers(ctx)
         updates: list[tuple[cst.FunctionDef, cst.CSTNode, cst.BaseExpression, SharedState]] = []
         for func in ctx.find(cst.FunctionDef):
             for node in iter_function_nodes(func):
-                target = rmw_target(node) or self._written_back(ctx, node)
+                target = rmw_target(node) or written_back(ctx, node, (cst.Attribute, cst.Subscript))  # self.n = n after n = self.n
                 if target is None:
                     continue
                 shared = shared_state(ctx, func, target, module_names)

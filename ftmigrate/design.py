@@ -16,7 +16,7 @@ import re
 
 import libcst as cst
 
-from ftmigrate.analysis import FileContext, dotted
+from ftmigrate.analysis import THREAD_SAFE_TYPES, FileContext, dotted
 from ftmigrate.treewalk import walk
 
 _NOT_THREAD_SAFE = re.compile(
@@ -25,7 +25,7 @@ _NOT_THREAD_SAFE = re.compile(
     re.IGNORECASE,
 )
 _THREAD_SAFE = re.compile(r"\bthread[- ]?safe\b", re.IGNORECASE)
-_THREAD_QUEUES = frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"})
+_THREAD_QUEUES = THREAD_SAFE_TYPES["queue"]
 
 
 def documented_not_thread_safe(ctx: FileContext, func: cst.FunctionDef) -> str | None:

@@ -74,15 +74,15 @@ def update_span(block: cst.CSTNode | None, stmt: cst.CSTNode, reads: m.BaseMatch
     return Span(leaders=tuple(body[start:index]), fed=fed)
 
 
-def split_write(node: cst.CSTNode) -> cst.BaseAssignTargetExpression | None:
-    """The target of ``node`` if it can end a split read-modify-write: ``x = local`` or
-    ``x = <binary operation>`` with one target (whether it does is ``written_back``'s call)."""
-    if type(node) is cst.Assign and len(node.targets) == 1 and isinstance(node.value, (cst.Name, cst.BinaryOperation)):
-        return node.targets[0].target
-    return None
-
-
-def written_back(block: cst.CSTNode | None, stmt: cst.CSTNode, target: cst.CSTNode) -> bool:
-    """``stmt`` writes ``target`` a value computed from ``target``'s own value, read by
-    the adjacent statements before it (``n = self.count; n += 1; self.count = n``)."""
-    return update_span(block, stmt, m.MatchIfTrue(target.deep_equals)).fed
+def written_back(ctx, node: cst.CSTNode, kinds: type | tuple[type, ...]) -> cst.BaseAssignTargetExpression | None:
+    """The target of ``node`` (one of ``kinds``: ``cst.Name``, ``cst.Attribute``...) when
+    ``node`` ends a split read-modify-write: ``x = local`` or ``x = <binary operation>``
+    writing a value computed from ``x``'s own value, read by the adjacent statements before
+    it (``n = self.count; n += 1; self.count = n``). ``ctx``: the file's ``FileContext``."""
+    if not (type(node) is cst.Assign and len(node.targets) == 1 and isinstance(node.value, (cst.Name, cst.BinaryOperation))):
+        return None
+    target = node.targets[0].target
+    if not isinstance(target, kinds):
+        return None
+    stmt = ctx.statement_of(node)
+    return target if update_span(ctx.parent(stmt), stmt, m.MatchIfTrue(target.deep_equals)).fed else None

@@ -9,7 +9,7 @@ by (the project-wide index that follows calls across modules builds on these ans
   ``run`` method of ``threading.Thread`` subclasses.
 - ``reached_by_threads``: those and every function of the module they call.
 
-Whether a closure leaves its function is ``ftmigrate.closures``' question).
+Whether a closure leaves its function is ``ftmigrate.closures``' question.
 """
 
 from __future__ import annotations

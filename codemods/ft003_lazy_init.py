@@ -81,17 +81,11 @@ class _Facts:
             self.functions.setdefault(func.name.value, []).append(func)
         self._globals: dict[int, set[str]] = {}
         self._shared: dict[int, str | None] = {}
-        self._aliases: dict[int, dict[str, str]] = {}
 
     def globals_of(self, func: cst.FunctionDef) -> set[str]:
         if id(func) not in self._globals:
             self._globals[id(func)] = self.ctx.declared(func, cst.Global)
         return self._globals[id(func)]
-
-    def class_aliases(self, func: cst.FunctionDef) -> dict[str, str]:
-        if id(func) not in self._aliases:
-            self._aliases[id(func)] = self.ctx.class_aliases(func)
-        return self._aliases[id(func)]
 
     def shared_reason(self, cls: cst.ClassDef) -> str | None:
         if id(cls) not in self._shared:
@@ -346,8 +340,9 @@ class LazyInitialisation(Rule):
             return None  # they run once, while the class statement executes
         if receiver == ctx.first_param(func) and kind == "class":
             return _State(key, Domain("class", cls), receiver, cls)
-        if receiver in facts.class_aliases(func):  # `cls = self.__class__; cls.x`: the lock is `self.__class__._x_lock`
-            return _State(key, Domain("class", cls), facts.class_aliases(func)[receiver], cls)
+        aliases = ctx.class_aliases(func)
+        if receiver in aliases:  # `cls = self.__class__; cls.x`: the lock is `self.__class__._x_lock`
+            return _State(key, Domain("class", cls), aliases[receiver], cls)
         if receiver == ctx.first_param(func) and kind == "instance":
             # __init__ and __setstate__ build an object no other thread can see yet.
             reason = facts.shared_reason(cls) if func.name.value not in ("__init__", "__setstate__") else None

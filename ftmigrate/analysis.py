@@ -164,6 +164,7 @@ class FileContext:
         # Local names that make a thread lock (a project's own wrapper or factory: ftmigrate.lockmakers).
         self.project_lock_makers: dict[str, str] = {}
         self._callers_locks: dict[cst.FunctionDef, LockRef | None] = {}  # cache of _callers_lock
+        self._class_aliases: dict[cst.FunctionDef, dict[str, str]] = {}  # cache of class_aliases
         self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
 
     @cached_property
@@ -334,6 +335,11 @@ class FileContext:
         binding in the method (not a parameter, not ``global``/``nonlocal``). A fix reaches
         a class lock through that code (``self.__class__._lock``), bound wherever the method
         runs."""
+        if func not in self._class_aliases:
+            self._class_aliases[func] = self._find_class_aliases(func)
+        return self._class_aliases[func]
+
+    def _find_class_aliases(self, func: cst.FunctionDef) -> dict[str, str]:
         if self.method_kind(func) != "instance" or self.first_param(func) is None:
             return {}
         receiver = self.first_param(func)

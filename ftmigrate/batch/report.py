@@ -12,6 +12,7 @@ from ftmigrate import __version__
 from ftmigrate.batch.model import CHANGED, CLEAN, FAILED, NOT_STARTED, ROLLED_BACK, SKIPPED, BatchOptions, RepoResult, is_url
 from ftmigrate.batch.stop import signal_name
 from ftmigrate.batch.store import write_atomic
+from ftmigrate.threadtests.xdist import TURN_OFF
 from ftmigrate.reporting import plural
 
 STATUSES = (CHANGED, CLEAN, FAILED, SKIPPED, ROLLED_BACK, NOT_STARTED)
@@ -117,7 +118,7 @@ def as_markdown(results: Sequence[RepoResult], options: BatchOptions, executor: 
             )
         lines += [f"- {note}" for note in r.notes]
         if _xdist(r):
-            lines.append(f"- verify turned pytest-xdist off (-n 0 --dist no) over the repository's pytest config: `{' '.join(_xdist(r))}`")
+            lines.append(f"- verify turned pytest-xdist off ({' '.join(TURN_OFF)}) over the repository's pytest config: `{' '.join(_xdist(r))}`")
         lines += [f"- not auto-fixable: `{u['path']}:{u['line']}` {u['rule']} {u['message']} ({u['reason']})" for u in r.unfixable]
         if r.test is not None and not r.test.passed:
             tail = r.test.output_tail.replace("```", "'''") or "(no output)"

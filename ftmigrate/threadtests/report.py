@@ -7,6 +7,7 @@ from collections import Counter
 from ftmigrate.threadtests.compare import TreeResult
 from ftmigrate.threadtests.gilcheck import GilCheck, NEEDS_GIL
 from ftmigrate.threadtests.outcomes import ORDER, THREAD_PROBLEMS
+from ftmigrate.threadtests.xdist import TURN_OFF
 
 SCHEMA_VERSION = 1
 
@@ -89,7 +90,7 @@ def _xdist_line(tree: dict) -> str:
     """Empty unless verify overrode the project's pytest-xdist options (``ftmigrate.threadtests.xdist``)."""
     if not tree.get("xdist_turned_off"):
         return ""
-    return (f"pytest-xdist turned off for these runs (-n 0 --dist no) over the project's pytest config "
+    return (f"pytest-xdist turned off for these runs ({' '.join(TURN_OFF)}) over the project's pytest config "
             f"({' '.join(tree['xdist_turned_off'])}): verify runs each test in threads in one process")
 
 

@@ -22,6 +22,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 import libcst as cst
 
 from ftmigrate.analysis import FileContext
+from ftmigrate.firstpass import FirstLook
 from ftmigrate.confidence import Confidence, assess, at_least
 from ftmigrate.locking import Guard, Replace, apply_fixes, refusal
 from ftmigrate.newsyntax import needed_python, unverifiable_reason
@@ -136,6 +137,7 @@ def check_source(
     unsafe_fixes: bool = False,
     min_confidence: str = "low",
     thread_evidence: dict | None = None,
+    first_look: FirstLook | None = None,
 ) -> FileResult:
     """Findings of one file; with ``fix``, also its rewrite.
 
@@ -144,7 +146,9 @@ def check_source(
     the fixes ``ftmigrate.fixsafety`` calls unsafe. One round: the planner adds locks at
     class or module level only, never evidence that instances are shared
     (``ftmigrate.threadlocks``), so the rewrite holds no finding the original did not
-    show, and ``apply`` changes exactly what ``scan`` shows.
+    show, and ``apply`` changes exactly what ``scan`` shows. ``first_look``: what the run's
+    first pass learned from its ``ast`` of these very bytes (``ftmigrate.firstpass``); the
+    file is then not parsed with ``ast`` again.
     """
     result = FileResult(path=source.path, source=source)
     text = source.text
@@ -157,19 +161,26 @@ def check_source(
         return result
     newer: tuple[tuple[int, int], str] | None = None  # the file needs a newer Python than this one
     try:
-        try:
-            tree = syntax_tree(text, display)
-        except SourceError as exc:
-            module, newer = _newer_python_module(text, exc)
-            outline = None
-        else:
-            if prefilter:
-                active = candidate_rules(tree, active, shared_classes)
-                if not active:
-                    return result
-            outline = (statement_starts(tree), line_count(text))
-            del tree
+        if first_look is not None and prefilter:
+            active = [rule for rule in active if rule.code in first_look.codes]
+            if not active:
+                return result
+            outline = first_look.outline
             module = parse_cst(text)
+        else:
+            try:
+                tree = syntax_tree(text, display)
+            except SourceError as exc:
+                module, newer = _newer_python_module(text, exc)
+                outline = None
+            else:
+                if prefilter:
+                    active = candidate_rules(tree, active, shared_classes)
+                    if not active:
+                        return result
+                outline = (statement_starts(tree), line_count(text))
+                del tree
+                module = parse_cst(text)
     except SourceError as exc:
         result.error = str(exc)
         return result

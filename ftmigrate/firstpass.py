@@ -18,6 +18,7 @@ results cache.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import sys
@@ -38,6 +39,24 @@ class Pass:
     facts: dict  # the project index's facts (``project_index.file_facts``)
     key: str | None = None  # its cache key, None when it was not read (or no cache)
     quiet: bool = False  # no rule can find anything in it: its result is empty
+    look: "FirstLook | None" = None  # what its check need not work out again
+
+
+@dataclass(frozen=True)
+class FirstLook:
+    """What this pass's ``ast`` of a file that some rule wants already told: the codes of
+    the rules whose necessary conditions hold (``Rule.prefilter``/``candidate``), and the
+    outline LibCST's positions are computed from (``treewalk.statement_starts``, the line
+    count). The file's check uses it instead of parsing with ``ast`` again, when the bytes
+    it reads are still those of ``digest``."""
+
+    digest: str
+    codes: tuple[str, ...]
+    outline: tuple[list[int], int]
+
+
+def digest_of(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def can_fork() -> bool:
@@ -79,33 +98,38 @@ def _pass(path: str) -> Pass:
     if well_formed(facts):
         facts["module"] = module_name(Path(path))  # it depends on the folders, not the bytes
         return Pass(facts, key)
-    tree, quiet = _parse(path, raw)
+    tree, quiet, look = _parse(path, raw)
     facts = tree_facts(Path(path), tree) if tree is not None else file_facts(Path(path), raw.decode("utf-8", errors="replace"))
     if key is not None:
         store.store_json(key, facts)
-    return Pass(facts, key, quiet)
+    return Pass(facts, key, quiet, look)
 
 
 def _parse(path: str, raw: bytes):
-    """(the file's ``ast``, whether no rule wants it); (None, False) when the file's own
-    check must say why it cannot be read, decoded or parsed, or how big it is."""
-    from ftmigrate.engine import MAX_PARSE_BYTES, candidate_rules, syntax_tree, wanted_rules
+    """(the file's ``ast``, whether no rule wants it, its ``FirstLook``); (None, False, None)
+    when the file's own check must say why it cannot be read, decoded or parsed, or how big
+    it is."""
+    from ftmigrate.engine import MAX_PARSE_BYTES, candidate_rules, line_count, syntax_tree, wanted_rules
+    from ftmigrate.treewalk import statement_starts
 
     if len(raw) > MAX_PARSE_BYTES:
-        return None, False
+        return None, False, None
     try:
         source = decode_source(Path(path), raw)
         tree = syntax_tree(source.text, path)
     except (SourceError, RecursionError):
-        return None, False
+        return None, False, None
     options = _state["options"]
     if not options.get("prefilter", True):
-        return tree, False
+        return tree, False, None
     rules = _state["rules"]
     if not isinstance(rules, list):
         rules = _state["rules"] = rules.resolve()
     try:
         wanted = wanted_rules(source.text, rules)
-        return tree, not wanted or not candidate_rules(tree, wanted, options.get("shared_classes", ()))
+        codes = tuple(rule.code for rule in candidate_rules(tree, wanted, options.get("shared_classes", ()))) if wanted else ()
     except RecursionError:  # the file's own check retries on a deep stack
-        return tree, False
+        return tree, False, None
+    if not codes:
+        return tree, True, None
+    return tree, False, FirstLook(digest_of(raw), codes, (statement_starts(tree), line_count(source.text)))

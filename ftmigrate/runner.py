@@ -19,7 +19,7 @@ from ftmigrate.cache import Cache
 from ftmigrate.config import Config
 from ftmigrate.confine import ConfinementError, locate, tree_roots
 from ftmigrate.discovery import Discovery, discover
-from ftmigrate.firstpass import POOL_MIN_FILES, can_fork, first_pass
+from ftmigrate.firstpass import POOL_MIN_FILES, FirstLook, can_fork, digest_of, first_pass
 from ftmigrate.project_index import ProjectIndex
 from ftmigrate.results import FileResult
 from ftmigrate.selection import RuleSelection
@@ -131,7 +131,7 @@ def run(
             hit = store.load(one.key, path, display) if known[i] is None and one.key is not None else None
             if hit is not None and not (fix and any(f.fixable for f in hit.findings)):
                 known[i] = hit  # a rewrite is never skipped: apply re-checks fixable files
-    todo = [job for job, hit in zip(work, known) if hit is None]
+    todo = [(path, display, one.look) for (path, display), one, hit in zip(work, passes, known) if hit is None]
     fresh: Iterator[FileResult] = iter(())
     if todo or not work:
         rules = rules.resolve() if isinstance(rules, RuleSelection) else list(rules)
@@ -201,9 +201,9 @@ _worker: dict = {}
 
 
 def check_files_parallel(
-    work: Sequence[tuple[Path, str]], rules: Sequence[Rule], options: dict, *, jobs: int = 1, store: Cache | None = None
+    work: Sequence[tuple[Path, str, FirstLook | None]], rules: Sequence[Rule], options: dict, *, jobs: int = 1, store: Cache | None = None
 ) -> Iterator[FileResult]:
-    """Results of (path, display) pairs, in their order; ``store`` receives new entries."""
+    """Results of (path, display, first look) jobs, in their order; ``store`` receives new entries."""
     if jobs <= 1 or len(work) < POOL_MIN_FILES:
         return (check_job(job, rules, options, store) for job in work)
     return _pooled(work, rules, options, jobs, store)
@@ -223,20 +223,23 @@ def _start_worker(rules: Sequence[Rule], options: dict, store: Cache | None) -> 
     _worker.update(rules=rules, options=options, store=store)
 
 
-def _pool_job(job: tuple[Path, str]) -> FileResult:
+def _pool_job(job: tuple[Path, str, FirstLook | None]) -> FileResult:
     return check_job(job, _worker["rules"], _worker["options"], _worker["store"])
 
 
-def check_job(job: tuple[Path, str], rules: Sequence[Rule], options: dict, store: Cache | None) -> FileResult:
-    """One (path, display) checked, its result stored in ``store``, then slimmed for the trip home."""
+def check_job(job: tuple[Path, str, FirstLook | None], rules: Sequence[Rule], options: dict, store: Cache | None) -> FileResult:
+    """One (path, display, the first pass's look at it) checked, its result stored in
+    ``store``, then slimmed for the trip home."""
     from ftmigrate.engine import check_bytes
 
-    path, display = job
+    path, display, look = job
     try:
         raw = read_bytes(path)
     except SourceError as exc:
         return FileResult(path=path, error=str(exc))
-    result = check_bytes(path, raw, rules, display=display, **options)
+    if look is not None and look.digest != digest_of(raw):
+        look = None  # the file changed since the first pass: its look is not of these bytes
+    result = check_bytes(path, raw, rules, display=display, first_look=look, **options)
     # With fix, findings a rewrite touched differ from a scan's; results without any
     # fixable finding are exactly what a scan of these bytes gives.
     if store is not None and not result.internal and not (options["fix"] and any(f.fixable for f in result.findings)):

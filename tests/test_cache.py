@@ -87,7 +87,7 @@ def test_a_cold_run_checks_only_files_some_rule_may_find_something_in(project, m
     real_check = runner.check_files_parallel
 
     def recording(work, *args, **kwargs):
-        checked.extend(Path(p).name for p, _ in work)
+        checked.extend(Path(p).name for p, *_ in work)
         return real_check(work, *args, **kwargs)
 
     monkeypatch.setattr(runner, "check_files_parallel", recording)

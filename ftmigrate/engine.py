@@ -16,6 +16,7 @@ import sys
 import threading
 import warnings
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, TypeVar
 
@@ -28,6 +29,7 @@ from ftmigrate.locking import Guard, Replace, apply_fixes, refusal
 from ftmigrate.newsyntax import needed_python, unverifiable_reason
 from ftmigrate.results import FileResult, Finding
 from ftmigrate.rules import Rule, Site
+from ftmigrate.rules_ast import ast_port_enabled
 from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_bytes, split_lines
 from ftmigrate.suppression import is_suppressed, suppressions
 from ftmigrate.treewalk import statement_starts
@@ -149,7 +151,18 @@ def check_source(
     show, and ``apply`` changes exactly what ``scan`` shows. ``first_look``: what the run's
     first pass learned from its ``ast`` of these very bytes (``ftmigrate.firstpass``); the
     file is then not parsed with ``ast`` again.
+
+    With ``FTMIGRATE_AST=1`` the file goes through the ast pipeline instead
+    (``ftmigrate.engine_ast``).
     """
+    if ast_port_enabled():
+        from ftmigrate.engine_ast import check_source_ast
+
+        return check_source_ast(
+            source, rules, fix=fix, display=display, shared_classes=shared_classes, prefilter=prefilter,
+            unsafe_fixes=unsafe_fixes, min_confidence=min_confidence, thread_evidence=thread_evidence,
+            first_look=first_look,
+        )
     result = FileResult(path=source.path, source=source)
     text = source.text
     active = wanted_rules(text, rules) if prefilter else list(rules)
@@ -189,47 +202,77 @@ def check_source(
     ctx.project_threads = evidence.get("threads", {})
     ctx.project_import_time = evidence.get("import_time", {})
     ctx.project_lock_makers = evidence.get("lock_makers", {})
-    ignored = suppressions(text)
     found = [site for rule in active for site in rule.check(ctx)]
     ctx.locate([site.node for site in found], outline)
+
+    def span(site: Site) -> tuple[int, int, int, int]:
+        pos = ctx.position(site.node)
+        return pos.start.line, pos.start.column, pos.end.line, pos.end.column
+
+    extra = unverifiable_reason(newer) if newer is not None else None
+    sites, findings = report(found, text, display, span, lambda site: assess(ctx, site), refusal, min_confidence, extra)
+    result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
+    if any(f.fixable for f in result.findings):
+        loss = _libcst_loss(text, ctx.module.code) if fix else None
+        if loss is not None:
+            result.error = loss
+        else:
+            plan(sites, findings, result, display, partial(apply_fixes, ctx), write=fix, unsafe_fixes=unsafe_fixes)
+    return result
+
+
+def report(
+    found: Sequence[Site],
+    text: str,
+    display: str,
+    span: Callable[[Site], tuple[int, int, int, int]],
+    assess: Callable[[Site], Confidence],
+    refusal: Callable[[object], str | None],
+    min_confidence: str,
+    unfixable: str | None = None,
+) -> tuple[list[Site], dict[int, Finding]]:
+    """The sites of ``found`` that are reported or guarded (not suppressed by a comment, not
+    below ``min_confidence``), and the findings of the open ones by ``id(site)``. ``span``:
+    (line, column, end line, end column) of a site, columns 0-based characters; ``assess``:
+    its confidence; ``refusal``: why a fix can never be applied; ``unfixable``: why no fix
+    of this file can be (a file for a newer Python)."""
+    ignored = suppressions(text)
     sites: list[Site] = []
     confidence: dict[int, Confidence] = {}
+    spans: dict[int, tuple[int, int, int, int]] = {}
     for site in found:
-        pos = ctx.position(site.node)
-        if is_suppressed(ignored, site.rule, (pos.start.line, pos.end.line)):
+        spans[id(site)] = line, _, end_line, _ = span(site)
+        if is_suppressed(ignored, site.rule, (line, end_line)):
             continue
         if site.guarded_by is None:
-            confidence[id(site)] = assess(ctx, site)
+            confidence[id(site)] = assess(site)
             if not at_least(confidence[id(site)].level, min_confidence):
                 continue  # not reported, so not fixed either
         sites.append(site)
     findings = {}
     for site in sites:
-        if site.fix is not None and newer is not None:
-            site.unfixable_reason = unverifiable_reason(newer)
+        if site.fix is not None and unfixable is not None:
+            site.unfixable_reason = unfixable
         if site.fix is not None and site.unfixable_reason is None:
             site.unfixable_reason = refusal(site.fix)
         if site.unfixable_reason is not None:
             site.fix = None
         if site.guarded_by is None:
-            pos = ctx.position(site.node)
+            line, column, end_line, end_column = spans[id(site)]
             findings[id(site)] = Finding(
                 rule=site.rule,
                 path=display,
-                line=pos.start.line,
-                column=pos.start.column + 1,
-                end_line=pos.end.line,
-                end_column=pos.end.column + 1,
+                line=line,
+                column=column + 1,
+                end_line=end_line,
+                end_column=end_column + 1,
                 message=site.message,
                 fixable=site.fix is not None,
                 unfixable_reason=site.unfixable_reason,
                 confidence=confidence[id(site)].level,
                 confidence_reason=confidence[id(site)].reason,
             )
-    result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
-    if any(f.fixable for f in result.findings):
-        _plan(ctx, sites, findings, result, display, write=fix, unsafe_fixes=unsafe_fixes)
-    return result
+    return sites, findings
 
 
 def _libcst_loss(text: str, code: str) -> str | None:
@@ -252,22 +295,30 @@ def _libcst_loss(text: str, code: str) -> str | None:
     return f"not rewritten: LibCST does not reproduce line {number} byte for byte{cause}"
 
 
-def _plan(ctx: FileContext, sites: list[Site], findings: dict, result: FileResult, display: str, write: bool, unsafe_fixes: bool) -> None:
+def plan(
+    sites: list[Site],
+    findings: dict,
+    result: FileResult,
+    display: str,
+    planner: Callable,
+    write: bool,
+    unsafe_fixes: bool,
+    fix_types: tuple[type, type] = (Guard, Replace),
+) -> None:
     """Plan every fix of the file together. A scan learns which findings are really fixable
     (the planner may refuse one, e.g. to avoid a deadlock); an apply also gets the new text,
-    verified before it is accepted."""
-    loss = _libcst_loss(result.source.text, ctx.module.code) if write else None
-    if loss is not None:
-        result.error = loss
-        return
+    verified before it is accepted. ``planner(guards, replaces, known, write=, unsafe_fixes=)``
+    plans (and writes): ``apply_fixes`` of the file's context; ``fix_types``: its (Guard,
+    Replace) classes."""
+    guard_type, replace_type = fix_types
     open_sites = [s for s in sites if s.guarded_by is None and s.fix is not None]
-    guards = [s.fix for s in open_sites if isinstance(s.fix, Guard)]
-    replaces = [s.fix for s in open_sites if isinstance(s.fix, Replace)]
-    known = [(s.fix, s.guarded_by) for s in sites if s.guarded_by is not None and isinstance(s.fix, Guard)]
-    outcome = apply_fixes(ctx, guards, replaces, known, write=write, unsafe_fixes=unsafe_fixes)
+    guards = [s.fix for s in open_sites if isinstance(s.fix, guard_type)]
+    replaces = [s.fix for s in open_sites if isinstance(s.fix, replace_type)]
+    known = [(s.fix, s.guarded_by) for s in sites if s.guarded_by is not None and isinstance(s.fix, guard_type)]
+    outcome = planner(guards, replaces, known, write=write, unsafe_fixes=unsafe_fixes)
     if any(id(fix) not in outcome.applied and id(fix) not in outcome.refused for fix in guards):
         # Held back as unsafe: would `--unsafe-fixes` apply it, or refuse it (a deadlock)?
-        probe = apply_fixes(ctx, guards, replaces, known, write=False, unsafe_fixes=True)
+        probe = planner(guards, replaces, known, write=False, unsafe_fixes=True)
         for fix in guards:
             if id(fix) not in outcome.applied and id(fix) in probe.refused:
                 outcome.refused.setdefault(id(fix), probe.refused[id(fix)])

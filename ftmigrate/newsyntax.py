@@ -7,6 +7,10 @@ rules run on LibCST's tree, so such a file is analysed all the same. It is not r
 the rewrite verifier compares ``ast`` trees, which this interpreter cannot build, and a fix
 that cannot be proven is not written. Each finding says which Python to run instead.
 
+On the ast pipeline (``FTMIGRATE_AST=1``, ``ftmigrate.engine_ast``) the rules detect on the
+standard ``ast``, which this interpreter cannot build for such a file: the file is not
+analysed, and its error says which Python can (``unanalysable_reason``).
+
 Only a rejection that LibCST's tree explains is treated this way: the tree must hold a
 construct that needs a newer Python than the running one (``NEWER_CONSTRUCTS``). Anything
 else stays the compiler's own syntax error.
@@ -48,4 +52,14 @@ def unverifiable_reason(needed: tuple[tuple[int, int], str]) -> str:
     return (
         f"the file uses Python {major}.{minor} syntax ({feature}); this is Python {here}, which cannot "
         f"verify a rewrite of it: run ftmigrate with Python >= {major}.{minor} to fix it"
+    )
+
+
+def unanalysable_reason(needed: tuple[tuple[int, int], str]) -> str:
+    """Why a file that needs ``needed`` is not analysed here (the ast pipeline), and what to do."""
+    (major, minor), feature = needed
+    here = "%d.%d" % sys.version_info[:2]
+    return (
+        f"the file uses Python {major}.{minor} syntax ({feature}); this is Python {here}, which cannot "
+        f"analyse it: run ftmigrate with Python >= {major}.{minor} to check it"
     )

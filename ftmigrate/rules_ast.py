@@ -62,8 +62,9 @@ class Site:
     """A place a rule looked at: a finding unless ``guarded_by`` says it is already locked.
 
     ``node`` is an ``ast`` node; the finding's position is its span (``lineno``,
-    ``col_offset``, ``end_lineno``, ``end_col_offset``), the engine turns it into
-    character columns."""
+    ``col_offset``, ``end_lineno``, ``end_col_offset``; through ``end_node``'s end when
+    given), the engine turns it into character columns. A decorator (an element of a
+    ``decorator_list``) starts at its ``@``, as LibCST's ``Decorator`` does."""
 
     rule: str
     node: ast.AST
@@ -78,6 +79,8 @@ class Site:
     # up to its last change: what the confidence looks for an ``await`` in. Default: the fix's.
     state: str | None = None
     followers: tuple[ast.stmt, ...] = ()
+    # The finding ends where this node ends (LibCST's line ``a; b`` is one node): default ``node``.
+    end_node: ast.AST | None = None
 
     def __post_init__(self) -> None:
         from ftmigrate.fixes_ast import Guard

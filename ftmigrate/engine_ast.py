@@ -1,0 +1,174 @@
+"""One file through the ast pipeline (``FTMIGRATE_AST=1``, issue 15): detect on the standard
+``ast``, and parse with LibCST only to write a fix.
+
+read -> each rule's text prefilter -> ``ast.parse`` (the compiler's own syntax errors) ->
+each rule's ``candidate`` -> the ast ``FileContext`` -> the rules' ``check`` ->
+suppressions -> confidence -> findings, at 1-based character columns. Only a file with a
+fixable finding goes further: the planner decides on the ``ast`` which fixes it applies,
+refuses or holds back as unsafe (a scan needs no LibCST for that); ``apply`` then parses
+the file with LibCST, pairs its statements with the ``ast``'s (``ftmigrate.cstpair_ast``)
+and writes the rewrite, verified as on the LibCST path (``engine._plan``).
+
+A file this interpreter's compiler rejects but that is valid newer Python
+(``ftmigrate.newsyntax``) cannot be analysed here: its error says which Python to run.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from functools import partial
+from typing import Callable, Sequence
+
+from ftmigrate.engine import (
+    MAX_PARSE_BYTES, _libcst_loss, candidate_rules, parse_cst, plan, report, syntax_tree, wanted_rules,
+)
+from ftmigrate.firstpass import FirstLook
+from ftmigrate.newsyntax import needed_python, unanalysable_reason
+from ftmigrate.results import FileResult
+from ftmigrate.rules_ast import Rule, Site
+from ftmigrate.sourcefile import SourceError, SourceFile
+
+
+def check_source_ast(
+    source: SourceFile,
+    rules: Sequence[Rule],
+    *,
+    fix: bool,
+    display: str,
+    shared_classes: Sequence[str] = (),
+    prefilter: bool = True,
+    unsafe_fixes: bool = False,
+    min_confidence: str = "low",
+    thread_evidence: dict | None = None,
+    first_look: FirstLook | None = None,
+) -> FileResult:
+    """``engine.check_source`` on the ast pipeline: same options, same result."""
+    from ftmigrate.analysis_ast import FileContext
+    from ftmigrate.confidence_ast import assess
+    from ftmigrate.fixes_ast import Guard, Replace, refusal
+    from ftmigrate.locking_ast import apply_fixes
+
+    result = FileResult(path=source.path, source=source)
+    text = source.text
+    active = wanted_rules(text, rules) if prefilter else list(rules)
+    if not active:
+        return result
+    if len(source.raw) > MAX_PARSE_BYTES:
+        size, limit = len(source.raw) / 2**20, MAX_PARSE_BYTES / 2**20
+        result.error = f"too large to analyse: {size:.1f} MiB (the limit is {limit:.0f} MiB)"
+        return result
+    if first_look is not None and prefilter:
+        active = [rule for rule in active if rule.code in first_look.codes]
+        if not active:
+            return result
+    try:
+        tree = syntax_tree(text, display)
+    except SourceError as exc:
+        result.error = _newer_python_error(text, exc)
+        return result
+    if prefilter and first_look is None:
+        active = candidate_rules(tree, active, shared_classes)
+        if not active:
+            return result
+    ctx = FileContext(tree, text, source.path, shared_classes)
+    evidence = (thread_evidence or {}).get(os.path.abspath(source.path), {})
+    ctx.project_threads = evidence.get("threads", {})
+    ctx.project_import_time = evidence.get("import_time", {})
+    ctx.project_lock_makers = evidence.get("lock_makers", {})
+    columns = CharacterColumns(text)
+    found = [site for rule in active for site in rule.check(ctx)]
+
+    def span(site: Site) -> tuple[int, int, int, int]:
+        return columns.span(site_start(ctx, columns, site), site_end(site))
+
+    sites, findings = report(found, text, display, span, lambda site: assess(ctx, site), refusal, min_confidence)
+    result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
+    if any(f.fixable for f in result.findings):
+        planner = _planner(ctx, result) if fix else partial(apply_fixes, ctx, None, None)
+        if planner is not None:
+            plan(sites, findings, result, display, planner, write=fix, unsafe_fixes=unsafe_fixes, fix_types=(Guard, Replace))
+    return result
+
+
+def _planner(ctx, result: FileResult) -> Callable | None:
+    """``apply_fixes`` writing on LibCST's tree of the file, its statements paired with the
+    ``ast``'s; None (and ``result.error``) when LibCST cannot parse or reproduce the file."""
+    from ftmigrate.cstpair_ast import pair
+    from ftmigrate.locking_ast import apply_fixes
+
+    text = result.source.text
+    try:
+        module = parse_cst(text)
+    except SourceError as exc:
+        result.error = str(exc)
+        return None
+    loss = _libcst_loss(text, module.code)
+    if loss is not None:
+        result.error = loss
+        return None
+    pairing = pair(ctx.tree, module)
+
+    def planner(guards, replaces, known, *, write: bool, unsafe_fixes: bool):
+        if write:
+            return apply_fixes(ctx, module, pairing, guards, replaces, known, write=True, unsafe_fixes=unsafe_fixes)
+        return apply_fixes(ctx, None, None, guards, replaces, known, write=False, unsafe_fixes=unsafe_fixes)
+
+    return planner
+
+
+def _newer_python_error(text: str, error: SourceError) -> str:
+    """The error of a file the compiler rejected: that it needs a newer Python to analyse, when
+    LibCST's tree of it shows so (``ftmigrate.newsyntax``); else the compiler's own."""
+    try:
+        needed = needed_python(parse_cst(text))
+    except (SourceError, RecursionError):
+        needed = None
+    return unanalysable_reason(needed) if needed is not None else str(error)
+
+
+def site_start(ctx, columns: CharacterColumns, site: Site) -> tuple[int, int]:
+    """(line, UTF-8 byte column) where a finding at ``site`` starts, as LibCST placed it: a
+    decorator starts at its ``@`` (``ast`` starts it at the expression)."""
+    node = site.node
+    line, column = node.lineno, node.col_offset
+    parent = ctx.parent(node)
+    if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(d is node for d in parent.decorator_list):
+        before = columns.line(line).encode("utf-8")[:column].rstrip()
+        if before.endswith(b"@"):
+            column = len(before) - 1
+    return line, column
+
+
+def site_end(site: Site) -> tuple[int, int]:
+    """(line, UTF-8 byte column) where a finding at ``site`` ends (exclusive)."""
+    node = site.end_node or site.node
+    return node.end_lineno, node.end_col_offset
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class CharacterColumns:
+    """Turns the ``ast``'s UTF-8 byte columns of a text into character columns (LibCST's)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines: list[str] | None = None
+
+    def line(self, number: int) -> str:
+        """Line ``number`` (1-based) without its line break, as the compiler counts lines."""
+        if self._lines is None:
+            self._lines = _LINE_BREAK.split(self.text)
+        return self._lines[number - 1]
+
+    def column(self, line: int, byte_column: int) -> int:
+        text = self.line(line)
+        if text.isascii():
+            return byte_column
+        return len(text.encode("utf-8")[:byte_column].decode("utf-8", errors="replace"))
+
+    def span(self, start: tuple[int, int], end: tuple[int, int]) -> tuple[int, int, int, int]:
+        """(line, column, end line, end column): lines 1-based, columns 0-based characters."""
+        return start[0], self.column(*start), end[0], self.column(*end)

@@ -12,13 +12,14 @@ and returning the statement to write instead.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Union
+from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
     import libcst as cst
 
-Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+Function = ast.FunctionDef | ast.AsyncFunctionDef
 # Given the LibCST statement paired with the fix's ``stmt``, the LibCST statement to write instead.
 Rewrite = Callable[["cst.CSTNode"], "cst.BaseStatement"]
 
@@ -117,7 +118,9 @@ class Outcome:
 
 def refusal(fix: Guard | Replace) -> str | None:
     """Why ``fix`` can never be applied (known before planning), else None."""
-    from ftmigrate.analysis_ast import suspends  # analysis_ast imports LockRef from here
+    from ftmigrate.analysis_ast import (
+        suspends,  # analysis_ast imports LockRef from here
+    )
 
     if not isinstance(fix, Guard):
         return None

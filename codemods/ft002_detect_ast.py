@@ -1,0 +1,191 @@
+"""FT002's detection on the ``ast``: which containers an ``if`` tests and then changes, and
+the statements that belong to the same critical section.
+
+LibCST groups the small statements of one line (``a; b``) into one ``SimpleStatementLine``;
+the ``ast`` lists them one by one. The critical section is counted in such lines, as before:
+``lines()`` groups a block's statements the LibCST way."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from codemods.ft002_candidate_ast import MUTATORS
+from ftmigrate.bindings_ast import NESTED_SCOPES, dotted, walk
+
+_EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+_COMPOUND = (
+    ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,
+    ast.AsyncFunctionDef, ast.ClassDef, ast.Match, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+)
+
+Line = tuple[ast.stmt, ...]
+
+
+def own_nodes(roots: Sequence[ast.AST]) -> list[ast.AST]:
+    """``roots`` and every node below them in source order, not descending into nested
+    functions, classes or lambdas (a root that is one is listed alone)."""
+    return [node for root in roots for node in ([root] if isinstance(root, NESTED_SCOPES) else walk(root, prune=NESTED_SCOPES))]
+
+
+def lines(block: Sequence[ast.stmt]) -> list[Line]:
+    """The statements of ``block`` as LibCST's lines: simple statements joined by ``;`` make
+    one line (the next starts on the line the previous one ends on)."""
+    out: list[list[ast.stmt]] = []
+    for stmt in block:
+        previous = out[-1][-1] if out else None
+        if (
+            previous is not None
+            and not isinstance(stmt, _COMPOUND)
+            and not isinstance(previous, _COMPOUND)
+            and stmt.lineno == previous.end_lineno
+        ):
+            out[-1].append(stmt)
+        else:
+            out.append([stmt])
+    return [tuple(line) for line in out]
+
+
+def is_elif(ctx, node: ast.AST) -> bool:
+    """``node`` is the ``if`` of an ``elif`` (the ``ast`` writes ``elif`` and ``else: if``
+    alike: the source tells)."""
+    if not isinstance(node, ast.If):
+        return False
+    line = ctx.lines[node.lineno - 1].encode()
+    return line[node.col_offset : node.col_offset + 4] == b"elif"
+
+
+def branches(ctx, stmt: ast.If) -> tuple[list[ast.If], list[ast.stmt] | None]:
+    """The ``if`` and its ``elif``s, and the ``else`` block (None without one)."""
+    links = [stmt]
+    while len(links[-1].orelse) == 1 and is_elif(ctx, links[-1].orelse[0]):
+        links.append(links[-1].orelse[0])
+    return links, links[-1].orelse or None
+
+
+def tested(test: ast.expr) -> list[ast.expr]:
+    """Containers a test asks about: ``x in c``, ``x not in c``, ``c.get(k)``."""
+    nodes = walk(test)
+    found = [c for node in nodes if isinstance(node, ast.Compare) for op, c in zip(node.ops, node.comparators) if isinstance(op, (ast.In, ast.NotIn))]
+    found += [
+        node.func.value for node in nodes
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+    ]
+    return found
+
+
+def mutations(roots: Sequence[ast.AST]) -> Iterator[tuple[ast.expr, ast.AST]]:
+    """(container, node) for each change of a container in ``roots`` (not in nested
+    functions): ``c.append(x)``, ``c[k] = v``, ``c[k] += 1``, ``del c[k]``."""
+    for node in own_nodes(roots):
+        kind = type(node)
+        if kind is ast.Call:
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in MUTATORS:
+                yield func.value, node
+        elif kind is ast.Assign:
+            for target in node.targets:
+                if isinstance(target, ast.Subscript):
+                    yield target.value, node
+        elif (kind is ast.AugAssign or kind is ast.AnnAssign) and isinstance(node.target, ast.Subscript):
+            yield node.target.value, node
+        elif kind is ast.Delete:
+            # LibCST: ``del a[k], b[k]`` is one Tuple target; ``del (a[k], b[k])`` too.
+            targets = node.targets
+            if len(targets) == 1 and isinstance(targets[0], ast.Tuple):
+                targets = targets[0].elts
+            for target in targets:
+                if isinstance(target, ast.Subscript):
+                    yield target.value, node
+
+
+def changed_in(roots: Sequence[ast.AST]) -> set[str]:
+    return {dotted(c) for c, _ in mutations(roots)} - {None}
+
+
+def _exits(block: list[ast.stmt]) -> bool:
+    """The block always leaves: it ends with ``return``, ``raise``, ``continue`` or ``break``."""
+    return isinstance(block[-1], _EXITS)
+
+
+@dataclass(frozen=True)
+class CheckThenChange:
+    """A container an ``if`` tests and then changes, and the lines after the ``if`` that
+    belong to the same critical section (``if x in seen: return`` / ``seen.add(x)``)."""
+
+    code: str
+    followers: tuple[Line, ...] = ()
+
+
+def checked_then_changed(ctx, stmt: ast.If, after: Sequence[Line] = ()) -> list[CheckThenChange]:
+    """Containers that a test of the ``if`` chain asks about and that the branch it
+    guards, a later ``elif``/``else`` branch, or -- when that branch always leaves -- a
+    line after the ``if`` then changes."""
+    links, orelse = branches(ctx, stmt)
+    asked = [[code for code in map(dotted, tested(link.test)) if code is not None] for link in links]
+    if not any(asked):
+        return []  # no test asks about a container: nothing to walk the branches for
+    blocks = [link.body for link in links] + ([orelse] if orelse is not None else [])
+    changed = [changed_in(block) for block in blocks]
+    changed_after = [changed_in(line) for line in after] if orelse is None else []
+    found: dict[str, CheckThenChange] = {}
+    for i, link in enumerate(links):
+        later = set().union(*changed[i:])
+        for code in asked[i]:
+            if _exits(link.body) and any(code in c for c in changed_after):
+                last = max(k for k, c in enumerate(changed_after) if code in c)
+                found[code] = CheckThenChange(code, tuple(after[: last + 1]))
+            elif code in later and code not in found:
+                found[code] = CheckThenChange(code)
+    return list(found.values())
+
+
+def lines_after(ctx, stmt: ast.stmt) -> list[Line]:
+    """The lines after ``stmt`` in its block (none at module level)."""
+    owner, field, index = ctx.block_of(stmt)
+    if isinstance(owner, ast.Module):
+        return []
+    return lines(getattr(owner, field)[index + 1 :])
+
+
+def _names(node: ast.AST) -> Iterator[str]:
+    """What LibCST's Name and Attribute nodes in ``node`` spell (``dotted``): a Name,
+    an attribute chain, and the bare names of attributes, keywords and lambda parameters."""
+    for child in walk(node):
+        if isinstance(child, (ast.Name, ast.Attribute)):
+            code = dotted(child)
+            if code is not None:
+                yield code
+            if isinstance(child, ast.Attribute):
+                yield child.attr
+        elif isinstance(child, ast.keyword) and child.arg is not None:
+            yield child.arg
+        elif isinstance(child, ast.arg):
+            yield child.arg
+
+
+def return_reading(after: Sequence[Line], containers: set[str]) -> tuple[Line, ...]:
+    """``return cache[key]`` right after the locked code joins it, so the value returned is
+    the one the critical section ensured (no other thread removes it in between)."""
+    if after and len(after[0]) == 1 and isinstance(after[0][0], ast.Return) and after[0][0].value is not None:
+        if any(code in containers for code in _names(after[0][0])):
+            return (after[0],)
+    return ()
+
+
+def takes_lock(ctx, stmts: Sequence[ast.stmt]) -> str | None:
+    """A lock the statements take themselves (``with lock:`` or ``lock.acquire()``)."""
+    for node in own_nodes(stmts):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if ctx.is_lock_expr(item.context_expr):
+                    return ctx.code(item.context_expr)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "acquire"
+            and ctx.is_lock_expr(node.func.value)
+        ):
+            return ctx.code(node.func.value)
+    return None

@@ -1,0 +1,583 @@
+"""What every rule needs to know about a module, on the standard ``ast``: navigation,
+bindings, and existing locking.
+
+``FileContext`` wraps one parsed module (its ``ast`` tree and its source text) and answers
+the questions the rules share: where does this statement run, is it already under a lock
+(and which), which locks does a function hold, how is ``threading`` imported, which names
+are taken. What counts as a lock *already held* is documented in ``ftmigrate.heldlocks_ast``
+(the reference; rule docs point there): a lock object is a name or attribute bound anywhere
+in the module to a lock factory call (``lock_kind``), or *named* like a lock
+(``looks_like_lock_name``); ``Condition()`` without a lock and ``RLock()`` are reentrant
+(``is_reentrant_lock``).
+
+ast has no parent links, no comments and no parentheses: ``FileContext`` keeps a parent
+map (``parent``), where each statement sits in its block (``block_of``), the text and its
+lines (``code`` gives a node's source as written, its own parentheses included, as
+LibCST's ``code_for_node`` does).
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from ftmigrate.bindings_ast import (  # noqa: F401 (the rules import these from here)
+    _DECORATOR_WORDS,
+    _FUNCTION_NODES,
+    CLASS_DECORATORS,
+    FUNCTION_BOUNDARY,
+    FUNCTION_DEFS,
+    FUNCTIONS,
+    LOCK_FACTORIES,
+    LOCK_MODULES,
+    NESTED_SCOPES,
+    SAFE_CALLS,
+    THREAD_MODULES,
+    THREAD_SAFE_TYPES,
+    Function,
+    _assignments,
+    _words,
+    any_in,
+    binop_operands,
+    calls_unknown_code,
+    children,
+    decorated_method_kind,
+    dotted,
+    find_in,
+    iter_function_nodes,
+    looks_like_lock_name,
+    own_bindings,
+    parameter_names,
+    parameters,
+    root_name,
+    scope_bindings,
+    suspends,
+    top_level_bindings,
+    walk,
+)
+from ftmigrate.fixes_ast import LockRef  # noqa: F401 (rules import it from here)
+from ftmigrate.sourcetext_ast import SourceText
+
+_POOL_METHODS = ("submit", "map", "apply_async", "map_async", "imap", "imap_unordered", "start_new_thread")
+_HANDOFF_NAMES = frozenset({"Thread", "Timer", *_POOL_METHODS})
+# Statement lists of a block: (owner, field) where statements live.
+_BLOCK_FIELDS = ("body", "orelse", "finalbody")
+_BLOCK_OWNERS = frozenset({
+    ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
+    ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.ExceptHandler, ast.match_case,
+})
+
+
+class FileContext:
+    """A parsed module (``ast``) and its text, with the facts every rule uses.
+
+    Navigation comes from one walk of the tree (``nodes``, in source order, each node's
+    parent and each statement's place in its block), made on first use."""
+
+    def __init__(self, tree: ast.Module, text: str, path: Path | None = None, shared_classes: Sequence[str] = ()) -> None:
+        self.path = path
+        _FUNCTION_NODES.clear()  # the previous file's trees can go
+        self.tree = self.module = tree
+        self.source = SourceText(text)
+        self.text = text
+        self.shared_classes = frozenset(shared_classes)
+        self._own_bindings: dict[ast.AST, set[str]] = {}  # cache of own_bindings
+        self._found: dict[object, list[ast.AST]] = {}  # cache of find
+        self.threading_aliases, self.threading_names = self._threading_imports()
+        self.shared_reasons: dict[ast.ClassDef, str | None] = {}  # cache of shared_class_reason
+        self.memo: dict[str, object] = {}  # answers other modules compute once per file (ftmigrate.threads_ast)
+        # Functions of this file that the project's threads run: qualified name -> why
+        # (ftmigrate.project_index; set by the engine).
+        self.project_threads: dict[str, str] = {}
+        # Private functions the project calls only at import time: {name: "call"|"factory"}.
+        self.project_import_time: dict[str, str] = {}
+        # Local names that make a thread lock (a project's own wrapper or factory: ftmigrate.lockmakers).
+        self.project_lock_makers: dict[str, str] = {}
+        self._callers_locks: dict[ast.AST, LockRef | None] = {}  # cache of heldlocks_ast's callers' lock
+        self._class_aliases: dict[ast.AST, dict[str, str]] = {}  # cache of class_aliases
+        self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
+
+    @property
+    def lines(self) -> list[str]:
+        """The text's lines without their line ends (``lines[0]`` is line 1), split where
+        Python's tokenizer splits them (``\\n``, ``\\r\\n``, ``\\r``)."""
+        return self.source.lines
+
+    # --- navigation ---------------------------------------------------------------------
+    @cached_property
+    def _index(self) -> tuple[list[ast.AST], dict[ast.AST, ast.AST], dict[ast.stmt, tuple[ast.AST, str, int]]]:
+        nodes: list[ast.AST] = []
+        parents: dict[ast.AST, ast.AST] = {}
+        blocks: dict[ast.stmt, tuple[ast.AST, str, int]] = {}
+        stack: list[ast.AST] = [self.tree]
+        while stack:
+            node = stack.pop()
+            nodes.append(node)
+            below = children(node)
+            for child in below:
+                parents[child] = node
+            if type(node) in _BLOCK_OWNERS:
+                for name in _BLOCK_FIELDS:
+                    for i, stmt in enumerate(getattr(node, name, ())):
+                        blocks[stmt] = (node, name, i)
+            stack.extend(reversed(below))
+        return nodes, parents, blocks
+
+    @property
+    def nodes(self) -> list[ast.AST]:
+        """Every node of the module in pre-order and source order (do not change the list)."""
+        return self._index[0]
+
+    @property
+    def parents(self) -> dict[ast.AST, ast.AST]:
+        return self._index[1]
+
+    def find(self, kind: type | tuple[type, ...]) -> list[ast.AST]:
+        """The module's nodes of type ``kind`` in source order (a new list each call)."""
+        found = self._found.get(kind)
+        if found is None:
+            found = self._found[kind] = [node for node in self.nodes if isinstance(node, kind)]
+        return list(found)
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        return self._index[1].get(node)
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        parents = self._index[1]
+        node = parents.get(node)
+        while node is not None:
+            yield node
+            node = parents.get(node)
+
+    def is_ancestor(self, ancestor: ast.AST, node: ast.AST) -> bool:
+        return any(a is ancestor for a in self.ancestors(node))
+
+    def block_of(self, stmt: ast.stmt) -> tuple[ast.AST, str, int]:
+        """Where ``stmt`` sits: (the node owning the statement list, the list's field name
+        — ``body``, ``orelse`` or ``finalbody``; an ``except``/``case`` block's owner is its
+        ``ExceptHandler``/``match_case`` — and its index there). The block is
+        ``getattr(owner, field)``."""
+        return self._index[2][stmt]
+
+    def statement_of(self, node: ast.AST) -> ast.stmt:
+        """The innermost statement holding ``node`` (``node`` itself if it is one)."""
+        if isinstance(node, ast.stmt):
+            return node
+        for a in self.ancestors(node):
+            if isinstance(a, ast.stmt):
+                return a
+        raise ValueError("node is not inside a statement")
+
+    def enclosing_function(self, node: ast.AST) -> Function | None:
+        for a in self.ancestors(node):
+            if isinstance(a, FUNCTIONS):
+                return a
+            if isinstance(a, (ast.ClassDef, ast.Lambda)):
+                return None
+        return None
+
+    def enclosing_class(self, node: ast.AST) -> ast.ClassDef | None:
+        for a in self.ancestors(node):
+            if isinstance(a, ast.ClassDef):
+                return a
+        return None
+
+    def method_class(self, func: Function) -> ast.ClassDef | None:
+        """The class ``func`` is a method of (directly defined in its body), else None."""
+        owner = self.parent(func)
+        return owner if isinstance(owner, ast.ClassDef) else None
+
+    def method_kind(self, func: Function) -> str | None:
+        """"instance", "class" or "static" for methods (``decorated_method_kind``); None for
+        plain functions."""
+        if self.method_class(func) is None:
+            return None
+        return decorated_method_kind(func)
+
+    def class_aliases(self, func: Function) -> dict[str, str]:
+        """Locals of an instance method that name the object's class, each with the code it
+        is bound to: ``cls = self.__class__`` or ``cls = type(self)``, the name's only
+        binding in the method (not a parameter, not ``global``/``nonlocal``). A fix reaches
+        a class lock through that code (``self.__class__._lock``), bound wherever the method
+        runs."""
+        if func not in self._class_aliases:
+            self._class_aliases[func] = self._find_class_aliases(func)
+        return self._class_aliases[func]
+
+    def _find_class_aliases(self, func: Function) -> dict[str, str]:
+        receiver = self.first_param(func)
+        if self.method_kind(func) != "instance" or receiver is None:
+            return {}
+        counts: dict[str, int] = {}
+        aliases: dict[str, str] = {}
+        for name, node in scope_bindings(func.body, skip=func):
+            counts[name] = counts.get(name, 0) + 1
+            assign = self.parent(node) if isinstance(node, ast.Name) else None
+            if isinstance(assign, ast.Assign) and assign.targets == [node] and _names_class_of(assign.value, receiver):
+                aliases[name] = self.code(assign.value)
+        params = parameter_names(func)
+        declared = self.declared(func, ast.Global) | self.declared(func, ast.Nonlocal)
+        return {name: code for name, code in aliases.items() if counts[name] == 1 and name not in params | declared}
+
+    @staticmethod
+    def first_param(func: Function) -> str | None:
+        params = [*func.args.posonlyargs, *func.args.args]
+        return params[0].arg if params else None
+
+    # --- source text ----------------------------------------------------------------------
+    def code(self, node: ast.AST) -> str:
+        """The node's source exactly as written, its own parentheses included (``(a + b)``),
+        as LibCST's ``code_for_node`` gives it for the same expression."""
+        start, end = self.source.span(node)
+        if isinstance(node, ast.expr) and not isinstance(node, (ast.Tuple, ast.GeneratorExp)):
+            start, end = self.source.own_parentheses(start, end, self._parent_paren(node))
+        return self.text[start:end]
+
+    def same_code(self, a: ast.AST, b: ast.AST) -> bool:
+        """LibCST's ``a.deep_equals(b)``: the same node type written the same way
+        (``d['x']`` and ``d["x"]`` differ, so do ``(o.a)`` and ``o.a``)."""
+        return type(a) is type(b) and self.code(a) == self.code(b)
+
+    def _parent_paren(self, node: ast.expr) -> int | None:
+        """Where the parenthesis that opens the argument list holding ``node`` is, when
+        ``node`` is an argument of a call or a base of a class (that one is not its own)."""
+        parent = self.parent(node)
+        if isinstance(parent, ast.keyword):
+            return None
+        if isinstance(parent, ast.Call) and node is not parent.func:
+            return self.source.find("(", self.source.span(parent.func)[1])
+        if isinstance(parent, ast.ClassDef) and node in parent.bases:
+            return self.source.find("(", self.source.span(parent)[0])
+        return None
+
+    # --- module facts ---------------------------------------------------------------------
+    @cached_property
+    def identifiers(self) -> set[str]:
+        """Every identifier the module uses (so inserted names collide with none): names,
+        attributes, defs, parameters, keywords, imports, ``global``/``nonlocal``, ``except``
+        and ``match`` captures."""
+        return {name for node in self.nodes for name in _identifiers_of(node)}
+
+    @cached_property
+    def assignments(self) -> list[tuple[ast.expr, ast.expr]]:
+        """(target, value) of every assignment with a value, in source order."""
+        return [pair for node in self.find((ast.Assign, ast.AnnAssign)) for pair in _assignments(node)]
+
+    @cached_property
+    def private_names(self) -> dict[str, list[ast.AST]]:
+        """Every use of each ``_name`` (not dunders), in source order: the node that holds
+        the identifier (an ``ast.Name``, an ``ast.Attribute`` for its ``attr``, a def or
+        class for its name, an ``ast.arg``, ``ast.keyword``, ``ast.alias``...)."""
+        uses: dict[str, list[ast.AST]] = {}
+        for node in self.nodes:
+            for name in _identifiers_of(node):
+                if name.startswith("_") and not name.endswith("__"):
+                    uses.setdefault(name, []).append(node)
+        return uses
+
+    @cached_property
+    def thread_handoffs(self) -> list[ast.Call]:
+        """Calls that may hand a callable to a thread (``Thread(target=...)``, ``pool.submit``...)."""
+        found = []
+        for call in self.find(ast.Call):
+            func = call.func
+            if isinstance(func, ast.Attribute):
+                if func.attr in _HANDOFF_NAMES:
+                    found.append(call)
+            elif isinstance(func, ast.Name) and func.id in ("Thread", "Timer"):
+                found.append(call)
+        return found
+
+    @cached_property
+    def _lock_bindings(self) -> dict[str, set[str]]:
+        # name or attribute bound to a lock factory call -> the factories (Lock, RLock...)
+        kinds: dict[str, set[str]] = {}
+        for target, value in self.assignments:
+            kind = self.lock_kind(value)
+            if kind is not None:
+                name = target.id if isinstance(target, ast.Name) else (target.attr if isinstance(target, ast.Attribute) else None)
+                if name:
+                    kinds.setdefault(name, set()).add(kind)
+        return kinds
+
+    @cached_property
+    def lock_identifiers(self) -> set[str]:
+        """Names and attributes bound anywhere to a lock factory call (``threading.Lock()``...)."""
+        return set(self._lock_bindings)
+
+    @property
+    def _lock_kinds(self) -> dict[str, set[str]]:
+        return self._lock_bindings
+
+    # --- bindings -------------------------------------------------------------------------
+    def local_bindings(self, func: Function) -> set[str]:
+        """Names assigned in ``func``'s own scope (not those declared global or nonlocal):
+        what LibCST's ``ScopeProvider`` records there, found by one walk of the function."""
+        if func not in self._own_bindings:
+            self._own_bindings[func] = own_bindings(func)
+        return self._own_bindings[func] - self.declared(func, ast.Global) - self.declared(func, ast.Nonlocal)
+
+    def declared(self, func: Function, kind: type) -> set[str]:
+        """Names a function declares ``global`` (kind=ast.Global) or ``nonlocal``."""
+        return set(self._declarations.get((func, kind), ()))
+
+    @cached_property
+    def _declarations(self) -> dict[tuple[Function, type], set[str]]:
+        # Each global/nonlocal statement belongs to the function whose own code holds it
+        # (the nearest enclosing function, unless a class comes first).
+        found: dict[tuple[Function, type], set[str]] = {}
+        for statement in self.find((ast.Global, ast.Nonlocal)):
+            owner = next(a for a in self.ancestors(statement) if isinstance(a, FUNCTION_BOUNDARY))
+            if isinstance(owner, FUNCTIONS):
+                found.setdefault((owner, type(statement)), set()).update(statement.names)
+        return found
+
+    @cached_property
+    def global_bindings(self) -> dict[str, list[ast.AST]]:
+        """name -> the nodes binding it in the module's global scope (``scope_bindings``'
+        nodes), as LibCST's ``GlobalScope.assignments`` has them: module-level code, and
+        the code of functions and classes that declare the name ``global``."""
+        found: dict[str, list[ast.AST]] = {}
+        for name, node in scope_bindings(self.tree):
+            found.setdefault(name, []).append(node)
+        declaring: dict[int, tuple[ast.AST, set[str]]] = {}  # function or class -> its global names
+        for statement in self.find(ast.Global):
+            owner = next(a for a in self.ancestors(statement) if isinstance(a, FUNCTION_BOUNDARY))
+            if not isinstance(owner, ast.Module):
+                declaring.setdefault(id(owner), (owner, set()))[1].update(statement.names)
+        for owner, declared in declaring.values():
+            for name, node in scope_bindings(owner.body, skip=owner):
+                if name in declared:
+                    found.setdefault(name, []).append(node)
+        return found
+
+    def function_bindings(self, func: Function) -> dict[str, list[ast.AST]]:
+        """name -> the nodes binding it in ``func``'s own scope, as LibCST's scope for the
+        function's body has them (``ctx.scopes[func.body].assignments``): its parameters
+        (the ``ast.arg``), ``scope_bindings`` of its body, and of nested functions that
+        declare the name ``nonlocal`` (and do not bind it themselves first)."""
+        found: dict[str, list[ast.AST]] = {}
+        for param in parameters(func):
+            found.setdefault(param.arg, []).append(param)
+        for name, node in scope_bindings(func.body, skip=func):
+            if name not in self.declared(func, ast.Global) and name not in self.declared(func, ast.Nonlocal):
+                found.setdefault(name, []).append(node)
+        for inner in iter_function_nodes(func):
+            if isinstance(inner, FUNCTIONS):
+                for name, nodes in self._nonlocal_bindings(inner).items():
+                    if name in found:
+                        found[name] += nodes
+        return found
+
+    def _nonlocal_bindings(self, func: Function) -> dict[str, list[ast.AST]]:
+        """Bindings of names ``func`` (or a function inside it, passing them on) declares
+        ``nonlocal``: they land in an enclosing function's scope."""
+        names = self.declared(func, ast.Nonlocal)
+        found: dict[str, list[ast.AST]] = {}
+        for name, node in scope_bindings(func.body, skip=func):
+            if name in names:
+                found.setdefault(name, []).append(node)
+        for inner in iter_function_nodes(func):
+            if isinstance(inner, FUNCTIONS):
+                for name, nodes in self._nonlocal_bindings(inner).items():
+                    if name in names:
+                        found.setdefault(name, []).extend(nodes)
+        return found
+
+    def resolves_globally(self, func: Function, name: str) -> bool:
+        """Whether ``name`` used in ``func``'s own code means the module's global (LibCST's
+        scope lookup: local, then enclosing functions, classes skipped, then global)."""
+        scope: ast.AST | None = func
+        while isinstance(scope, FUNCTIONS):
+            if name in self.declared(scope, ast.Global):
+                return True
+            if name in self.local_bindings(scope):  # bound here, and not declared nonlocal
+                return False
+            scope = next((a for a in self.ancestors(scope) if isinstance(a, (*FUNCTIONS, ast.Lambda, ast.Module))), None)
+        return isinstance(scope, ast.Module)
+
+    def module_bindings(self) -> set[str]:
+        names: set[str] = set()
+        for stmt in self.tree.body:
+            names.update(top_level_bindings(stmt))
+        return names
+
+    # --- threading imports and locks ------------------------------------------------------
+    def _threading_imports(self) -> tuple[list[str], dict[str, str]]:
+        aliases: list[str] = []
+        names: dict[str, str] = {}
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.Import):
+                aliases += [alias.asname or "threading" for alias in stmt.names if alias.name == "threading"]
+            elif isinstance(stmt, ast.ImportFrom) and stmt.module == "threading" and not stmt.level:
+                for alias in stmt.names:
+                    if alias.name != "*":
+                        names[alias.name] = alias.asname or alias.name
+        return aliases, names
+
+    def lock_kind(self, expr: ast.AST, modules: frozenset[str] = LOCK_MODULES) -> str | None:
+        """``"RLock"`` for ``threading.RLock()`` (and a ``Condition()`` without a lock, which
+        is reentrant), the factory's name for other lock factories of ``modules``, None for
+        anything else."""
+        if not isinstance(expr, ast.Call):
+            return None
+        func = expr.func
+        kind = None
+        if isinstance(func, ast.Attribute) and func.attr in LOCK_FACTORIES:
+            mod = dotted(func.value)
+            if mod in modules or mod in self.threading_aliases:
+                kind = func.attr
+        elif isinstance(func, ast.Name):
+            kind = next((f for f in LOCK_FACTORIES if self.threading_names.get(f) == func.id), None)
+        if kind == "Condition" and not expr.args and not expr.keywords:
+            return "RLock"
+        return kind
+
+    def is_lock_factory_call(self, expr: ast.AST) -> bool:
+        return self.lock_kind(expr) is not None
+
+    def is_reentrant_lock(self, code: str) -> bool:
+        """True if the lock named by ``code`` (``_lock``, ``self._lock``) is only ever bound
+        to an ``RLock``: taking it again on the same thread cannot deadlock."""
+        return self._lock_kinds.get(code.rsplit(".", 1)[-1]) == {"RLock"}
+
+    def is_lock_expr(self, expr: ast.AST) -> bool:
+        if isinstance(expr, ast.Name):
+            name = expr.id
+        elif isinstance(expr, ast.Attribute):
+            name = expr.attr
+        else:
+            return False  # e.g. `with threading.Lock():` guards nothing
+        return name in self.lock_identifiers or looks_like_lock_name(name)
+
+    def call_sites(self, func: Function) -> list[ast.AST]:
+        """Where this module may call ``func``: ``f(...)`` for a plain function (the Call),
+        any ``x.f`` for a method (the Attribute: a property is read without a call), and
+        ``C(...)`` (``cls(...)``, ``type(x)(...)`` inside the class) for ``__new__``/
+        ``__init__`` of class ``C``."""
+        name = func.name
+        cls = self.method_class(func)
+        if cls is None:
+            return [c for c in self.find(ast.Call) if _calls_name(c, name)]
+        if name in ("__new__", "__init__"):
+            inside = find_in(cls, lambda c: isinstance(c, ast.Call) and (
+                _calls_name(c, "cls") or (isinstance(c.func, ast.Call) and _calls_name(c.func, "type"))
+            ))
+            return [c for c in self.find(ast.Call) if _calls_name(c, cls.name)] + inside
+        return [a for a in self.find(ast.Attribute) if a.attr == name]
+
+    def class_lock_attrs(self, cls: ast.ClassDef) -> tuple[list[str], list[str]]:
+        """Lock attributes of ``cls``: (class-level, instance-level), in source order."""
+        class_level, instance_level = [], []
+        for stmt in cls.body:
+            if isinstance(stmt, FUNCTIONS):
+                if self.method_kind(stmt) != "instance":
+                    continue
+                receiver = self.first_param(stmt)
+                for node in iter_function_nodes(stmt):
+                    for target, value in _assignments(node):
+                        if (
+                            isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                            and target.value.id == receiver
+                            and (self.is_lock_factory_call(value) or (looks_like_lock_name(target.attr) and isinstance(value, ast.Call)))
+                            and target.attr not in instance_level
+                        ):
+                            instance_level.append(target.attr)
+                continue
+            for target, value in _assignments(stmt):
+                if isinstance(target, ast.Name) and (
+                    self.is_lock_factory_call(value) or (looks_like_lock_name(target.id) and isinstance(value, ast.Call))
+                ):
+                    class_level.append(target.id)
+        return class_level, instance_level
+
+    # --- held locks (ftmigrate.heldlocks_ast) ---------------------------------------------
+    def guard_of(self, node: ast.AST) -> LockRef | None:
+        """The lock already held where ``node`` runs, if any (innermost first)."""
+        from ftmigrate.heldlocks_ast import guard_of
+
+        return guard_of(self, node)
+
+    def locks_held_at(self, node: ast.AST, _callers_seen: frozenset = frozenset()) -> Iterator[LockRef]:
+        """Every lock held where ``node`` runs inside its function, innermost first; last,
+        for a private helper, the lock all its callers hold."""
+        from ftmigrate.heldlocks_ast import locks_held_at
+
+        return locks_held_at(self, node, _callers_seen)
+
+    def held_locks(self, func: Function) -> list[LockRef]:
+        """Locks that ``func`` itself takes somewhere in its body: ``with L:`` or ``L.acquire()``."""
+        from ftmigrate.heldlocks_ast import held_locks
+
+        return held_locks(self, func)
+
+    def called_while_holding(self, func: Function, lock_code: str) -> ast.AST | None:
+        """A call of ``func`` in this module made while this lock is held (compared by its
+        last name), else None (``ftmigrate.heldlocks_ast``)."""
+        from ftmigrate.heldlocks_ast import called_while_holding
+
+        return called_while_holding(self, func, lock_code)
+
+
+def _calls_name(call: ast.Call, name: str) -> bool:
+    return isinstance(call.func, ast.Name) and call.func.id == name
+
+
+def _names_class_of(value: ast.AST, receiver: str) -> bool:
+    """``receiver.__class__`` or ``type(receiver)``."""
+    if isinstance(value, ast.Attribute):
+        return value.attr == "__class__" and isinstance(value.value, ast.Name) and value.value.id == receiver
+    return (
+        isinstance(value, ast.Call) and _calls_name(value, "type") and not value.keywords and len(value.args) == 1
+        and isinstance(value.args[0], ast.Name) and value.args[0].id == receiver
+    )
+
+
+def _identifiers_of(node: ast.AST) -> tuple[str, ...]:
+    """The identifiers a node itself spells (LibCST's ``Name`` nodes under it, not in its children)."""
+    kind = type(node)
+    if kind is ast.Name:
+        return (node.id,)
+    if kind is ast.Attribute:
+        return (node.attr,)
+    if kind in FUNCTION_DEFS:
+        return (node.name,)
+    if kind is ast.arg:
+        return (node.arg,)
+    if kind is ast.keyword or kind is ast.ExceptHandler or kind is ast.MatchAs or kind is ast.MatchStar:
+        value = node.arg if kind is ast.keyword else node.name
+        return () if value is None else (value,)
+    if kind is ast.alias:
+        return tuple(node.name.split(".")) + ((node.asname,) if node.asname else ()) if node.name != "*" else ()
+    if kind is ast.ImportFrom:
+        return tuple(node.module.split(".")) if node.module else ()
+    if kind is ast.Global or kind is ast.Nonlocal:
+        return tuple(node.names)
+    if kind is ast.MatchMapping:
+        return () if node.rest is None else (node.rest,)
+    if kind is ast.MatchClass:
+        return tuple(node.kwd_attrs)
+    return ()
+
+
+def return_after(ctx: FileContext, stmt: ast.stmt, reads: Callable[[ast.AST], bool]) -> tuple[ast.stmt, ...]:
+    """``return count`` right after ``count += 1`` (``reads`` holds for something it
+    returns): returning the value read under the lock is what makes a counter usable as an
+    id generator, so it joins the critical section. As on LibCST, only in an indented
+    block (not at module level, not in a one-line ``if x: ...`` suite), and only a
+    ``return <value>`` alone on the next line (not after ``a; b``, not ``return x; y``)."""
+    owner, field, index = ctx.block_of(stmt)
+    block = getattr(owner, field)
+    if isinstance(owner, ast.Module) or not ctx.source.starts_line(block[0]):
+        return ()
+    lines = [i for i, s in enumerate(block) if ctx.source.starts_line(s)]  # where LibCST's lines start
+    after = [i for i in lines if i > index]
+    if not after:
+        return ()
+    following = block[after[0]]
+    alone = after[0] + 1 == (after[1] if len(after) > 1 else len(block))
+    if not (alone and isinstance(following, ast.Return) and following.value is not None):
+        return ()
+    return (following,) if any_in([following], reads) else ()

@@ -1,9 +1,11 @@
 """Code written for a newer Python than the one running ftmigrate (issue 15, item 7).
 
 On Python 3.11, ``type Alias = int`` and ``def f[T](x: T)`` are syntax errors for ``ast``
-although they are valid 3.12 code. Such a file is analysed through LibCST's parser and
-reported normally; it is not rewritten (its rewrite cannot be verified here), and each
-finding says which Python fixes it. On 3.12 and later the same file is fixed as usual.
+although they are valid 3.12 code. On the LibCST pipeline such a file is analysed through
+LibCST's parser and reported normally; it is not rewritten (its rewrite cannot be verified
+here), and each finding says which Python fixes it. On the ast pipeline
+(``FTMIGRATE_AST=1``) it cannot be analysed: its error says which Python to run instead,
+never "syntax error". On 3.12 and later the same file is fixed as usual.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from typer.testing import CliRunner
 
 from ftmigrate.cli import app
 from ftmigrate.newsyntax import needed_python
+from ftmigrate.rules_ast import ast_port_enabled
+
+OLDER_HOST = pytest.mark.skipif(sys.version_info >= (3, 12), reason="this host compiles 3.12 syntax: see the next test")
+LIBCST_PIPELINE = pytest.mark.skipif(ast_port_enabled(), reason="the LibCST pipeline analyses the file through LibCST")
+AST_PIPELINE = pytest.mark.skipif(not ast_port_enabled(), reason="the ast pipeline (FTMIGRATE_AST=1)")
 
 PEP695 = textwrap.dedent(
     """\
@@ -57,7 +64,8 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason="this host compiles 3.12 syntax: see the next test")
+@OLDER_HOST
+@LIBCST_PIPELINE
 def test_scan_on_an_older_python_reports_the_finding_not_a_syntax_error(project):
     result = CliRunner().invoke(app, ["scan", "--no-cache", "."])
     assert result.exit_code == 1
@@ -65,7 +73,8 @@ def test_scan_on_an_older_python_reports_the_finding_not_a_syntax_error(project)
     assert "syntax error" not in result.output
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason="this host compiles 3.12 syntax: see the next test")
+@OLDER_HOST
+@LIBCST_PIPELINE
 def test_apply_on_an_older_python_leaves_the_file_and_says_which_python_fixes_it(project):
     result = CliRunner().invoke(app, ["apply", "--no-cache", "."])
     here = "%d.%d" % sys.version_info[:2]
@@ -74,6 +83,21 @@ def test_apply_on_an_older_python_leaves_the_file_and_says_which_python_fixes_it
         f"{FINDING} (not fixed: the file uses Python 3.12 syntax (type aliases); this is Python {here},"
         " which cannot verify a rewrite of it: run ftmigrate with Python >= 3.12 to fix it)"
     )
+    assert (project / "mod.py").read_text() == PEP695
+
+
+@OLDER_HOST
+@AST_PIPELINE
+@pytest.mark.parametrize("command", ["scan", "apply"])
+def test_the_ast_pipeline_on_an_older_python_says_which_python_analyses_it(project, command):
+    result = CliRunner().invoke(app, [command, "--no-cache", "."])
+    here = "%d.%d" % sys.version_info[:2]
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: mod.py: the file uses Python 3.12 syntax (type aliases); this is Python {here}, which cannot"
+        " analyse it: run ftmigrate with Python >= 3.12 to check it"
+    ]
+    assert "syntax error" not in result.output
     assert (project / "mod.py").read_text() == PEP695
 
 

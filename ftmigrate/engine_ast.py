@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 from functools import partial
 from typing import Callable, Sequence
 
@@ -77,13 +76,8 @@ def check_source_ast(
     ctx.project_threads = evidence.get("threads", {})
     ctx.project_import_time = evidence.get("import_time", {})
     ctx.project_lock_makers = evidence.get("lock_makers", {})
-    columns = CharacterColumns(text)
     found = [site for rule in active for site in rule.check(ctx)]
-
-    def span(site: Site) -> tuple[int, int, int, int]:
-        return columns.span(site_start(ctx, columns, site), site_end(site))
-
-    sites, findings = report(found, text, display, span, lambda site: assess(ctx, site), refusal, min_confidence)
+    sites, findings = report(found, text, display, partial(site_span, ctx), partial(assess, ctx), refusal, min_confidence)
     result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
     if any(f.fixable for f in result.findings):
         planner = _planner(ctx, result) if fix else partial(apply_fixes, ctx, None, None)
@@ -128,47 +122,16 @@ def _newer_python_error(text: str, error: SourceError) -> str:
     return unanalysable_reason(needed) if needed is not None else str(error)
 
 
-def site_start(ctx, columns: CharacterColumns, site: Site) -> tuple[int, int]:
-    """(line, UTF-8 byte column) where a finding at ``site`` starts, as LibCST placed it: a
-    decorator starts at its ``@`` (``ast`` starts it at the expression)."""
-    node = site.node
-    line, column = node.lineno, node.col_offset
+def site_span(ctx, site: Site) -> tuple[int, int, int, int]:
+    """(line, column, end line, end column) of a finding at ``site``, columns 0-based
+    characters (``ast``'s are UTF-8 bytes), as LibCST placed it: from ``site.node``'s start
+    (a decorator's at its ``@``, where LibCST's ``Decorator`` starts; ``ast`` starts it at the
+    expression) to the end of ``site.end_node`` (default: ``node``)."""
+    node, last = site.node, site.end_node or site.node
+    line, column = node.lineno, ctx.source.column(node.lineno, node.col_offset)
     parent = ctx.parent(node)
     if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(d is node for d in parent.decorator_list):
-        before = columns.line(line).encode("utf-8")[:column].rstrip()
-        if before.endswith(b"@"):
+        before = ctx.lines[line - 1][:column].rstrip()
+        if before.endswith("@"):
             column = len(before) - 1
-    return line, column
-
-
-def site_end(site: Site) -> tuple[int, int]:
-    """(line, UTF-8 byte column) where a finding at ``site`` ends (exclusive)."""
-    node = site.end_node or site.node
-    return node.end_lineno, node.end_col_offset
-
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-class CharacterColumns:
-    """Turns the ``ast``'s UTF-8 byte columns of a text into character columns (LibCST's)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._lines: list[str] | None = None
-
-    def line(self, number: int) -> str:
-        """Line ``number`` (1-based) without its line break, as the compiler counts lines."""
-        if self._lines is None:
-            self._lines = _LINE_BREAK.split(self.text)
-        return self._lines[number - 1]
-
-    def column(self, line: int, byte_column: int) -> int:
-        text = self.line(line)
-        if text.isascii():
-            return byte_column
-        return len(text.encode("utf-8")[:byte_column].decode("utf-8", errors="replace"))
-
-    def span(self, start: tuple[int, int], end: tuple[int, int]) -> tuple[int, int, int, int]:
-        """(line, column, end line, end column): lines 1-based, columns 0-based characters."""
-        return start[0], self.column(*start), end[0], self.column(*end)
+    return line, column, last.end_lineno, ctx.source.column(last.end_lineno, last.end_col_offset)

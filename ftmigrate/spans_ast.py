@@ -143,6 +143,16 @@ def written_back(ctx: FileContext, node: ast.AST, kinds: type | tuple[type, ...]
     target = node.targets[0]
     if not isinstance(target, kinds):
         return None
+    return target if update_span(ctx, node, _equal_to(ctx, target)).fed else None
+
+
+def _equal_to(ctx: FileContext, target: ast.expr) -> Callable[[ast.AST], bool]:
+    """LibCST's ``target.deep_equals`` as a test of any node: for a name, also every other
+    node spelling it (``obj.x``'s attribute, a keyword, a def: LibCST ``Name`` nodes)."""
+    from ftmigrate.analysis_ast import _identifiers_of
+
     kind = type(target)
-    span = update_span(ctx, node, lambda other: type(other) is kind and ctx.same_code(other, target))
-    return target if span.fed else None
+    if kind is ast.Name:
+        name = target.id
+        return lambda other: ctx.same_code(other, target) if type(other) is ast.Name else name in _identifiers_of(other)
+    return lambda other: type(other) is kind and ctx.same_code(other, target)

@@ -1,16 +1,52 @@
 """Which locks are already held where a piece of code runs, answered on the standard ``ast``.
 
-What counts as a lock and how it is held is documented in ``ftmigrate.analysis`` (the
-reference): ``with L:``, ``L.acquire()`` before ``L.release()`` in the same block, a
-``try`` whose ``finally`` releases ``L`` (or calls a lock-release helper), a
-``@synchronized``-style decorator, and a private helper every caller of which holds the
-same lock. ``FileContext`` (``ftmigrate.analysis_ast``) answers through these functions
-(its ``guard_of``, ``locks_held_at``, ``held_locks`` and ``called_while_holding``).
+``FileContext`` (``ftmigrate.analysis_ast``) answers through these functions (its
+``guard_of``, ``locks_held_at``, ``held_locks`` and ``called_while_holding``).
 
-LibCST's blocks are kept: ``L.acquire()`` only counts for the statements of later lines of
-an indented block or the module (not for a one-line suite ``if x: L.acquire(); f()``, nor
-for a statement after it on the same line), and a ``finally`` releases ``L`` only by an
-``L.release()`` line directly in its indented block.
+What counts as a lock *already held* (this docstring is the reference; rule docs point
+here). It decides only that code is already locked and so not reported: recognising a
+lock by its name is right there, since a miss costs a report, never working code. Which
+existing object may *guard a fix* is a different, strict question, answered by
+``ftmigrate.threadlocks_ast`` (never by name), and instances count as shared between threads
+only for a thread lock each instance carries (``instance_lock_attributes``).
+- A lock object is a name or attribute that is
+  - bound anywhere in the module to ``threading.Lock/RLock/Condition/Semaphore/
+    BoundedSemaphore()`` (or ``multiprocessing``'s, ``_thread.allocate_lock()``, or the
+    factory imported by name, ``from threading import Lock as _Lock``), whatever its name:
+    ``guard = threading.RLock()``, ``self._mutex = Lock()`` in ``__init__``; or
+  - *named* like a lock: its last word is ``lock``, ``rlock``, ``mutex``, ``mtx``, ``sem``,
+    ``semaphore``, ``cond``, ``condition``, ``cv``, or a word ending in ``lock`` such as
+    ``_instancelock`` (not ``block``, ``clock``, ``unlock``, ``deadlock``...). This covers
+    locks imported from other modules (``from .sync import LOCK``) and passed in.
+- It is held by code
+  - in the body of ``with L:`` (also ``with L as x:`` and ``with a, L:``), for ``L`` like
+    ``lock``, ``self._lock``, ``cls._lock``, ``Owner._lock``, ``self._cond``;
+  - after ``L.acquire()`` and before ``L.release()`` in the same block, or after an earlier
+    ``try`` whose ``finally`` calls ``L.release()``;
+  - in the ``try`` body of a ``try/finally`` whose ``finally`` calls ``L.release()``, or a
+    helper named like a lock release (``_releaseLock()``, ``_imp.release_lock()``): locked,
+    by a lock that cannot be named (so never reused);
+  - anywhere in a function decorated with a ``@synchronized``-style helper: a decorator (or
+    decorator call) named with the word ``synchronized``, ``synchronised``, ``locked``,
+    ``lock``, ``with_lock`` or ``serialized``;
+  - anywhere in a private function or method (``_name``, not a dunder) whose every use in
+    the module is a call (``_name(...)``, ``self._name(...)``) made while holding the same
+    lock; callers may themselves be such helpers (``_read_unlocked`` under ``read()``'s
+    ``with self._read_lock:``).
+- Not held: code in a function or lambda *defined* under a lock (it runs later), code after
+  a release, ``if L.acquire(timeout=...)`` bodies, a private helper also called without
+  the lock, under another lock, or passed around (``pool.submit(self._work)``). ``with threading.Lock():`` creates a fresh
+  lock on every call and so guards nothing.
+- ``Condition``: holding it holds its lock. A ``Semaphore`` counts as a lock, although one
+  created with a count above 1 lets several threads in.
+- Reentrant (an ``RLock``, or a ``Condition()`` around one): only then may the fixer hold
+  an existing (proven) lock across a call into code it cannot see (``is_reentrant_lock``).
+
+Lines and blocks are LibCST's, as before the port: ``L.acquire()`` holds ``L`` for the later
+lines of an indented block or of the module, not in a one-line suite (``if x:
+L.acquire(); f()``) nor for a statement after it on its own line (``L.acquire(); f()``);
+a ``finally`` releases ``L`` by an ``L.release()`` line directly in its indented block
+(``ftmigrate.spans_ast`` groups statements into those lines and blocks).
 """
 
 from __future__ import annotations
@@ -56,11 +92,10 @@ def locks_held_at(ctx: FileContext, node: ast.AST, _callers_seen: frozenset = fr
                 if ctx.is_lock_expr(item.context_expr):
                     yield LockRef(ctx.code(item.context_expr), "with", ctx.enclosing_function(a))
         elif type(a) is ast.Try and isinstance(child, ast.stmt) and ctx.block_of(child)[1] == "body":
-            for expr in _released_in(ctx, a):
-                yield LockRef(ctx.code(expr), "acquire", ctx.enclosing_function(a))
-            if _calls_lock_release_function(a.finalbody):
-                # `_acquireLock()` / try / finally `_releaseLock()`: locked, by a lock we cannot name.
-                yield LockRef("", "acquire", ctx.enclosing_function(a))
+            # "" (after the named ones): `_acquireLock()` / try / finally `_releaseLock()`:
+            # locked, by a lock we cannot name.
+            for code in _finally_releases(ctx, a):
+                yield LockRef(code, "acquire", ctx.enclosing_function(a))
         elif isinstance(a, FUNCTIONS):
             if _synchronized(a):
                 yield LockRef("", "decorator", a)
@@ -163,8 +198,8 @@ def _block_locks(ctx: FileContext, owner: ast.AST, field: str) -> list[ast.expr 
             elif released is not None:
                 held.pop(ctx.code(released), None)
             elif type(stmt) is ast.Try:  # `L.acquire()` / `try: ... finally: L.release()`
-                for expr in _released_in(ctx, stmt):
-                    held.pop(ctx.code(expr), None)
+                for code in _finally_releases(ctx, stmt):
+                    held.pop(code, None)
     cache[key] = answer
     return answer
 
@@ -178,12 +213,20 @@ def _called_method(stmt: ast.stmt, method: str) -> ast.expr | None:
     return None
 
 
-def _released_in(ctx: FileContext, try_: ast.Try) -> list[ast.expr]:
-    """``L`` of each ``L.release()`` statement directly in the ``finally`` (an indented
-    block: LibCST did not look into a one-line ``finally: L.release()``)."""
-    if not try_.finalbody or not in_indented_block(ctx, try_.finalbody[0]):
-        return []
-    return [expr for stmt in try_.finalbody if (expr := _called_method(stmt, "release")) is not None]
+def _finally_releases(ctx: FileContext, try_: ast.Try) -> list[str]:
+    """The locks the ``finally`` of ``try_`` releases: ``L`` of each ``L.release()`` line
+    directly in it (an indented block: LibCST did not look into a one-line ``finally:
+    L.release()``), then ``""`` if it calls a lock-release helper. Once per ``try``."""
+    cache: dict = ctx.memo.setdefault("heldlocks.finally", {})
+    codes = cache.get(try_)
+    if codes is None:
+        codes = []
+        if try_.finalbody and in_indented_block(ctx, try_.finalbody[0]):
+            codes = [ctx.code(expr) for stmt in try_.finalbody if (expr := _called_method(stmt, "release")) is not None]
+        if _calls_lock_release_function(try_.finalbody):
+            codes.append("")
+        cache[try_] = codes
+    return codes
 
 
 def _calls_lock_release_function(finalbody: list[ast.stmt]) -> bool:

@@ -3,8 +3,7 @@
 The one place that answers "may this existing object guard a fix?" (the lock planner
 asks it) and "do this class's instances carry a thread lock?" (shared-state evidence for
 the rules). Recognising code that is *already* under some lock stays name-based
-(``FileContext.is_lock_expr``, documented in ``ftmigrate.analysis``; on ``ast`` here, as
-``ftmigrate.threadlocks`` answers it on LibCST): missing a finding
+(``FileContext.is_lock_expr``, documented in ``ftmigrate.heldlocks_ast``): missing a finding
 there costs a report, never working code. Guarding a *fix* with an object that is not
 a thread lock breaks the program, so here nothing is taken on its name.
 
@@ -31,7 +30,7 @@ calls of any other factory (a project's own ``RLock``, a test helper's counting 
 (``self.pool._lock``), and a function's own local lock (a new one on every call).
 
 Whether a proven lock may guard a given piece of state is the planner's second
-condition: it must already guard that state elsewhere (``ftmigrate.locking``).
+condition: it must already guard that state elsewhere (``ftmigrate.locking_ast``).
 """
 
 from __future__ import annotations

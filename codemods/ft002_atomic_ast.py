@@ -33,15 +33,10 @@ def _pure(expr: ast.expr) -> bool:
     return False
 
 
-def _parenthesized(ctx, stmt: ast.If) -> bool:
-    """The ``if``'s test is in parentheses (``if (k in d):``; the ``ast`` drops them): the
-    first character after ``if`` is an opening one that the test does not start with."""
-    test = stmt.test
-    line = ctx.lines[stmt.lineno - 1].encode()
-    if test.lineno != stmt.lineno:
-        return True  # a test on a later line is in parentheses (or after a backslash: rare, left alone)
-    between = line[stmt.col_offset + 2 : test.col_offset]
-    return b"(" in between
+def _parenthesized(ctx, expr: ast.expr) -> bool:
+    """``expr`` is in parentheses of its own (``if (k in d):``), which LibCST keeps on the node."""
+    span = ctx.source.span(expr)
+    return ctx.source.own_parentheses(*span) != span
 
 
 def _single_membership(ctx, stmt: ast.If, operator: type, container: str) -> ast.expr | None:
@@ -53,7 +48,7 @@ def _single_membership(ctx, stmt: ast.If, operator: type, container: str) -> ast
         and isinstance(test.ops[0], operator)
         and dotted(test.comparators[0]) == container
         and _pure(test.left)
-        and not _parenthesized(ctx, stmt)
+        and not _parenthesized(ctx, test)
     ):
         return test.left
     return None
@@ -64,11 +59,6 @@ def _subscript_key(expr: ast.expr, container: str) -> ast.expr | None:
         if not isinstance(expr.slice, (ast.Slice, ast.Starred)):
             return expr.slice
     return None
-
-
-def _same(ctx, a: ast.expr, b: ast.expr) -> bool:
-    """LibCST's ``deep_equals``: the same code, as written."""
-    return type(a) is type(b) and ctx.code(a) == ctx.code(b)
 
 
 def _only_statement(block: list[ast.stmt]) -> ast.stmt | None:
@@ -89,12 +79,12 @@ def atomic_form(ctx, stmt: ast.If, container: str) -> str | None:
     key = _single_membership(ctx, stmt, ast.In, container)
     if key is not None and isinstance(action, ast.Delete) and len(action.targets) == 1:
         deleted = _subscript_key(action.targets[0], container)
-        if deleted is not None and _same(ctx, deleted, key):
+        if deleted is not None and ctx.same_code(deleted, key):
             return f"{container}.pop({code(key)}, None)"
     key = _single_membership(ctx, stmt, ast.NotIn, container)
     if key is not None and isinstance(action, ast.Assign) and len(action.targets) == 1:
         stored = _subscript_key(action.targets[0], container)
-        if stored is not None and _same(ctx, stored, key) and _pure(action.value):
+        if stored is not None and ctx.same_code(stored, key) and _pure(action.value):
             return f"{container}.setdefault({code(key)}, {code(action.value)})"
     return None
 

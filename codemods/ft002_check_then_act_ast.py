@@ -11,9 +11,9 @@ from typing import Iterator
 
 from codemods.ft002_atomic_ast import atomic_form, atomic_rewrite
 from codemods.ft002_candidate_ast import MUTATORS, TEST_WORD, has_candidate
-from codemods.ft002_detect_ast import Line, checked_then_changed, is_elif, lines_after, mutations, return_reading, takes_lock
+from codemods.ft002_detect_ast import checked_then_changed, is_elif, lines_after, mutations, reads_any, takes_lock
 from codemods.ft002_resolve_ast import Container, Resolver
-from ftmigrate.analysis_ast import FileContext
+from ftmigrate.analysis_ast import FileContext, return_after
 from ftmigrate.bindings_ast import FUNCTIONS, Function, calls_unknown_code, dotted, iter_function_nodes
 from ftmigrate.fixes_ast import Guard, Replace
 from ftmigrate.prefilter import identifier_text
@@ -218,10 +218,11 @@ class CheckThenAct(Rule):
             return []
         found = [(f, c) for f, c in found if c.domain == found[0][1].domain]
         # The critical section runs to the last change of any of them (`del a[k]` ... `del b[v]`).
-        followers: tuple[Line, ...] = max((f.followers for f, _ in found), key=len)
-        followers += return_reading(after[len(followers) :], {f.code for f, _ in found})
-        statements = tuple(s for line in followers for s in line)
-        return [_Candidate(stmt, func, c, statements) for _, c in found]
+        followers = tuple(s for line in max((f.followers for f, _ in found), key=len) for s in line)
+        # ... and a `return cache[key]` right after it, so the value returned is the one the
+        # critical section ensured (no other thread removes it in between).
+        followers += return_after(ctx, followers[-1] if followers else stmt, reads_any({f.code for f, _ in found}))
+        return [_Candidate(stmt, func, c, followers) for _, c in found]
 
     def _sites(self, ctx: FileContext, resolver: Resolver, group: list[_Candidate], changes: list[_Candidate]) -> Iterator[Site]:
         container = group[0].container

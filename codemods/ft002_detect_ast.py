@@ -2,24 +2,21 @@
 the statements that belong to the same critical section.
 
 LibCST groups the small statements of one line (``a; b``) into one ``SimpleStatementLine``;
-the ``ast`` lists them one by one. The critical section is counted in such lines, as before:
-``lines()`` groups a block's statements the LibCST way."""
+the ``ast`` lists them one by one. The critical section is counted in such lines, as before
+(``lines``, by ``spans_ast.simple_line``)."""
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from codemods.ft002_candidate_ast import MUTATORS
+from ftmigrate.analysis_ast import _identifiers_of
 from ftmigrate.bindings_ast import NESTED_SCOPES, dotted, walk
+from ftmigrate.spans_ast import simple_line
 
 _EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
-_COMPOUND = (
-    ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,
-    ast.AsyncFunctionDef, ast.ClassDef, ast.Match, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
-)
-
 Line = tuple[ast.stmt, ...]
 
 
@@ -29,22 +26,15 @@ def own_nodes(roots: Sequence[ast.AST]) -> list[ast.AST]:
     return [node for root in roots for node in ([root] if isinstance(root, NESTED_SCOPES) else walk(root, prune=NESTED_SCOPES))]
 
 
-def lines(block: Sequence[ast.stmt]) -> list[Line]:
-    """The statements of ``block`` as LibCST's lines: simple statements joined by ``;`` make
-    one line (the next starts on the line the previous one ends on)."""
-    out: list[list[ast.stmt]] = []
-    for stmt in block:
-        previous = out[-1][-1] if out else None
-        if (
-            previous is not None
-            and not isinstance(stmt, _COMPOUND)
-            and not isinstance(previous, _COMPOUND)
-            and stmt.lineno == previous.end_lineno
-        ):
-            out[-1].append(stmt)
-        else:
-            out.append([stmt])
-    return [tuple(line) for line in out]
+def lines(ctx, block: Sequence[ast.stmt]) -> list[Line]:
+    """The statements of ``block`` (a block, or its part from a statement that starts a
+    line) in LibCST's lines (``a; b`` is one)."""
+    out: list[Line] = []
+    i = 0
+    while i < len(block):
+        out.append(simple_line(ctx, block[i]))
+        i += len(out[-1])
+    return out
 
 
 def is_elif(ctx, node: ast.AST) -> bool:
@@ -146,32 +136,14 @@ def lines_after(ctx, stmt: ast.stmt) -> list[Line]:
     owner, field, index = ctx.block_of(stmt)
     if isinstance(owner, ast.Module):
         return []
-    return lines(getattr(owner, field)[index + 1 :])
+    block = getattr(owner, field)
+    return lines(ctx, block[index + 1 :])
 
 
-def _names(node: ast.AST) -> Iterator[str]:
-    """What LibCST's Name and Attribute nodes in ``node`` spell (``dotted``): a Name,
-    an attribute chain, and the bare names of attributes, keywords and lambda parameters."""
-    for child in walk(node):
-        if isinstance(child, (ast.Name, ast.Attribute)):
-            code = dotted(child)
-            if code is not None:
-                yield code
-            if isinstance(child, ast.Attribute):
-                yield child.attr
-        elif isinstance(child, ast.keyword) and child.arg is not None:
-            yield child.arg
-        elif isinstance(child, ast.arg):
-            yield child.arg
-
-
-def return_reading(after: Sequence[Line], containers: set[str]) -> tuple[Line, ...]:
-    """``return cache[key]`` right after the locked code joins it, so the value returned is
-    the one the critical section ensured (no other thread removes it in between)."""
-    if after and len(after[0]) == 1 and isinstance(after[0][0], ast.Return) and after[0][0].value is not None:
-        if any(code in containers for code in _names(after[0][0])):
-            return (after[0],)
-    return ()
+def reads_any(codes: set[str]) -> Callable[[ast.AST], bool]:
+    """A test of a node for a read of one of the containers ``codes``, as LibCST's Name and
+    Attribute nodes spell them (a name, an attribute chain, or any identifier)."""
+    return lambda node: dotted(node) in codes or any(name in codes for name in _identifiers_of(node))
 
 
 def takes_lock(ctx, stmts: Sequence[ast.stmt]) -> str | None:

@@ -7,7 +7,7 @@ import ast
 from dataclasses import dataclass
 
 from codemods.ft002_detect_ast import lines
-from ftmigrate.bindings_ast import FUNCTIONS, Function, dotted, parameter_names, parameters, scope_bindings, top_level_bindings, walk
+from ftmigrate.bindings_ast import FUNCTIONS, Function, dotted, parameter_names, top_level_bindings, walk
 from ftmigrate.closures_ast import closure_escapes
 from ftmigrate.fixes_ast import MODULE, Domain
 
@@ -33,11 +33,10 @@ def is_dict_value(expr: ast.expr | None) -> bool:
     return isinstance(expr, ast.Call) and dotted(expr.func) in _DICT_FACTORIES
 
 
-def one_line_suite(ctx, body: list[ast.stmt]) -> bool:
-    """The block is written on its header's line (``class A: x = 1``: LibCST's
-    ``SimpleStatementSuite``), not as an indented block."""
-    first = body[0]
-    return bool(ctx.lines[first.lineno - 1].encode()[: first.col_offset].strip())
+def _indented(ctx, body: list[ast.stmt]) -> list[ast.stmt]:
+    """``body``, or nothing when it is written on its header's line (``class A: x = 1``:
+    LibCST's ``SimpleStatementSuite``, which the LibCST rule did not look into)."""
+    return body if ctx.source.starts_line(body[0]) else []
 
 
 class Resolver:
@@ -64,7 +63,7 @@ class Resolver:
         """Module names bound by assignment (not by def, class or import; LibCST skipped a
         whole line holding an import, ``import os; x = {}``)."""
         names: set[str] = set()
-        for line in lines(self.ctx.tree.body):
+        for line in lines(self.ctx, self.ctx.tree.body):
             if any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in line):
                 continue
             for stmt in line:
@@ -125,7 +124,7 @@ class Resolver:
 
     def _class_bindings(self, cls: ast.ClassDef) -> set[str]:
         names: set[str] = set()
-        for stmt in () if one_line_suite(self.ctx, cls.body) else cls.body:
+        for stmt in _indented(self.ctx, cls.body):
             names |= top_level_bindings(stmt)
         return names
 
@@ -143,7 +142,7 @@ class Resolver:
             if domain.kind == "module":
                 nodes = ctx.global_bindings.get(container.state, [])
             else:
-                nodes = self._closure_bindings(domain.owner, container.state)
+                nodes = ctx.function_bindings(domain.owner).get(container.state, [])
             values = []
             for node in nodes:
                 parent = ctx.parent(node) if isinstance(node, ast.Name) else None
@@ -157,7 +156,7 @@ class Resolver:
             return values
         cls, attr = domain.owner, container.state
         values = []
-        for stmt in () if one_line_suite(ctx, cls.body) else cls.body:
+        for stmt in _indented(ctx, cls.body):
             values += [v for t, v in _assignments(stmt) if isinstance(t, ast.Name) and t.id == attr]
         for node in walk(cls):
             values += [
@@ -165,27 +164,6 @@ class Resolver:
                 if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.attr == attr
             ]
         return values
-
-    def _closure_bindings(self, owner: Function, name: str) -> list[ast.AST]:
-        """What binds ``name`` in ``owner``'s scope, as LibCST records it: its parameter (an
-        ``ast.arg``), its own bindings, and those of nested functions that declare it
-        ``nonlocal`` and reach ``owner``."""
-        ctx = self.ctx
-        found: list[ast.AST] = [p for p in parameters(owner) if p.arg == name]
-        found += [node for n, node in scope_bindings(owner.body, skip=owner) if n == name]
-        for inner in walk(owner.body):
-            if isinstance(inner, FUNCTIONS) and name in ctx.declared(inner, ast.Nonlocal) and self._nonlocal_target(inner, name) is owner:
-                found += [node for n, node in scope_bindings(inner.body, skip=inner) if n == name]
-        return found
-
-    def _nonlocal_target(self, func: Function, name: str) -> Function | None:
-        """The function whose variable ``nonlocal name`` in ``func`` is."""
-        for ancestor in self.ctx.ancestors(func):
-            if isinstance(ancestor, FUNCTIONS):
-                globals_, nonlocals, locals_ = self._scope(ancestor)
-                if name in locals_ and name not in nonlocals:
-                    return ancestor
-        return None
 
 
 def _assignments(node: ast.AST) -> list[tuple[ast.expr, ast.expr | None]]:

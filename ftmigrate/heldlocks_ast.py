@@ -272,14 +272,16 @@ def called_while_holding(ctx: FileContext, func: Function, lock_code: str) -> as
     wanted = lock_code.rsplit(".", 1)[-1]
     if ctx.is_reentrant_lock(wanted):
         return None
-    cls = ctx.method_class(func)
-    per_instance = cls is not None and wanted in ctx.class_lock_attrs(cls)[1]
+    per_instance = None  # the lock is an instance's own: asked only when it matters
     for call in ctx.call_sites(func):
         for held in locks_held_at(ctx, call):
             if not held.code or held.code.rsplit(".", 1)[-1] != wanted:
                 continue
-            # `self._data.get()` under `self._lock` takes another object's own lock.
-            if per_instance and isinstance(call, ast.Attribute) and "." in held.code and ctx.code(call.value) != held.code.rsplit(".", 1)[0]:
-                continue
+            if isinstance(call, ast.Attribute) and "." in held.code and ctx.code(call.value) != held.code.rsplit(".", 1)[0]:
+                if per_instance is None:
+                    cls = ctx.method_class(func)
+                    per_instance = cls is not None and wanted in ctx.class_lock_attrs(cls)[1]
+                if per_instance:
+                    continue  # `self._data.get()` under `self._lock` takes another object's own lock.
             return call
     return None

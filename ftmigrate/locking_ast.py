@@ -42,8 +42,9 @@ from ftmigrate.analysis_ast import NESTED_SCOPES, FileContext
 from ftmigrate.fixes_ast import Guard, Inserted, LockRef, Outcome, Replace, refusal
 from ftmigrate.fixsafety_ast import code_hazard, combined, lock_hazard, state_code
 from ftmigrate.locknames import candidates, module_name
-from ftmigrate.lockplace_ast import body_of, lock_index, one_line_key
+from ftmigrate.lockplace_ast import body_of, lock_index
 from ftmigrate.sharing_ast import called_functions
+from ftmigrate.spans_ast import simple_line
 from ftmigrate.threadlocks_ast import proven_lock, state_guards
 
 if TYPE_CHECKING:
@@ -102,8 +103,8 @@ class LockPlanner:
 
     # --- planning -----------------------------------------------------------------------
     def _line(self, stmt: ast.stmt) -> int:
-        """What LibCST rewrites as one: ``a; b`` is one line (``ftmigrate.lockplace_ast``)."""
-        return one_line_key(self.ctx, stmt)
+        """The same number for the statements LibCST rewrites as one line (``a; b``)."""
+        return id(simple_line(self.ctx, stmt)[0])
 
     def _prune(self) -> tuple[list[Guard], list[Replace]]:
         guards = []
@@ -126,7 +127,9 @@ class LockPlanner:
                 replaces.append(r)
         # A fix inside another fix's statement, or on one of a guard's followers, is covered by it.
         owners: dict[int, Guard | Replace] = {self._line(f.stmt): f for f in [*guards, *replaces]}
-        followed: dict[int, Guard] = {self._line(stmt): g for g in guards for stmt in (*g.leaders, *g.followers)}
+        followed: dict[int, Guard] = {
+            self._line(stmt): g for g in guards for stmt in (*g.leaders, *g.followers) if self._line(stmt) != self._line(g.stmt)
+        }
         owners.update(followed)
 
         def outer(fix: Guard | Replace) -> Guard | Replace | None:

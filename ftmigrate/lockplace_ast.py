@@ -11,12 +11,7 @@ from collections.abc import Sequence
 
 from ftmigrate.analysis_ast import FileContext, top_level_bindings
 from ftmigrate.fixes_ast import Domain
-
-COMPOUND = (
-    ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
-    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-    *(getattr(ast, name) for name in ("TryStar", "Match") if hasattr(ast, name)),
-)  # fmt: skip
+from ftmigrate.spans_ast import COMPOUND_STATEMENTS, in_indented_block
 
 Unit = Sequence[ast.stmt]  # the statements of one line (one compound statement alone)
 
@@ -27,21 +22,7 @@ def body_of(ctx: FileContext, domain: Domain) -> list[ast.stmt] | None:
     if domain.kind == "module":
         return ctx.tree.body
     body = domain.owner.body
-    first = body[0]
-    before = ctx.lines[first.lineno - 1].encode()[: first.col_offset]
-    return body if not before.strip() else None
-
-
-def one_line_key(ctx: FileContext, stmt: ast.stmt) -> int:
-    """The same number for statements LibCST holds in one line or one-line suite (``a; b``,
-    ``if x: a; b``): the id of the first of them; of any other statement, its own id."""
-    if isinstance(stmt, COMPOUND):
-        return id(stmt)
-    owner, field, index = ctx.block_of(stmt)
-    siblings = getattr(owner, field)
-    while index > 0 and not isinstance(siblings[index - 1], COMPOUND) and siblings[index - 1].end_lineno == siblings[index].lineno:
-        index -= 1
-    return id(siblings[index])
+    return body if in_indented_block(ctx, body[0]) else None
 
 
 def is_docstring(unit: Unit) -> bool:
@@ -55,7 +36,7 @@ def is_docstring(unit: Unit) -> bool:
 
 
 def _simple(unit: Unit) -> bool:
-    return not isinstance(unit[0], COMPOUND)
+    return not isinstance(unit[0], COMPOUND_STATEMENTS)
 
 
 def _imports_threading(unit: Unit) -> bool:

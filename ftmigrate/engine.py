@@ -155,14 +155,6 @@ def check_source(
     With ``FTMIGRATE_AST=1`` the file goes through the ast pipeline instead
     (``ftmigrate.engine_ast``).
     """
-    if ast_port_enabled():
-        from ftmigrate.engine_ast import check_source_ast
-
-        return check_source_ast(
-            source, rules, fix=fix, display=display, shared_classes=shared_classes, prefilter=prefilter,
-            unsafe_fixes=unsafe_fixes, min_confidence=min_confidence, thread_evidence=thread_evidence,
-            first_look=first_look,
-        )
     result = FileResult(path=source.path, source=source)
     text = source.text
     active = wanted_rules(text, rules) if prefilter else list(rules)
@@ -172,6 +164,14 @@ def check_source(
         size, limit = len(source.raw) / 2**20, MAX_PARSE_BYTES / 2**20
         result.error = f"too large to analyse: {size:.1f} MiB (the limit is {limit:.0f} MiB)"
         return result
+    if ast_port_enabled():
+        from ftmigrate.engine_ast import check_ast
+
+        return check_ast(
+            result, active, fix=fix, display=display, shared_classes=shared_classes, prefilter=prefilter,
+            unsafe_fixes=unsafe_fixes, min_confidence=min_confidence, thread_evidence=thread_evidence,
+            first_look=first_look,
+        )
     newer: tuple[tuple[int, int], str] | None = None  # the file needs a newer Python than this one
     try:
         if first_look is not None and prefilter:
@@ -198,10 +198,7 @@ def check_source(
         result.error = str(exc)
         return result
     ctx = FileContext(module, source.path, shared_classes, copy=False)
-    evidence = (thread_evidence or {}).get(os.path.abspath(source.path), {})
-    ctx.project_threads = evidence.get("threads", {})
-    ctx.project_import_time = evidence.get("import_time", {})
-    ctx.project_lock_makers = evidence.get("lock_makers", {})
+    give_evidence(ctx, thread_evidence)
     found = [site for rule in active for site in rule.check(ctx)]
     ctx.locate([site.node for site in found], outline)
 
@@ -219,6 +216,15 @@ def check_source(
         else:
             plan(sites, findings, result, display, partial(apply_fixes, ctx), write=fix, unsafe_fixes=unsafe_fixes)
     return result
+
+
+def give_evidence(ctx, thread_evidence: dict | None) -> None:
+    """Hand the project's evidence about the file of ``ctx`` (a ``FileContext``, of either
+    pipeline) to it: ``ProjectIndex.evidence()``'s threads, import-time and lock-maker facts."""
+    evidence = (thread_evidence or {}).get(os.path.abspath(ctx.path), {})
+    ctx.project_threads = evidence.get("threads", {})
+    ctx.project_import_time = evidence.get("import_time", {})
+    ctx.project_lock_makers = evidence.get("lock_makers", {})
 
 
 def report(

@@ -7,7 +7,7 @@ suppressions -> confidence -> findings, at 1-based character columns. Only a fil
 fixable finding goes further: the planner decides on the ``ast`` which fixes it applies,
 refuses or holds back as unsafe (a scan needs no LibCST for that); ``apply`` then parses
 the file with LibCST, pairs its statements with the ``ast``'s (``ftmigrate.cstpair_ast``)
-and writes the rewrite, verified as on the LibCST path (``engine._plan``).
+and writes the rewrite, verified as on the LibCST path (``engine.plan``).
 
 A file this interpreter's compiler rejects but that is valid newer Python
 (``ftmigrate.newsyntax``) cannot be analysed here: its error says which Python to run.
@@ -16,48 +16,39 @@ A file this interpreter's compiler rejects but that is valid newer Python
 from __future__ import annotations
 
 import ast
-import os
 from functools import partial
 from typing import Callable, Sequence
 
-from ftmigrate.engine import (
-    MAX_PARSE_BYTES, _libcst_loss, candidate_rules, parse_cst, plan, report, syntax_tree, wanted_rules,
-)
+from ftmigrate.engine import _libcst_loss, candidate_rules, give_evidence, parse_cst, plan, report, syntax_tree
 from ftmigrate.firstpass import FirstLook
 from ftmigrate.newsyntax import needed_python, unanalysable_reason
 from ftmigrate.results import FileResult
 from ftmigrate.rules_ast import Rule, Site
-from ftmigrate.sourcefile import SourceError, SourceFile
+from ftmigrate.sourcefile import SourceError
 
 
-def check_source_ast(
-    source: SourceFile,
-    rules: Sequence[Rule],
+def check_ast(
+    result: FileResult,
+    active: list[Rule],
     *,
     fix: bool,
     display: str,
-    shared_classes: Sequence[str] = (),
-    prefilter: bool = True,
-    unsafe_fixes: bool = False,
-    min_confidence: str = "low",
-    thread_evidence: dict | None = None,
-    first_look: FirstLook | None = None,
+    shared_classes: Sequence[str],
+    prefilter: bool,
+    unsafe_fixes: bool,
+    min_confidence: str,
+    thread_evidence: dict | None,
+    first_look: FirstLook | None,
 ) -> FileResult:
-    """``engine.check_source`` on the ast pipeline: same options, same result."""
+    """``engine.check_source`` on the ast pipeline, from where the two part: ``result`` is the
+    file's (empty) result, ``active`` the rules its text prefilters let through (the options:
+    ``check_source``'s)."""
     from ftmigrate.analysis_ast import FileContext
     from ftmigrate.confidence_ast import assess
     from ftmigrate.fixes_ast import Guard, Replace, refusal
     from ftmigrate.locking_ast import apply_fixes
 
-    result = FileResult(path=source.path, source=source)
-    text = source.text
-    active = wanted_rules(text, rules) if prefilter else list(rules)
-    if not active:
-        return result
-    if len(source.raw) > MAX_PARSE_BYTES:
-        size, limit = len(source.raw) / 2**20, MAX_PARSE_BYTES / 2**20
-        result.error = f"too large to analyse: {size:.1f} MiB (the limit is {limit:.0f} MiB)"
-        return result
+    text = result.source.text
     if first_look is not None and prefilter:
         active = [rule for rule in active if rule.code in first_look.codes]
         if not active:
@@ -71,11 +62,8 @@ def check_source_ast(
         active = candidate_rules(tree, active, shared_classes)
         if not active:
             return result
-    ctx = FileContext(tree, text, source.path, shared_classes)
-    evidence = (thread_evidence or {}).get(os.path.abspath(source.path), {})
-    ctx.project_threads = evidence.get("threads", {})
-    ctx.project_import_time = evidence.get("import_time", {})
-    ctx.project_lock_makers = evidence.get("lock_makers", {})
+    ctx = FileContext(tree, text, result.path, shared_classes)
+    give_evidence(ctx, thread_evidence)
     found = [site for rule in active for site in rule.check(ctx)]
     sites, findings = report(found, text, display, partial(site_span, ctx), partial(assess, ctx), refusal, min_confidence)
     result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))

@@ -47,19 +47,18 @@ def needed_python(module: cst.Module, running: tuple[int, int] | None = None) ->
 
 def unverifiable_reason(needed: tuple[tuple[int, int], str]) -> str:
     """Why a finding in such a file has no fix here, and what to do about it."""
-    (major, minor), feature = needed
-    here = "%d.%d" % sys.version_info[:2]
-    return (
-        f"the file uses Python {major}.{minor} syntax ({feature}); this is Python {here}, which cannot "
-        f"verify a rewrite of it: run ftmigrate with Python >= {major}.{minor} to fix it"
-    )
+    return _run_newer(needed, "verify a rewrite of it", "fix it")
 
 
 def unanalysable_reason(needed: tuple[tuple[int, int], str]) -> str:
     """Why a file that needs ``needed`` is not analysed here (the ast pipeline), and what to do."""
+    return _run_newer(needed, "analyse it", "check it")
+
+
+def _run_newer(needed: tuple[tuple[int, int], str], cannot: str, purpose: str) -> str:
     (major, minor), feature = needed
     here = "%d.%d" % sys.version_info[:2]
     return (
         f"the file uses Python {major}.{minor} syntax ({feature}); this is Python {here}, which cannot "
-        f"analyse it: run ftmigrate with Python >= {major}.{minor} to check it"
+        f"{cannot}: run ftmigrate with Python >= {major}.{minor} to {purpose}"
     )

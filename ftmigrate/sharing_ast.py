@@ -20,6 +20,7 @@ from ftmigrate.analysis_ast import (
     THREAD_MODULES,
     THREAD_SAFE_TYPES,
     FileContext,
+    _POOL_METHODS,
     _assignments,
     dotted,
     find_in,
@@ -28,7 +29,6 @@ from ftmigrate.analysis_ast import (
     walk,
 )
 
-_POOL_METHODS = ("submit", "map", "apply_async", "map_async", "imap", "imap_unordered", "start_new_thread")
 _TIMERS = ("Timer",)
 
 

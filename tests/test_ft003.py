@@ -332,6 +332,49 @@ def test_messages_name_the_kind_of_state():
     ]
 
 
+def test_publishing_last_calls_the_new_object_unsafely():
+    """Built in a local and published last, ``cls._instance.setup()`` runs as
+    ``instance.setup()``: the new object's own code under the lock, not a method of
+    guarded state, so the fix is unsafe and names the call as it will run."""
+    code = _code(
+        """
+        class S:
+            _instance = None
+
+            def __new__(cls):
+                if cls._instance is None:
+                    cls._instance = super().__new__(cls)
+                    cls._instance.setup()
+                return cls._instance
+        """
+    )
+    [finding] = check_text(code, fix=True, select=["FT003"]).findings
+    assert (finding.fix_safety, finding.unsafe_reason) == (
+        "unsafe",
+        "the lock is held while `instance.setup()` runs, code that can block, take other locks or be "
+        "overridden: its callers are serialised and can deadlock",
+    )
+    assert fixed_text(code, select=["FT003"]) == code
+    assert fixed_text(code, select=["FT003"], unsafe_fixes=True) == _code(
+        """
+        import threading
+
+        class S:
+            _instance = None
+            _instance_lock = threading.RLock()
+
+            def __new__(cls):
+                if cls._instance is None:
+                    with cls._instance_lock:
+                        if cls._instance is None:
+                            instance = super().__new__(cls)
+                            instance.setup()
+                            cls._instance = instance
+                return cls._instance
+        """
+    )
+
+
 def test_code_that_already_locks_the_creation_is_left_alone():
     code = """
     import threading

@@ -26,6 +26,7 @@ from typing import Callable, Iterator, Sequence
 from ftmigrate.bindings_ast import (  # noqa: F401 (the rules import these from here)
     _DECORATOR_WORDS,
     _FUNCTION_NODES,
+    _SOURCE,
     CLASS_DECORATORS,
     FUNCTION_BOUNDARY,
     FUNCTION_DEFS,
@@ -46,6 +47,7 @@ from ftmigrate.bindings_ast import (  # noqa: F401 (the rules import these from 
     decorated_method_kind,
     dotted,
     find_in,
+    indented,
     iter_function_nodes,
     looks_like_lock_name,
     own_bindings,
@@ -80,7 +82,7 @@ class FileContext:
         self.path = path
         _FUNCTION_NODES.clear()  # the previous file's trees can go
         self.tree = self.module = tree
-        self.source = SourceText(text)
+        self.source = _SOURCE[0] = SourceText(text)
         self.text = text
         self.shared_classes = frozenset(shared_classes)
         self._own_bindings: dict[ast.AST, set[str]] = {}  # cache of own_bindings
@@ -233,7 +235,20 @@ class FileContext:
         start, end = self.source.span(node)
         if isinstance(node, ast.expr) and not isinstance(node, (ast.Tuple, ast.GeneratorExp)):
             start, end = self.source.own_parentheses(start, end, self._parent_paren(node))
-        return self.text[start:end]
+        code = self.text[start:end]
+        if "\n" not in code and "\r" not in code:
+            return code
+        return self.source.dedented(start, end, self.source.indentation(self._header_line(node)))
+
+    def _header_line(self, node: ast.AST) -> int:
+        """The line whose indentation is the block indentation at ``node`` (LibCST's
+        absolute indent there): its statement's first line, or its ``case``'s."""
+        for a in (node, *self.ancestors(node)):
+            if isinstance(a, ast.stmt):
+                return a.lineno
+            if isinstance(a, ast.match_case):
+                return a.pattern.lineno
+        return 1
 
     def same_code(self, a: ast.AST, b: ast.AST) -> bool:
         """LibCST's ``a.deep_equals(b)``: the same node type written the same way
@@ -364,26 +379,25 @@ class FileContext:
         for name, node in scope_bindings(func.body, skip=func):
             if name not in self.declared(func, ast.Global) and name not in self.declared(func, ast.Nonlocal):
                 found.setdefault(name, []).append(node)
-        for inner in iter_function_nodes(func):
-            if isinstance(inner, FUNCTIONS):
-                for name, nodes in self._nonlocal_bindings(inner).items():
-                    if name in found:
-                        found[name] += nodes
+        for inner in _inner_functions(func):
+            for name, nodes in self._escaping_bindings(inner).items():
+                if name in found:
+                    found[name] += nodes
         return found
 
-    def _nonlocal_bindings(self, func: Function) -> dict[str, list[ast.AST]]:
-        """Bindings of names ``func`` (or a function inside it, passing them on) declares
-        ``nonlocal``: they land in an enclosing function's scope."""
+    def _escaping_bindings(self, func: Function) -> dict[str, list[ast.AST]]:
+        """Bindings made in ``func`` (or in functions inside it) of names declared
+        ``nonlocal`` there: they land in an enclosing function's scope."""
         names = self.declared(func, ast.Nonlocal)
         found: dict[str, list[ast.AST]] = {}
         for name, node in scope_bindings(func.body, skip=func):
             if name in names:
                 found.setdefault(name, []).append(node)
-        for inner in iter_function_nodes(func):
-            if isinstance(inner, FUNCTIONS):
-                for name, nodes in self._nonlocal_bindings(inner).items():
-                    if name in names:
-                        found.setdefault(name, []).extend(nodes)
+        bound_here = self.local_bindings(func)
+        for inner in _inner_functions(func):
+            for name, nodes in self._escaping_bindings(inner).items():
+                if name in names or name not in bound_here:
+                    found.setdefault(name, []).extend(nodes)
         return found
 
     def resolves_globally(self, func: Function, name: str) -> bool:
@@ -456,7 +470,8 @@ class FileContext:
         """Where this module may call ``func``: ``f(...)`` for a plain function (the Call),
         any ``x.f`` for a method (the Attribute: a property is read without a call), and
         ``C(...)`` (``cls(...)``, ``type(x)(...)`` inside the class) for ``__new__``/
-        ``__init__`` of class ``C``."""
+        ``__init__`` of class ``C``; an import naming ``a.f`` counts (its ``ast.alias``
+        or ``ast.ImportFrom``), as LibCST's Attribute there did."""
         name = func.name
         cls = self.method_class(func)
         if cls is None:
@@ -466,7 +481,11 @@ class FileContext:
                 _calls_name(c, "cls") or (isinstance(c.func, ast.Call) and _calls_name(c.func, "type"))
             ))
             return [c for c in self.find(ast.Call) if _calls_name(c, cls.name)] + inside
-        return [a for a in self.find(ast.Attribute) if a.attr == name]
+        # LibCST spells ``import a.name`` and ``from a.name import x`` with Attributes too.
+        return [
+            a for a in self.find((ast.Attribute, ast.alias, ast.ImportFrom))
+            for _ in range(1 if type(a) is ast.Attribute and a.attr == name else _dotted_parts(a).count(name))
+        ]
 
     def class_lock_attrs(self, cls: ast.ClassDef) -> tuple[list[str], list[str]]:
         """Lock attributes of ``cls``: (class-level, instance-level), in source order."""
@@ -521,6 +540,21 @@ class FileContext:
         return called_while_holding(self, func, lock_code)
 
 
+def _inner_functions(func: Function) -> list[Function]:
+    """Functions defined in ``func``'s code, also as methods of classes there (a class
+    scope does not stand between them and ``func``), not inside those functions."""
+    return [node for node in walk(func.body, prune=FUNCTIONS) if isinstance(node, FUNCTIONS)]
+
+
+def _dotted_parts(node: ast.AST) -> list[str]:
+    """The names after the first of a dotted import name (``a.b.c`` -> ``[b, c]``)."""
+    if type(node) is ast.alias:
+        return node.name.split(".")[1:]
+    if type(node) is ast.ImportFrom and node.module:
+        return node.module.split(".")[1:]
+    return []
+
+
 def _calls_name(call: ast.Call, name: str) -> bool:
     return isinstance(call.func, ast.Name) and call.func.id == name
 
@@ -559,6 +593,8 @@ def _identifiers_of(node: ast.AST) -> tuple[str, ...]:
         return () if node.rest is None else (node.rest,)
     if kind is ast.MatchClass:
         return tuple(node.kwd_attrs)
+    if kind is ast.Constant and (node.value is None or node.value is True or node.value is False):
+        return (str(node.value),)  # LibCST's Name("None")
     return ()
 
 

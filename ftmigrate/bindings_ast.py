@@ -313,19 +313,34 @@ def _target_names(target: ast.AST) -> set[str]:
 
 
 def _child_statements(stmt: ast.AST) -> list[ast.stmt]:
-    """Statements nested in a compound statement's blocks (if/else, try/except, for, while,
-    with, match); none for defs and simple statements."""
+    """Statements nested in a compound statement's indented blocks (if/else, try/except,
+    for, while, with, match; as on LibCST, not a one-line suite's: ``if x: a = 1``); none
+    for defs and simple statements."""
     if isinstance(stmt, FUNCTION_DEFS) or not isinstance(stmt, ast.stmt):
         return []
-    out: list[ast.stmt] = []
-    for name in ("body", "orelse"):
-        out += getattr(stmt, name, ())
-    for handler in getattr(stmt, "handlers", ()):
-        out += handler.body
-    out += getattr(stmt, "finalbody", ())
-    for case in getattr(stmt, "cases", ()):
-        out += case.body
-    return out
+    blocks = [getattr(stmt, "body", None), getattr(stmt, "orelse", None)]
+    blocks += [handler.body for handler in getattr(stmt, "handlers", ())]
+    blocks.append(getattr(stmt, "finalbody", None))
+    blocks += [case.body for case in getattr(stmt, "cases", ())]
+    return [s for block in blocks if isinstance(block, list) and indented(block) for s in block]
+
+
+# The text of the module being checked (``sourcetext_ast.SourceText``; FileContext sets it):
+# it tells an indented block from a one-line suite, which ast does not.
+_SOURCE: list = [None]
+
+
+def indented(block: list[ast.stmt]) -> bool:
+    """The block is an indented one (LibCST's ``IndentedBlock``), not a one-line suite
+    (``if x: a; b``): its first statement starts its line. Without the module's text
+    (no FileContext), every block counts as indented."""
+    source = _SOURCE[0]
+    if not block or source is None:
+        return bool(block)
+    try:
+        return source.starts_line(block[0])
+    except IndexError:  # a statement of another tree
+        return True
 
 
 # --- what code does ---------------------------------------------------------------------

@@ -19,8 +19,13 @@ import ast
 from functools import partial
 from typing import Callable, Sequence
 
+from ftmigrate.analysis_ast import FileContext
+from ftmigrate.confidence_ast import assess
+from ftmigrate.cstpair_ast import pair
 from ftmigrate.engine import _libcst_loss, candidate_rules, give_evidence, parse_cst, plan, report, syntax_tree
 from ftmigrate.firstpass import FirstLook
+from ftmigrate.fixes_ast import Guard, Replace, refusal
+from ftmigrate.locking_ast import apply_fixes
 from ftmigrate.newsyntax import needed_python, unanalysable_reason
 from ftmigrate.results import FileResult
 from ftmigrate.rules_ast import Rule, Site
@@ -43,11 +48,6 @@ def check_ast(
     """``engine.check_source`` on the ast pipeline, from where the two part: ``result`` is the
     file's (empty) result, ``active`` the rules its text prefilters let through (the options:
     ``check_source``'s)."""
-    from ftmigrate.analysis_ast import FileContext
-    from ftmigrate.confidence_ast import assess
-    from ftmigrate.fixes_ast import Guard, Replace, refusal
-    from ftmigrate.locking_ast import apply_fixes
-
     text = result.source.text
     if first_look is not None and prefilter:
         active = [rule for rule in active if rule.code in first_look.codes]
@@ -77,9 +77,6 @@ def check_ast(
 def _planner(ctx, result: FileResult) -> Callable | None:
     """``apply_fixes`` writing on LibCST's tree of the file, its statements paired with the
     ``ast``'s; None (and ``result.error``) when LibCST cannot parse or reproduce the file."""
-    from ftmigrate.cstpair_ast import pair
-    from ftmigrate.locking_ast import apply_fixes
-
     text = result.source.text
     try:
         module = parse_cst(text)

@@ -3,7 +3,7 @@ lock code, the file is left byte for byte as it was, the run says why and goes o
 exit code says something was left undone.
 
 The planner is made to return a broken rewrite (a statement dropped, an operator changed, a
-statement that does not compile) by wrapping ``ftmigrate.engine.apply_fixes`` for files that
+statement that does not compile) by wrapping the engine's ``apply_fixes`` for files that
 contain ``total``; ``other.py`` in the same run is rewritten normally."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import libcst as cst
 import pytest
 from typer.testing import CliRunner
 
-import ftmigrate.engine
 from ftmigrate.cli import app
+from tests.helpers import planning_module
 
 STATS = "counter = 0\ntotal = 0\n\n\ndef record(n):\n    global counter, total\n    counter += 1\n    total += n\n"
 OTHER = "hits = 0\n\n\ndef hit():\n    global hits\n    hits += 1\n"
@@ -47,7 +47,8 @@ def project(tmp_path: Path, monkeypatch) -> Path:
 
 
 def break_the_planner(monkeypatch, mangle) -> None:
-    real = ftmigrate.engine.apply_fixes
+    engine = planning_module()
+    real = engine.apply_fixes
 
     def broken(ctx, *args, write: bool, **kwargs):
         outcome = real(ctx, *args, write=write, **kwargs)
@@ -57,7 +58,7 @@ def break_the_planner(monkeypatch, mangle) -> None:
             outcome.module = cst.parse_module(broken_code)
         return outcome
 
-    monkeypatch.setattr(ftmigrate.engine, "apply_fixes", broken)
+    monkeypatch.setattr(engine, "apply_fixes", broken)
 
 
 def ftmigrate_cli(*args: str):

@@ -13,11 +13,11 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-import ftmigrate.engine
 import ftmigrate.verify
 from codemods import ALL_RULES
+from ftmigrate.rules_ast import ast_port_enabled
 from tests.conftest import REPO
-from tests.helpers import fixed_text, load_script
+from tests.helpers import fixed_text, load_script, planning_module
 
 selfcheck = load_script("selfcheck")
 
@@ -84,15 +84,19 @@ def test_crash_is_caught(racy_file: Path, monkeypatch):
 
 
 def _replace_fix_outcome(monkeypatch, edit):
-    """Make the engine's planner return ``edit(module)`` instead of its real rewrite."""
-    real = ftmigrate.engine.apply_fixes
+    """Make the engine's planner return ``edit(original, rewritten)`` (LibCST modules)
+    instead of its real rewrite."""
+    engine = planning_module()
+    real = engine.apply_fixes
 
     def tampered(ctx, *args, **kwargs):
         outcome = real(ctx, *args, **kwargs)
-        outcome.module = edit(ctx.module, outcome.module)
+        original = args[0] if ast_port_enabled() else ctx.module  # the ast pipeline passes LibCST's module
+        if original is not None:  # None: the ast pipeline planning without writing
+            outcome.module = edit(original, outcome.module)
         return outcome
 
-    monkeypatch.setattr(ftmigrate.engine, "apply_fixes", tampered)
+    monkeypatch.setattr(engine, "apply_fixes", tampered)
 
 
 def test_output_that_does_not_compile_is_caught(racy_file: Path, monkeypatch):

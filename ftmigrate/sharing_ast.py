@@ -218,7 +218,7 @@ def instance_lock_attributes(ctx: FileContext, cls: ast.ClassDef) -> list[str]:
     cache = _memo(ctx, "instance_locks")
     found = cache.get(cls)
     if found is not None:
-        return found
+        return list(found)  # a copy: callers may change theirs
     found = []
     for stmt in _methods(cls):
         if ctx.method_kind(stmt) == "instance":
@@ -233,7 +233,7 @@ def instance_lock_attributes(ctx: FileContext, cls: ast.ClassDef) -> list[str]:
                     ):
                         found.append(target.attr)
     cache[cls] = found
-    return found
+    return list(found)
 
 
 def _project_lock(ctx: FileContext, attr: str, value: ast.expr) -> bool:
@@ -266,7 +266,7 @@ def thread_entry_methods(ctx: FileContext, cls: ast.ClassDef) -> dict[str, bool]
     cache = _memo(ctx, "entries")
     entries = cache.get(cls)
     if entries is not None:
-        return entries
+        return dict(entries)  # a copy: callers may change theirs (FT004 adds `run`)
     entries = {}
     handed = handed_to_threads(ctx)
     if handed:
@@ -283,7 +283,7 @@ def thread_entry_methods(ctx: FileContext, cls: ast.ClassDef) -> dict[str, bool]
                 repeated = pool or any(isinstance(a, _REPEATING) for a in _up_to_function(ctx, call))
                 entries[expr.attr] = entries.get(expr.attr, False) or repeated
     cache[cls] = entries
-    return entries
+    return dict(entries)
 
 
 def handed_to_threads(ctx: FileContext) -> list[tuple[ast.Call, ast.expr, bool]]:

@@ -303,3 +303,15 @@ def test_documented_not_thread_safe():
     assert documented_not_thread_safe(ctx, func_named(ctx, "m")) == "`K`"
     assert documented_not_thread_safe(ctx, func_named(ctx, "f")) == "`f()`"
     assert documented_not_thread_safe(ctx, func_named(ctx, "g")) is None
+
+
+def test_cached_answers_are_not_changed_by_callers():
+    ctx = context(
+        "import threading\nclass C:\n    def __init__(self):\n        self._lock = threading.Lock()\n"
+        "    def a(self): pass\n    def go(self):\n        threading.Thread(target=self.a)\n"
+    )
+    cls = cls_named(ctx, "C")
+    thread_entry_methods(ctx, cls).setdefault("run", False)
+    instance_lock_attributes(ctx, cls).append("x")
+    assert thread_entry_methods(ctx, cls) == {"a": False}
+    assert instance_lock_attributes(ctx, cls) == ["_lock"]

@@ -324,10 +324,10 @@ class LockPlanner:
 
     def _placement_problem(self, domain) -> str | None:
         """Why no new lock can be defined in ``domain``'s body, else None."""
-        if body_of(self.ctx, domain) is None:
-            return "cannot place a lock in a one-line class or function body"
         if domain.kind in ("class", "instance") and any(re.search(r"(Enum|Flag)$", self.ctx.code(base)) for base in domain.owner.bases):
             return "a lock attribute added to an Enum class would become a member"
+        if body_of(self.ctx, domain) is None:
+            return "cannot place a lock in a one-line class or function body"
         return None
 
     # --- the whole thing ----------------------------------------------------------------

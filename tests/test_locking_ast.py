@@ -276,3 +276,19 @@ def test_an_unsafe_fix_names_the_first_call_in_source_order_and_is_held_back():
     applied = _write(ctx, [guard], unsafe_fixes=True)
     assert applied.unsafe == {id(guard): reason} and applied.applied == {id(guard)}
     assert "registry = {}\n_registry_lock = threading.RLock()\n" in applied.module.code
+
+
+def test_an_enum_gets_no_lock_attribute_even_in_a_one_line_body():
+    ctx = _context(
+        _code(
+            """
+            class Kind(enum.Enum): count = 0
+
+            def add():
+                Kind.count += 1
+            """
+        )
+    )
+    func = _function(ctx, "add")
+    guard = Guard(func.body[0], "count", Domain("class", _class(ctx, "Kind")), func, receiver="Kind")
+    assert _write(ctx, [guard]).refused == {id(guard): "a lock attribute added to an Enum class would become a member"}

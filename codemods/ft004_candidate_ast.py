@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 
 from codemods.ft004_shapes_ast import (
-    CLASS_CREATION, CONSTRUCTORS, ITEM_OR_ATTRIBUTE, attributes_written, only_argument, rmw_target, same_structure,
+    CLASS_CREATION, CONSTRUCTORS, ITEM_OR_ATTRIBUTE, attributes_written, item_base, only_argument, rmw_target, same_structure,
 )
 from ftmigrate.analysis_ast import LOCK_FACTORIES, decorated_method_kind, looks_like_lock_name
 from ftmigrate.prefilter import ast_class_aliases, ast_may_say_shared
@@ -193,9 +193,7 @@ def _candidate_of(tree: ast.Module, shared_classes: frozenset[str]) -> bool:
             target = rmw_target(stmt, same_structure) or (_split_update_target(stmt, _local_reads(func)) if writes_item else None)
             if target is None:
                 continue
-            base = target
-            while isinstance(base, ast.Subscript):
-                base = base.value
+            base = item_base(target)
             if isinstance(base, ast.Name):
                 if base is not target:
                     items.add(base.id)

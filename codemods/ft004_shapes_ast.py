@@ -83,6 +83,14 @@ def rmw_target(node: ast.AST, same: Same) -> ast.expr | None:
     return None
 
 
+def item_base(target: ast.expr) -> ast.expr:
+    """What ``target`` is an item of, however deep: ``d`` of ``d[i][j]`` (``target`` itself
+    if it is not an item)."""
+    while isinstance(target, ast.Subscript):
+        target = target.value
+    return target
+
+
 def attributes_written(node: ast.AST, receiver: str) -> Iterator[str]:
     """The attributes an assignment writes through ``receiver``, or an item of them:
     ``self.a = ...``, ``self.a[k] += ...``, ``self.a: T = ...``."""
@@ -92,8 +100,6 @@ def attributes_written(node: ast.AST, receiver: str) -> Iterator[str]:
         targets = [node.target]
     else:
         return
-    for target in targets:
-        while isinstance(target, ast.Subscript):
-            target = target.value
+    for target in map(item_base, targets):
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == receiver:
             yield target.attr

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from codemods.ft004_shapes_ast import CLASS_CREATION, CONSTRUCTORS, attributes_written, only_argument
+from codemods.ft004_shapes_ast import CLASS_CREATION, CONSTRUCTORS, attributes_written, item_base, only_argument
 from ftmigrate.analysis_ast import FUNCTIONS, FileContext, Function, iter_function_nodes, own_bindings, scope_bindings
 from ftmigrate.fixes_ast import MODULE, Domain
 from ftmigrate.sharing_ast import is_thread_subclass, shared_by_design, shared_class_reason, thread_entry_methods
@@ -184,9 +184,7 @@ def shared_state(ctx: FileContext, func: Function, target: ast.expr, module_name
     """The shared state ``target`` (an item or attribute written in ``func``) belongs to, or
     None when nothing says it is shared between threads. ``module_names``: names bound at
     module level (checked first: resolving scopes is costly)."""
-    base = target
-    while isinstance(base, ast.Subscript):
-        base = base.value
+    base = item_base(target)
     if isinstance(base, ast.Name):
         # A bare name is FT001's; a local container is not shared.
         return _module_item(ctx, base, module_names) if base is not target else None

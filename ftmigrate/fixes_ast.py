@@ -79,6 +79,10 @@ class Guard:
     # Guards that only make sense applied with this one (a singleton's ``__new__`` and its
     # ``__init__`` guard): they are as safe as the least safe of them, and held back together.
     together: list = field(default_factory=list)
+    # (the state as ``stmt`` spells it, a local name) when ``replacement`` builds the object in
+    # that local and publishes it last (FT003): the state's uses after its assignment run on
+    # the new object (``cls._instance.setup()`` as ``instance.setup()``), not on guarded state.
+    local: tuple[str, str] | None = None
 
     @property
     def span(self) -> tuple[ast.stmt, ...]:

@@ -61,16 +61,19 @@ def _calls(stmt: ast.AST) -> list[ast.Call]:
     return sorted(found, key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset))
 
 
-def _unknown_call(stmts: Iterable[ast.stmt], containers: frozenset[str], plain_class: bool = False) -> ast.Call | None:
+def _unknown_call(
+    stmts: Iterable[ast.stmt], containers: frozenset[str], plain_class: bool = False, local: str | None = None
+) -> ast.Call | None:
     """The first call in ``stmts`` to code ftmigrate cannot see: not a safe builtin, not a
     built-in exception (``raise KeyError(k)``), not a method of guarded state (``containers``:
-    ``seen``, ``self._cache``: the containers the fixes of the file lock)."""
+    ``seen``, ``self._cache``: the containers the fixes of the file lock; ``local``: the
+    state the fix builds in a local, whose methods are the new object's)."""
     for stmt in stmts:
         for node in _calls(stmt):
             func = node.func
             if isinstance(func, ast.Name) and (func.id in SAFE_CALLS or func.id in _EXCEPTIONS or func.id in ("hasattr", "getattr")):
                 continue
-            if isinstance(func, ast.Attribute) and dotted(func.value) in containers:
+            if isinstance(func, ast.Attribute) and dotted(func.value) in containers and dotted(func.value) != local:
                 continue
             if plain_class and (_object_new(node) or _bare_super(node)):
                 continue
@@ -78,8 +81,12 @@ def _unknown_call(stmts: Iterable[ast.stmt], containers: frozenset[str], plain_c
     return None
 
 
-def _callee(ctx: FileContext, call: ast.Call) -> str:
+def _callee(ctx: FileContext, call: ast.Call, local: tuple[str, str] | None) -> str:
+    """How the call's callee is shown: as the fix writes it (the state built in a local
+    called by the local's name)."""
     code = ctx.code(call.func)
+    if local is not None and (code == local[0] or code.startswith(local[0] + ".")):
+        code = local[1] + code[len(local[0]) :]
     return code if len(code) <= 40 else code[:37] + "..."
 
 
@@ -91,13 +98,14 @@ def state_code(guard: Guard) -> str:
 def code_hazard(ctx: FileContext, guard: Guard, containers: frozenset[str]) -> str | None:
     """Why locking ``guard``'s code can change behaviour because of what the code calls
     (``containers``: what ``state_code`` gives for every guard of the file). A guard's
-    replacement is built from its statement's own code, so the statement is what is read."""
+    replacement is built from its statement's own code, so the statement is what is read,
+    with the state built in ``guard.local`` read as that local."""
     if not guard.reentrant:
         return None
-    call = _unknown_call(guard.span, containers, _plain_class(guard))
+    call = _unknown_call(guard.span, containers, _plain_class(guard), guard.local[0] if guard.local else None)
     if call is None:
         return None
-    shown = f"`{_callee(ctx, call)}()`"
+    shown = f"`{_callee(ctx, call, guard.local)}()`"
     return (
         f"the lock is held while {shown} runs, code that can block, take other locks or be "
         "overridden: its callers are serialised and can deadlock"

@@ -292,3 +292,34 @@ def test_an_enum_gets_no_lock_attribute_even_in_a_one_line_body():
     func = _function(ctx, "add")
     guard = Guard(func.body[0], "count", Domain("class", _class(ctx, "Kind")), func, receiver="Kind")
     assert _write(ctx, [guard]).refused == {id(guard): "a lock attribute added to an Enum class would become a member"}
+
+
+def test_calls_on_state_built_in_a_local_are_the_new_objects_code():
+    """FT003 builds ``cls._instance`` in a local and publishes it last: under the lock,
+    ``cls._instance.setup()`` runs as ``instance.setup()``, the new object's code."""
+    ctx = _context(
+        _code(
+            """
+            class S:
+                _instance = None
+
+                def __new__(cls):
+                    if cls._instance is None:
+                        cls._instance = super().__new__(cls)
+                        cls._instance.setup()
+                    return cls._instance
+            """
+        )
+    )
+    func = _function(ctx, "__new__")
+    domain = Domain("class", _class(ctx, "S"))
+    plain = Guard(func.body[0], "_instance", domain, func, reentrant=True, receiver="cls", double_checked=True)
+    local = Guard(
+        func.body[0], "_instance", domain, func, reentrant=True, receiver="cls", double_checked=True,
+        replacement=lambda stmt: stmt, local=("cls._instance", "instance"),
+    )  # fmt: skip
+    assert _write(ctx, [plain]).unsafe == {}
+    assert _write(ctx, [local]).unsafe == {
+        id(local): "the lock is held while `instance.setup()` runs, code that can block, take other locks or be "
+        "overridden: its callers are serialised and can deadlock"
+    }

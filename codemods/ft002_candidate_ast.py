@@ -9,16 +9,8 @@ import ast
 import re
 from typing import Iterator
 
-from ftmigrate.prefilter import ast_dotted
-
-# Methods that add or remove members of a list, set, dict or deque.
-MUTATORS = frozenset(
-    {
-        "append", "add", "insert", "update", "extend", "remove", "pop", "discard", "setdefault", "clear",
-        "popitem", "appendleft", "extendleft", "popleft", "difference_update", "intersection_update",
-        "symmetric_difference_update",
-    }
-)
+from codemods.ft002_detect_ast import changed_in, tested as tested_containers
+from ftmigrate.bindings_ast import dotted
 
 # The shapes check() needs, mirrored on the standard-library ``ast``.
 # Every test here must hold wherever check() finds a site, so where the ``ast`` cannot tell
@@ -63,37 +55,10 @@ def _own_walk(roots: list[ast.AST]) -> Iterator[ast.AST]:
             stack.extend(ast.iter_child_nodes(node))
 
 
-def _ast_tested(test: ast.expr) -> set[str]:
-    """Containers ``test`` asks about (as ``tested``), only those ``_Resolver.resolve`` can
+def _tested(test: ast.expr) -> set[str]:
+    """Containers ``test`` asks about (``tested``), only those ``Resolver.resolve`` can
     place: a name or ``receiver.attribute``."""
-    found = set()
-    for node in ast.walk(test):
-        if isinstance(node, ast.Compare):
-            found.update(ast_dotted(c) for op, c in zip(node.ops, node.comparators) if isinstance(op, (ast.In, ast.NotIn)))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
-            found.add(ast_dotted(node.func.value))
-    return {code for code in found if code is not None and code.count(".") <= 1}
-
-
-def _ast_changed(roots: list[ast.AST]) -> set[str]:
-    """Containers changed in ``roots`` (as ``changed_in``)."""
-    found = set()
-    for node in _own_walk(roots):
-        if isinstance(node, ast.Call):
-            if isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
-                found.add(ast_dotted(node.func.value))
-        elif isinstance(node, ast.Assign):
-            found.update(ast_dotted(t.value) for t in node.targets if isinstance(t, ast.Subscript))
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            if isinstance(node.target, ast.Subscript):
-                found.add(ast_dotted(node.target.value))
-        elif isinstance(node, ast.Delete):
-            for target in node.targets:
-                for t in target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]:
-                    if isinstance(t, ast.Subscript):
-                        found.add(ast_dotted(t.value))
-    found.discard(None)
-    return found
+    return {code for code in map(dotted, tested_containers(test)) if code is not None and code.count(".") <= 1}
 
 
 def _alias_name(alias: ast.alias) -> str:
@@ -258,11 +223,11 @@ class _AstScan:
         links = [stmt]
         while len(links[-1].orelse) == 1 and isinstance(links[-1].orelse[0], ast.If):
             links.append(links[-1].orelse[0])
-        tested = [_ast_tested(link.test) for link in links]
+        tested = [_tested(link.test) for link in links]
         if not any(tested):
             return False
         final = links[-1].orelse
-        changed = [_ast_changed(link.body) for link in links] + [_ast_changed(final) if final else set()]
+        changed = [changed_in(link.body) for link in links] + [changed_in(final) if final else set()]
         changed_after = None
         for i, link in enumerate(links):
             if not tested[i]:
@@ -270,7 +235,7 @@ class _AstScan:
             codes = tested[i] & set().union(*changed[i:])
             if not final and link.body and isinstance(link.body[-1], _AST_EXITS):
                 if changed_after is None:
-                    changed_after = _ast_changed(after)
+                    changed_after = changed_in(after)
                 codes |= tested[i] & changed_after
             if any(self._shared(function, code) for code in codes):
                 return True

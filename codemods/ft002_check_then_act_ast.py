@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from codemods.ft002_atomic_ast import atomic_form, atomic_rewrite
-from codemods.ft002_candidate_ast import MUTATORS, TEST_WORD, has_candidate
-from codemods.ft002_detect_ast import checked_then_changed, is_elif, lines_after, mutations, reads_any, takes_lock
+from codemods.ft002_candidate_ast import TEST_WORD, has_candidate
+from codemods.ft002_detect_ast import MUTATORS, checked_then_changed, is_elif, lines_after, mutations, reads_any, takes_lock
 from codemods.ft002_resolve_ast import Container, Resolver
 from ftmigrate.analysis_ast import FileContext, return_after
 from ftmigrate.bindings_ast import FUNCTIONS, Function, calls_unknown_code, dotted, iter_function_nodes

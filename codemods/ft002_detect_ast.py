@@ -11,10 +11,18 @@ import ast
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
-from codemods.ft002_candidate_ast import MUTATORS
 from ftmigrate.analysis_ast import _identifiers_of
 from ftmigrate.bindings_ast import NESTED_SCOPES, dotted, walk
 from ftmigrate.spans_ast import simple_line
+
+# Methods that add or remove members of a list, set, dict or deque.
+MUTATORS = frozenset(
+    {
+        "append", "add", "insert", "update", "extend", "remove", "pop", "discard", "setdefault", "clear",
+        "popitem", "appendleft", "extendleft", "popleft", "difference_update", "intersection_update",
+        "symmetric_difference_update",
+    }
+)
 
 _EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 Line = tuple[ast.stmt, ...]

@@ -49,6 +49,7 @@ class Publication:
 
     reason: str | None = None
     replacement: Callable[[cst.CSTNode], cst.BaseStatement] | None = None
+    local: str | None = None  # the local the replacement builds the object in
 
 
 def publication(ctx: FileContext, stmt: ast.If, key: Key, functions: Functions) -> Publication:
@@ -132,7 +133,7 @@ def _localised(ctx: FileContext, stmt: ast.If, key: Key, assignments: list[ast.A
             return Publication(reason=f"a nested function or class uses `{shown}` while it is being built")
     line_index = len(_lines(ctx, body[:index]))
     local = _fresh_local(ctx, key[1])
-    return Publication(replacement=lambda node: _publish_last(node, line_index, key, local, final_return))
+    return Publication(replacement=lambda node: _publish_last(node, line_index, key, local, final_return), local=local)
 
 
 def _returns(ctx: FileContext, stmt: ast.stmt, key: Key) -> bool:

@@ -37,7 +37,7 @@ from ftmigrate.analysis_ast import (
     iter_function_nodes,
     top_level_bindings,
 )
-from ftmigrate.fixes_ast import MODULE, Domain, Guard
+from ftmigrate.fixes_ast import MODULE, Domain, Guard, Rewrite
 from ftmigrate.sharing_ast import instance_lock_attributes, shared_class_reason
 
 if TYPE_CHECKING:
@@ -200,7 +200,8 @@ def _if_site(rule: Rule, facts: _Facts, func: Function, stmt: ast.If, state: _St
         published = publication(ctx, stmt, state.key, facts.functions) if reason is None else None
         reason = reason or published.reason
         reentrant = calls_unknown_code(stmt.body)
-        fix = _Fix(reason=reason) if reason else _guard(func, stmt, state, reentrant, published.replacement)
+        local = (state.spelled, published.local) if published and published.local else None
+        fix = _Fix(reason=reason) if reason else _guard(func, stmt, state, reentrant, published.replacement, local)
     values = [a.value for a in assignments if isinstance(a, (ast.Assign, ast.AnnAssign))]
     message = _message(state, "created lazily", values)
     return rule.site(stmt, message, domain=state.domain, fix=fix.guard, guarded_by=guarded_by, unfixable_reason=fix.reason)
@@ -249,7 +250,11 @@ def _lock_problem(ctx: FileContext, state: _State) -> str | None:
     )
 
 
-def _guard(func: Function, stmt: ast.stmt, state: _State, reentrant: bool, replacement) -> _Fix:
+def _guard(
+    func: Function, stmt: ast.stmt, state: _State, reentrant: bool, replacement: Rewrite | None, local: tuple[str, str] | None = None
+) -> _Fix:
+    """Double-checked locking of ``stmt``; ``local``: (the state's code, the local that
+    ``replacement`` builds the object in)."""
     guard = Guard(
         stmt=stmt,
         state=state.name,
@@ -260,6 +265,7 @@ def _guard(func: Function, stmt: ast.stmt, state: _State, reentrant: bool, repla
         double_checked=True,
         replacement=replacement,
         anchor=state.name,
+        local=local,
     )
     return _Fix(guard=guard)
 

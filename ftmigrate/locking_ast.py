@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ftmigrate.analysis_ast import NESTED_SCOPES, FileContext
@@ -43,9 +42,15 @@ from ftmigrate.fixes_ast import Guard, Inserted, LockRef, Outcome, Replace, refu
 from ftmigrate.fixsafety_ast import code_hazard, combined, lock_hazard, state_code
 from ftmigrate.locknames import candidates, module_name
 from ftmigrate.lockplace_ast import body_of, lock_index
-from ftmigrate.sharing_ast import called_functions
+from ftmigrate.lockreuse_ast import (
+    Lock,
+    callee_deadlock,
+    caller_deadlock,
+    expr_for,
+    portable_existing,
+)
 from ftmigrate.spans_ast import simple_line
-from ftmigrate.threadlocks_ast import proven_lock, state_guards
+from ftmigrate.threadlocks_ast import state_guards
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -68,14 +73,6 @@ class _UnionFind:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[rb] = ra
-
-
-@dataclass
-class _Lock:
-    name: str | None  # new lock's name, None when reusing an existing one
-    existing: str | None  # code of an existing lock expression, or its attribute name if ``attribute``
-    kind: str = "Lock"
-    attribute: bool = False  # an existing lock attribute of the class, reached through the receiver
 
 
 def _key(guard: Guard) -> tuple:
@@ -180,76 +177,7 @@ class LockPlanner:
             components.setdefault(uf.find(_key(g)), []).append(g)
         return components
 
-    def _expr_for(self, guard: Guard, lock: _Lock) -> str | None:
-        """How ``guard``'s function names ``lock``; None if it cannot reach it."""
-        if guard.domain.kind in ("class", "instance") and (lock.name is not None or lock.attribute):
-            return f"{guard.receiver}.{lock.name or lock.existing}"
-        code = lock.name or lock.existing
-        if lock.existing is not None:
-            root = code.split(".")[0]
-            if root in self.ctx.local_bindings(guard.function):
-                return None
-        return code
-
-    def _portable_existing(self, ref: LockRef, component: list[Guard]) -> _Lock | None:
-        """An existing lock expression usable by every guard of the component: a lock
-        attribute of the state's class (for class and instance state), a module-level lock
-        (for any state but closure state), or a local of the closure's owner (for closure state)."""
-        if ref.kind == "decorator" or not ref.code:
-            return None
-        try:
-            expr = ast.parse(ref.code.strip(), mode="eval").body
-        except SyntaxError:
-            return None
-        if not isinstance(expr, (ast.Name, ast.Attribute)):
-            return None
-        domain = component[0].domain
-        root = ref.code.split(".")[0]
-        if domain.kind in ("class", "instance") and self._is_class_lock(ref, expr, domain):
-            lock = _Lock(name=None, existing=expr.attr, attribute=True)
-            return lock if self._proven_everywhere(lock, component) else None
-        if domain.kind == "closure":
-            if root not in self.ctx.local_bindings(domain.owner):  # the lock must be a local of the owner function
-                return None
-        elif root not in self.ctx.module_bindings() or (ref.function is not None and root in self.ctx.local_bindings(ref.function)):
-            return None
-        lock = _Lock(name=None, existing=ref.code)
-        return lock if self._proven_everywhere(lock, component) else None
-
-    def _proven_everywhere(self, lock: _Lock, component: list[Guard]) -> bool:
-        """Every guard of the component can name ``lock``, and there it is a proven thread lock."""
-        for g in component:
-            expr = self._expr_for(g, lock)
-            if expr is None or not all(proven_lock(self.ctx, expr, g.function, stmt) for stmt in (g.stmt, *g.followers)):
-                return False
-        return True
-
-    def _is_class_lock(self, ref: LockRef, expr: ast.expr, domain) -> bool:
-        """``self._lock`` / ``cls._lock`` / ``Owner._lock``: a lock attribute of ``domain``'s class."""
-        if not (isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name)):
-            return False
-        cls = domain.owner
-        holder = expr.value.id
-        own_receiver = ref.function is not None and self.ctx.method_class(ref.function) is cls and holder == self.ctx.first_param(ref.function)
-        if holder != cls.name and not own_receiver:
-            return False
-        class_level, instance_level = self.ctx.class_lock_attrs(cls)
-        return expr.attr in class_level or (domain.kind == "instance" and expr.attr in instance_level)
-
-    def _caller_deadlock(self, lock: _Lock, component: list[Guard]) -> str | None:
-        """Why taking the existing ``lock`` in the component's functions would deadlock (a
-        caller already holds it), else None."""
-        for g in component:
-            call = self.ctx.called_while_holding(g.function, lock.existing)
-            if call is not None:
-                shown = f"{g.receiver}.{lock.existing}" if lock.attribute else lock.existing
-                return (
-                    f"`{g.function.name}` is called while `{shown}` is held (line {call.lineno}); "
-                    "taking that lock again here would deadlock"
-                )
-        return None
-
-    def _choose(self, component: list[Guard]) -> _Lock | str:
+    def _choose(self, component: list[Guard]) -> Lock | str:
         """The lock for a component, or the reason no lock can be used safely: an existing
         lock only when it already guards this state elsewhere and is a proven ``threading``
         lock wherever the component takes it (``ftmigrate.threadlocks_ast``); none when the
@@ -258,9 +186,9 @@ class LockPlanner:
         known = [ref for g, ref in self.known if _key(g) in keys]
         known += [ref for domain, state in keys for ref in state_guards(self.ctx, domain.kind, domain.owner, state)]
         for ref in known:
-            lock = self._portable_existing(ref, component)
+            lock = portable_existing(self.ctx, ref, component)
             if lock is not None:
-                return self._caller_deadlock(lock, component) or lock
+                return caller_deadlock(self.ctx, lock, component) or lock
         if known:
             # A new lock would not exclude the code that already locks this state.
             shown = f"`{known[0].code}`" if known[0].code else "a lock that cannot be named here"
@@ -270,7 +198,7 @@ class LockPlanner:
             )
         name = self._fresh(self._names(component))
         kind = "RLock" if any(g.reentrant for g in component) else "Lock"
-        return _Lock(name=name, existing=None, kind=kind)
+        return Lock(name=name, existing=None, kind=kind)
 
     def _names(self, component: list[Guard]) -> list[str]:
         """Candidate names for a new lock of ``component`` (``ftmigrate.locknames``)."""
@@ -293,26 +221,6 @@ class LockPlanner:
             n += 1
         self.taken.add(name)
         return name
-
-    def _callee_deadlock(self, component: list[Guard], lock: _Lock) -> str | None:
-        """Why holding an existing non-reentrant lock around the guarded code would
-        deadlock: the code calls a function of this module that takes the same lock."""
-        if lock.existing is None:
-            return None
-        attr = lock.existing.rsplit(".", 1)[-1]
-        if self.ctx.is_reentrant_lock(attr):
-            return None
-        by_attr = lock.attribute
-        for g in component:
-            for callee in called_functions(self.ctx, g.span, g.function):
-                for ref in self.ctx.held_locks(callee):
-                    same = ref.code.rsplit(".", 1)[-1] == attr and "." in ref.code if by_attr else ref.code == lock.existing
-                    if same:
-                        return (
-                            f"it calls {callee.name}(), which takes `{ref.code}` too; holding that lock here "
-                            "would deadlock"
-                        )
-        return None
 
     def _factory(self, kind: str) -> str:
         if kind in self.ctx.threading_names:
@@ -343,7 +251,7 @@ class LockPlanner:
         substitutions: list[tuple[ast.stmt, object]] = []
         for component in self._components(guards).values():
             lock = self._choose(component)
-            reason = lock if isinstance(lock, str) else self._callee_deadlock(component, lock)
+            reason = lock if isinstance(lock, str) else callee_deadlock(self.ctx, component, lock)
             if reason is not None:
                 for g in component:
                     self.refused[id(g)] = reason
@@ -362,7 +270,7 @@ class LockPlanner:
                 defs.append((domain, anchors, f"{lock.name} = {self._factory(lock.kind)}"))
                 self.inserted.lock_names.add(lock.name)
             for g in component:
-                expr = self._expr_for(g, lock)
+                expr = expr_for(self.ctx, g, lock)
                 if expr is None:
                     self.refused[id(g)] = "the lock is not reachable from this function"
                     continue
@@ -399,7 +307,7 @@ class LockPlanner:
                 self.refused[id(g)] = "the statement is not in a block ftmigrate can rewrite"
         return module
 
-    def _safe_enough(self, component: list[Guard], lock: _Lock) -> list[Guard]:
+    def _safe_enough(self, component: list[Guard], lock: Lock) -> list[Guard]:
         """The guards of ``component`` to apply with ``lock``: all of them with
         ``unsafe_fixes``, else those whose fix is safe (``ftmigrate.fixsafety_ast``)."""
         domain = component[0].domain

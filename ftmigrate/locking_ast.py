@@ -301,7 +301,7 @@ class LockPlanner:
         for stmt, rewrite in substitutions:
             self.inserted.substitutions.append(writer.substitution(stmt, rewrite))
         spans = [stmt for g in guards for stmt in g.span if id(stmt) in wraps]
-        module = writer.write(spans, wraps, replaces, [g.domain for g in guards], self.needs_import)
+        module = writer.write(spans, wraps, replaces, self.needs_import)
         for g in guards:
             if id(g.stmt) in wraps and not writer.wrote(g.stmt) and id(g) not in self.refused:
                 self.refused[id(g)] = "the statement is not in a block ftmigrate can rewrite"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from collections.abc import Iterable
 
 import libcst as cst
 
@@ -51,9 +50,10 @@ class LockWriter:
         code = self.module.code_for_node
         return textwrap.dedent(code(old)), textwrap.dedent(code(new))
 
-    def write(self, spans: list[ast.stmt], wraps: dict, replaces: list[Replace], domains: Iterable[Domain], needs_import: bool) -> cst.Module:
+    def write(self, spans: list[ast.stmt], wraps: dict, replaces: list[Replace], needs_import: bool) -> cst.Module:
         """The module with ``spans`` wrapped (``wraps``: id(ast statement) -> (lock
-        expression, guard)), ``replaces`` and the defined locks written."""
+        expression, guard)), ``replaces`` and the defined locks written, and ``import
+        threading`` added with ``needs_import``."""
         cst_of = self.pairing.cst
         cst_wraps = {id(cst_of(stmt)): wraps[id(stmt)] for stmt in spans}
         cst_replaces = {id(cst_of(r.stmt)): self.new[id(r.stmt)] for r in replaces}

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
-
-from ftmigrate.analysis import dotted
+from libcst.helpers import get_full_name_for_node as dotted
 
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
 _NEW = "threading"

@@ -4,6 +4,11 @@ Prefiltering, from cheap to dear: each rule's text test (``Rule.prefilter``), th
 standard library's ``ast`` (which also gives the compiler's own syntax errors) and each
 rule's ``Rule.candidate``; only files some rule still wants are parsed with LibCST.
 
+With ``FTMIGRATE_AST=1`` (the port of the rules to the standard ``ast``, issue 15), a file
+that passes the text prefilters goes on through ``ftmigrate.engine_ast`` instead: detection
+on ``ast``, LibCST only to write a fix. Both pipelines share ``report`` (suppressions,
+confidence, findings) and ``plan`` (fix outcomes, verification).
+
 Nothing here writes to disk; ``runner`` does, atomically, after ``verify`` has passed.
 Every failure becomes a per-file error with a reason, never an exception for the caller.
 """

@@ -34,6 +34,7 @@ from ftmigrate.bindings_ast import (  # noqa: F401 (the rules import these from 
     LOCK_FACTORIES,
     LOCK_MODULES,
     NESTED_SCOPES,
+    POOL_METHODS,
     SAFE_CALLS,
     THREAD_MODULES,
     THREAD_SAFE_TYPES,
@@ -42,11 +43,14 @@ from ftmigrate.bindings_ast import (  # noqa: F401 (the rules import these from 
     _words,
     any_in,
     binop_operands,
+    call_arguments,
     calls_unknown_code,
     children,
     decorated_method_kind,
     dotted,
     find_in,
+    identifier_nodes,
+    identifiers_of,
     indented,
     iter_function_nodes,
     looks_like_lock_name,
@@ -62,8 +66,8 @@ from ftmigrate.bindings_ast import (  # noqa: F401 (the rules import these from 
 from ftmigrate.fixes_ast import LockRef  # noqa: F401 (rules import it from here)
 from ftmigrate.sourcetext_ast import SourceText
 
-_POOL_METHODS = ("submit", "map", "apply_async", "map_async", "imap", "imap_unordered", "start_new_thread")
-_HANDOFF_NAMES = frozenset({"Thread", "Timer", *_POOL_METHODS})
+_HANDOFF_NAMES = frozenset({"Thread", "Timer", *POOL_METHODS})
+_identifiers_of = identifiers_of  # the name the first ports imported
 # Statement lists of a block: (owner, field) where statements live.
 _BLOCK_FIELDS = ("body", "orelse", "finalbody")
 _BLOCK_OWNERS = frozenset({
@@ -99,6 +103,7 @@ class FileContext:
         self.project_lock_makers: dict[str, str] = {}
         self._callers_locks: dict[ast.AST, LockRef | None] = {}  # cache of heldlocks_ast's callers' lock
         self._class_aliases: dict[ast.AST, dict[str, str]] = {}  # cache of class_aliases
+        self._class_locks: dict[ast.ClassDef, tuple[list[str], list[str]]] = {}  # cache of class_lock_attrs
         self.rule_cache: dict[str, dict] = {}  # per-file facts a rule computes once, by rule-chosen key
 
     @property
@@ -171,6 +176,14 @@ class FileContext:
             if isinstance(a, ast.stmt):
                 return a
         raise ValueError("node is not inside a statement")
+
+    def is_elif(self, stmt: ast.AST) -> bool:
+        """``stmt`` is the ``if`` of an ``elif`` (LibCST's If in an If's ``orelse``; ast
+        writes ``elif`` and ``else:`` + ``if`` alike: the text tells)."""
+        return (
+            isinstance(stmt, ast.If) and isinstance(self.parent(stmt), ast.If)
+            and self.text.startswith("elif", self.source.offset(stmt.lineno, stmt.col_offset))
+        )
 
     def enclosing_function(self, node: ast.AST) -> Function | None:
         for a in self.ancestors(node):
@@ -255,16 +268,25 @@ class FileContext:
         (``d['x']`` and ``d["x"]`` differ, so do ``(o.a)`` and ``o.a``)."""
         return type(a) is type(b) and self.code(a) == self.code(b)
 
-    def _parent_paren(self, node: ast.expr) -> int | None:
-        """Where the parenthesis that opens the argument list holding ``node`` is, when
-        ``node`` is an argument of a call or a base of a class (that one is not its own)."""
+    def _parent_paren(self, node: ast.expr) -> Callable[[int, int], bool] | None:
+        """Which parentheses around ``node`` are its parent's syntax, given the offsets of
+        the ``(`` and its ``)``: a call's argument list, a class's bases, and ``with (x):``
+        (LibCST's parenthesized items of a ``with``: ``with (x) as y:`` and ``with (x), y:``
+        keep theirs)."""
         parent = self.parent(node)
-        if isinstance(parent, ast.keyword):
-            return None
+        source = self.source
         if isinstance(parent, ast.Call) and node is not parent.func:
-            return self.source.find("(", self.source.span(parent.func)[1])
+            paren = source.find("(", source.span(parent.func)[1])
+            return lambda before, after: before == paren
         if isinstance(parent, ast.ClassDef) and node in parent.bases:
-            return self.source.find("(", self.source.span(parent)[0])
+            paren = source.find("(", source.span(parent)[0])
+            return lambda before, after: before == paren
+        if isinstance(parent, ast.withitem) and parent.optional_vars is None:
+            statement = self.parent(parent)
+            start = source.offset(statement.lineno, statement.col_offset)
+            keyword = self.text.index("with", start) + len("with")
+            paren = source.skip_forward(keyword)
+            return lambda before, after: before == paren and self.text[source.skip_forward(after + 1): source.skip_forward(after + 1) + 1] == ":"
         return None
 
     # --- module facts ---------------------------------------------------------------------
@@ -273,7 +295,7 @@ class FileContext:
         """Every identifier the module uses (so inserted names collide with none): names,
         attributes, defs, parameters, keywords, imports, ``global``/``nonlocal``, ``except``
         and ``match`` captures."""
-        return {name for node in self.nodes for name in _identifiers_of(node)}
+        return {name for node in self.nodes for name in identifiers_of(node)}
 
     @cached_property
     def assignments(self) -> list[tuple[ast.expr, ast.expr]]:
@@ -287,7 +309,7 @@ class FileContext:
         class for its name, an ``ast.arg``, ``ast.keyword``, ``ast.alias``...)."""
         uses: dict[str, list[ast.AST]] = {}
         for node in self.nodes:
-            for name in _identifiers_of(node):
+            for name in identifiers_of(node):
                 if name.startswith("_") and not name.endswith("__"):
                     uses.setdefault(name, []).append(node)
         return uses
@@ -488,7 +510,14 @@ class FileContext:
         ]
 
     def class_lock_attrs(self, cls: ast.ClassDef) -> tuple[list[str], list[str]]:
-        """Lock attributes of ``cls``: (class-level, instance-level), in source order."""
+        """Lock attributes of ``cls``: (class-level, instance-level), in source order (the
+        lists are shared: do not change them)."""
+        known = self._class_locks.get(cls)
+        if known is None:
+            known = self._class_locks[cls] = self._find_class_lock_attrs(cls)
+        return known
+
+    def _find_class_lock_attrs(self, cls: ast.ClassDef) -> tuple[list[str], list[str]]:
         class_level, instance_level = [], []
         for stmt in cls.body:
             if isinstance(stmt, FUNCTIONS):
@@ -567,35 +596,6 @@ def _names_class_of(value: ast.AST, receiver: str) -> bool:
         isinstance(value, ast.Call) and _calls_name(value, "type") and not value.keywords and len(value.args) == 1
         and isinstance(value.args[0], ast.Name) and value.args[0].id == receiver
     )
-
-
-def _identifiers_of(node: ast.AST) -> tuple[str, ...]:
-    """The identifiers a node itself spells (LibCST's ``Name`` nodes under it, not in its children)."""
-    kind = type(node)
-    if kind is ast.Name:
-        return (node.id,)
-    if kind is ast.Attribute:
-        return (node.attr,)
-    if kind in FUNCTION_DEFS:
-        return (node.name,)
-    if kind is ast.arg:
-        return (node.arg,)
-    if kind is ast.keyword or kind is ast.ExceptHandler or kind is ast.MatchAs or kind is ast.MatchStar:
-        value = node.arg if kind is ast.keyword else node.name
-        return () if value is None else (value,)
-    if kind is ast.alias:
-        return tuple(node.name.split(".")) + ((node.asname,) if node.asname else ()) if node.name != "*" else ()
-    if kind is ast.ImportFrom:
-        return tuple(node.module.split(".")) if node.module else ()
-    if kind is ast.Global or kind is ast.Nonlocal:
-        return tuple(node.names)
-    if kind is ast.MatchMapping:
-        return () if node.rest is None else (node.rest,)
-    if kind is ast.MatchClass:
-        return tuple(node.kwd_attrs)
-    if kind is ast.Constant and (node.value is None or node.value is True or node.value is False):
-        return (str(node.value),)  # LibCST's Name("None")
-    return ()
 
 
 def return_after(ctx: FileContext, stmt: ast.stmt, reads: Callable[[ast.AST], bool]) -> tuple[ast.stmt, ...]:

@@ -32,6 +32,9 @@ SAFE_CALLS = frozenset(
     }
 )
 
+# Methods that hand a callable to an executor or a thread (``pool.submit(f)``, ``pool.map(f, ...)``).
+POOL_METHODS = ("submit", "map", "apply_async", "map_async", "imap", "imap_unordered", "start_new_thread")
+
 # Queues made for several threads to use at once: owning one says the object is shared
 # (a ``threading.Event`` does not: one thread often just signals the object's own thread).
 THREAD_SAFE_TYPES = {"queue": frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"})}
@@ -193,6 +196,60 @@ def decorated_method_kind(func: Function) -> str:
     if names & CLASS_DECORATORS or func.name in ("__new__", "__init_subclass__", "__class_getitem__"):
         return "class"
     return "instance"
+
+
+def call_arguments(call: ast.Call) -> list[tuple[str | None, ast.expr]]:
+    """``(keyword, value)`` of each argument of ``call`` in source order (``f(a=1, *b)``
+    too); the keyword is None for a positional argument, ``*x`` and ``**x``, whose value is
+    ``x`` (LibCST's ``Arg.keyword`` and ``Arg.value``)."""
+    found = [(None, arg.value if isinstance(arg, ast.Starred) else arg, arg) for arg in call.args]
+    found += [(keyword.arg, keyword.value, keyword) for keyword in call.keywords]
+    if call.args and call.keywords:
+        found.sort(key=lambda item: (item[2].lineno, item[2].col_offset))
+    return [(keyword, value) for keyword, value, _ in found]
+
+
+def identifiers_of(node: ast.AST) -> tuple[str, ...]:
+    """The identifiers ``node`` itself spells, those LibCST has as ``Name`` nodes directly
+    there (not in its child nodes): a Name's id, an Attribute's attr, a def's or class's
+    name, a parameter, a keyword argument, each part of an import's dotted name and its
+    alias, ``from a.b``'s module parts, ``global``/``nonlocal`` names, ``except ... as``
+    and ``match`` captures, ``None``/``True``/``False``."""
+    kind = type(node)
+    if kind is ast.Name:
+        return (node.id,)
+    if kind is ast.Attribute:
+        return (node.attr,)
+    if kind in FUNCTION_DEFS:
+        return (node.name,)
+    if kind is ast.arg:
+        return (node.arg,)
+    if kind is ast.keyword or kind is ast.ExceptHandler or kind is ast.MatchAs or kind is ast.MatchStar:
+        value = node.arg if kind is ast.keyword else node.name
+        return () if value is None else (value,)
+    if kind is ast.alias:
+        return tuple(node.name.split(".")) + ((node.asname,) if node.asname else ()) if node.name != "*" else ()
+    if kind is ast.ImportFrom:
+        return tuple(node.module.split(".")) if node.module else ()
+    if kind is ast.Global or kind is ast.Nonlocal:
+        return tuple(node.names)
+    if kind is ast.MatchMapping:
+        return () if node.rest is None else (node.rest,)
+    if kind is ast.MatchClass:
+        return tuple(node.kwd_attrs)
+    if kind is ast.Constant and (node.value is None or node.value is True or node.value is False):
+        return (str(node.value),)  # LibCST's Name("None")
+    return ()
+
+
+def identifier_nodes(root: Root) -> Iterator[tuple[str, ast.AST]]:
+    """(identifier, node) for every identifier LibCST has as a ``Name`` under ``root`` (a
+    node, itself included, or a list of statements), in source order; the node is the one
+    that spells it (``identifiers_of``): an ``ast.Name``, the ``ast.Attribute`` of ``x.name``,
+    the def of ``def name``, an ``ast.arg``, ``ast.keyword``, ``ast.alias``..."""
+    for node in walk(root):
+        for name in identifiers_of(node):
+            yield name, node
 
 
 # --- bindings ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import ast
 import io
 import re
 import tokenize
+from typing import Callable
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _BLANKS = " \t\f\r\n\\"  # what may stand between an expression and its own parentheses
@@ -46,21 +47,22 @@ class SourceText:
     def find(self, char: str, start: int) -> int:
         return self.text.find(char, start)
 
-    def own_parentheses(self, start: int, end: int, not_at: int | None = None) -> tuple[int, int]:
+    def own_parentheses(self, start: int, end: int, theirs: Callable[[int, int], bool] | None = None) -> tuple[int, int]:
         """The span widened to the parentheses around it (``((x))``, comments and line
         breaks between them included), as LibCST counts them as the expression's own; not
-        the one at ``not_at`` (a call's argument list)."""
+        a pair that ``theirs(open, close)`` says is the parent's (a call's argument list)."""
         text = self.text
         while True:
             before = self._skip_back(start - 1)
-            if before < 0 or text[before] != "(" or before == not_at:
+            if before < 0 or text[before] != "(":
                 return start, end
-            after = self._skip_forward(end)
-            if after >= len(text) or text[after] != ")":
+            after = self.skip_forward(end)
+            if after >= len(text) or text[after] != ")" or (theirs is not None and theirs(before, after)):
                 return start, end
             start, end = before, after + 1
 
-    def _skip_forward(self, at: int) -> int:
+    def skip_forward(self, at: int) -> int:
+        """The offset of the first character from ``at`` on that is not blank or comment."""
         text = self.text
         while at < len(text):
             char = text[at]

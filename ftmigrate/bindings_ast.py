@@ -244,7 +244,8 @@ def identifiers_of(node: ast.AST) -> tuple[str, ...]:
 
 def identifier_nodes(root: Root) -> Iterator[tuple[str, ast.AST]]:
     """(identifier, node) for every identifier LibCST has as a ``Name`` under ``root`` (a
-    node, itself included, or a list of statements), in source order; the node is the one
+    node, itself included, or a list of statements), in pre-order (so ``x.name`` gives
+    ``name`` before ``x``, unlike LibCST, which visits the attribute's Name last); the node is the one
     that spells it (``identifiers_of``): an ``ast.Name``, the ``ast.Attribute`` of ``x.name``,
     the def of ``def name``, an ``ast.arg``, ``ast.keyword``, ``ast.alias``..."""
     for node in walk(root):

@@ -67,7 +67,8 @@ from ftmigrate.fixes_ast import LockRef  # noqa: F401 (rules import it from here
 from ftmigrate.sourcetext_ast import SourceText
 
 _HANDOFF_NAMES = frozenset({"Thread", "Timer", *POOL_METHODS})
-_identifiers_of = identifiers_of  # the name the first ports imported
+_identifiers_of = identifiers_of  # the names the first ports imported
+_POOL_METHODS = POOL_METHODS
 # Statement lists of a block: (owner, field) where statements live.
 _BLOCK_FIELDS = ("body", "orelse", "finalbody")
 _BLOCK_OWNERS = frozenset({

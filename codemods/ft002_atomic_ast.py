@@ -12,6 +12,7 @@ import ast
 import libcst as cst
 import libcst.matchers as m
 
+from ftmigrate.analysis_ast import FileContext
 from ftmigrate.bindings_ast import dotted
 from ftmigrate.fixes_ast import Rewrite
 
@@ -33,13 +34,13 @@ def _pure(expr: ast.expr) -> bool:
     return False
 
 
-def _parenthesized(ctx, expr: ast.expr) -> bool:
+def _parenthesized(ctx: FileContext, expr: ast.expr) -> bool:
     """``expr`` is in parentheses of its own (``if (k in d):``), which LibCST keeps on the node."""
     span = ctx.source.span(expr)
     return ctx.source.own_parentheses(*span) != span
 
 
-def _single_membership(ctx, stmt: ast.If, operator: type, container: str) -> ast.expr | None:
+def _single_membership(ctx: FileContext, stmt: ast.If, operator: type, container: str) -> ast.expr | None:
     """``key`` when the test is exactly ``key <operator> container`` with a side-effect-free key."""
     test = stmt.test
     if (
@@ -65,7 +66,7 @@ def _only_statement(block: list[ast.stmt]) -> ast.stmt | None:
     return block[0] if len(block) == 1 else None
 
 
-def atomic_form(ctx, stmt: ast.If, container: str) -> str | None:
+def atomic_form(ctx: FileContext, stmt: ast.If, container: str) -> str | None:
     """The one dict call equivalent to ``stmt``, if there is one (the caller knows the
     container is a dict):
 

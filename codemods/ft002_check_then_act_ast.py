@@ -11,7 +11,7 @@ from typing import Iterator
 
 from codemods.ft002_atomic_ast import atomic_form, atomic_rewrite
 from codemods.ft002_candidate_ast import TEST_WORD, has_candidate
-from codemods.ft002_detect_ast import MUTATORS, checked_then_changed, is_elif, lines_after, mutations, reads_any, takes_lock
+from codemods.ft002_detect_ast import MUTATORS, checked_then_changed, lines_after, mutations, reads_any, takes_lock
 from codemods.ft002_resolve_ast import Container, Resolver
 from ftmigrate.analysis_ast import FileContext, return_after
 from ftmigrate.bindings_ast import FUNCTIONS, Function, calls_unknown_code, dotted, iter_function_nodes
@@ -188,7 +188,7 @@ class CheckThenAct(Rule):
         changes: list[_Candidate] = []  # every change of a shared container, to find the locks already used
         for func in ctx.find(FUNCTIONS):
             for node in iter_function_nodes(func):
-                if isinstance(node, ast.If) and not is_elif(ctx, node):  # an `elif` is part of its `if`
+                if isinstance(node, ast.If) and not ctx.is_elif(node):  # an `elif` is part of its `if`
                     candidates += self._candidates(ctx, resolver, func, node)
             for expr, node in mutations(func.body):
                 code = dotted(expr)

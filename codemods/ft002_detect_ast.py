@@ -11,8 +11,8 @@ import ast
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
-from ftmigrate.analysis_ast import _identifiers_of
-from ftmigrate.bindings_ast import NESTED_SCOPES, dotted, walk
+from ftmigrate.analysis_ast import FileContext
+from ftmigrate.bindings_ast import NESTED_SCOPES, dotted, identifiers_of, walk
 from ftmigrate.spans_ast import simple_line
 
 # Methods that add or remove members of a list, set, dict or deque.
@@ -34,7 +34,7 @@ def own_nodes(roots: Sequence[ast.AST]) -> list[ast.AST]:
     return [node for root in roots for node in ([root] if isinstance(root, NESTED_SCOPES) else walk(root, prune=NESTED_SCOPES))]
 
 
-def lines(ctx, block: Sequence[ast.stmt]) -> list[Line]:
+def lines(ctx: FileContext, block: Sequence[ast.stmt]) -> list[Line]:
     """The statements of ``block`` (a block, or its part from a statement that starts a
     line) in LibCST's lines (``a; b`` is one)."""
     out: list[Line] = []
@@ -45,19 +45,10 @@ def lines(ctx, block: Sequence[ast.stmt]) -> list[Line]:
     return out
 
 
-def is_elif(ctx, node: ast.AST) -> bool:
-    """``node`` is the ``if`` of an ``elif`` (the ``ast`` writes ``elif`` and ``else: if``
-    alike: the source tells)."""
-    if not isinstance(node, ast.If):
-        return False
-    line = ctx.lines[node.lineno - 1].encode()
-    return line[node.col_offset : node.col_offset + 4] == b"elif"
-
-
-def branches(ctx, stmt: ast.If) -> tuple[list[ast.If], list[ast.stmt] | None]:
+def branches(ctx: FileContext, stmt: ast.If) -> tuple[list[ast.If], list[ast.stmt] | None]:
     """The ``if`` and its ``elif``s, and the ``else`` block (None without one)."""
     links = [stmt]
-    while len(links[-1].orelse) == 1 and is_elif(ctx, links[-1].orelse[0]):
+    while len(links[-1].orelse) == 1 and ctx.is_elif(links[-1].orelse[0]):
         links.append(links[-1].orelse[0])
     return links, links[-1].orelse or None
 
@@ -116,7 +107,7 @@ class CheckThenChange:
     followers: tuple[Line, ...] = ()
 
 
-def checked_then_changed(ctx, stmt: ast.If, after: Sequence[Line] = ()) -> list[CheckThenChange]:
+def checked_then_changed(ctx: FileContext, stmt: ast.If, after: Sequence[Line] = ()) -> list[CheckThenChange]:
     """Containers that a test of the ``if`` chain asks about and that the branch it
     guards, a later ``elif``/``else`` branch, or -- when that branch always leaves -- a
     line after the ``if`` then changes."""
@@ -139,7 +130,7 @@ def checked_then_changed(ctx, stmt: ast.If, after: Sequence[Line] = ()) -> list[
     return list(found.values())
 
 
-def lines_after(ctx, stmt: ast.stmt) -> list[Line]:
+def lines_after(ctx: FileContext, stmt: ast.stmt) -> list[Line]:
     """The lines after ``stmt`` in its block (none at module level)."""
     owner, field, index = ctx.block_of(stmt)
     if isinstance(owner, ast.Module):
@@ -151,10 +142,10 @@ def lines_after(ctx, stmt: ast.stmt) -> list[Line]:
 def reads_any(codes: set[str]) -> Callable[[ast.AST], bool]:
     """A test of a node for a read of one of the containers ``codes``, as LibCST's Name and
     Attribute nodes spell them (a name, an attribute chain, or any identifier)."""
-    return lambda node: dotted(node) in codes or any(name in codes for name in _identifiers_of(node))
+    return lambda node: dotted(node) in codes or any(name in codes for name in identifiers_of(node))
 
 
-def takes_lock(ctx, stmts: Sequence[ast.stmt]) -> str | None:
+def takes_lock(ctx: FileContext, stmts: Sequence[ast.stmt]) -> str | None:
     """A lock the statements take themselves (``with lock:`` or ``lock.acquire()``)."""
     for node in own_nodes(stmts):
         if isinstance(node, (ast.With, ast.AsyncWith)):

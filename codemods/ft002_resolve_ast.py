@@ -7,6 +7,7 @@ import ast
 from dataclasses import dataclass
 
 from codemods.ft002_detect_ast import lines
+from ftmigrate.analysis_ast import FileContext
 from ftmigrate.bindings_ast import FUNCTIONS, Function, dotted, parameter_names, top_level_bindings, walk
 from ftmigrate.closures_ast import closure_escapes
 from ftmigrate.fixes_ast import MODULE, Domain
@@ -42,7 +43,7 @@ def _indented(ctx, body: list[ast.stmt]) -> list[ast.stmt]:
 class Resolver:
     """Which shared state a container expression names, seen from one function."""
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
         self.module_assigned = self._module_assigned()
         self.classes = {s.name: s for s in ctx.tree.body if isinstance(s, ast.ClassDef)}

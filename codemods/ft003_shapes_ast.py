@@ -13,8 +13,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ftmigrate.analysis_ast import _identifiers_of as identifiers_of
-from ftmigrate.analysis_ast import walk
+from ftmigrate.analysis_ast import identifiers_of, walk
 from ftmigrate.spans_ast import in_indented_block, simple_line
 
 if TYPE_CHECKING:
@@ -176,8 +175,3 @@ def indented(ctx: FileContext, body: list[ast.stmt]) -> bool:
     """The block is indented under its header (LibCST's ``IndentedBlock``), not a one-line
     suite (``if x: a``)."""
     return in_indented_block(ctx, body[0])
-
-
-def is_elif(ctx: FileContext, stmt: ast.If) -> bool:
-    """``stmt`` is written ``elif`` (not ``else:`` + ``if``). TO CONTEXT: one place (FT002 has one too)."""
-    return isinstance(ctx.parent(stmt), ast.If) and ctx.source.text.startswith("elif", ctx.source.offset(stmt.lineno, stmt.col_offset))

@@ -25,7 +25,6 @@ from codemods.ft003_shapes_ast import (
     assignments_in,
     checked_key,
     indented,
-    is_elif,
     or_key,
     spelled,
     stored_when_missing,
@@ -195,7 +194,7 @@ def _if_site(rule: Rule, facts: _Facts, func: Function, stmt: ast.If, state: _St
         fix = _guard(func, stmt, state, False, None)
     else:
         reason = _lock_problem(ctx, state)
-        if reason is None and is_elif(ctx, stmt):
+        if reason is None and ctx.is_elif(stmt):
             reason = "the check is an `elif`; double-checked locking needs an `if` of its own"
         published = publication(ctx, stmt, state.key, facts.functions) if reason is None else None
         reason = reason or published.reason

@@ -4,6 +4,10 @@ A *key* names the state: ``_client`` -> ``(None, "_client")``, ``cls._instance``
 ``("cls", "_instance")``. The tests meaning "X does not exist yet" (``X is None``, ``not
 X``, ``not hasattr(R, "x")``, ``"x" not in R.__dict__``), ``X = X or make()``, and the
 assignments of X in a guarded block. ``candidate()`` and ``check()`` both ask these.
+
+Names are read as Python reads them (the ``ast`` NFKC-normalises identifiers, and a
+``hasattr`` string is normalised to match): ``cls.ﬁle`` is the state ``cls.file``, where
+the LibCST detector compared spellings (and named its lock ``_le_lock``).
 """
 
 from __future__ import annotations

@@ -15,11 +15,8 @@ import ast
 from codemods.ft004_shapes_ast import (
     CLASS_CREATION, CONSTRUCTORS, ITEM_OR_ATTRIBUTE, attributes_written, item_base, only_argument, rmw_target, same_structure,
 )
-from ftmigrate.analysis_ast import LOCK_FACTORIES, decorated_method_kind, looks_like_lock_name
+from ftmigrate.analysis_ast import LOCK_FACTORIES, POOL_METHODS, decorated_method_kind, looks_like_lock_name
 from ftmigrate.prefilter import ast_class_aliases, ast_may_say_shared
-
-_POOL_CALLS = frozenset({"submit", "map", "apply_async", "map_async", "imap", "imap_unordered", "start_new_thread"})
-
 
 _LOCAL_READS: dict[int, tuple[ast.AST, dict[str, set[str]]]] = {}
 
@@ -106,7 +103,7 @@ def _handoffs(tree: ast.Module) -> set[tuple[str, str]]:
             continue
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-        pool = isinstance(func, ast.Attribute) and name in _POOL_CALLS
+        pool = isinstance(func, ast.Attribute) and name in POOL_METHODS
         if not pool and name not in ("Thread", "Timer"):
             continue
         candidates = [k.value for k in node.keywords if k.arg == "target"]

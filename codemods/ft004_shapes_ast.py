@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from typing import Callable, Iterator
 
-from ftmigrate.analysis_ast import binop_operands
+from ftmigrate.analysis_ast import binop_operands, call_arguments
 
 Same = Callable[[ast.AST, ast.AST], bool]
 
@@ -36,21 +36,10 @@ def same_structure(a: object, b: object) -> bool:
     return a == b
 
 
-def arguments(call: ast.Call) -> list[tuple[str | None, ast.expr]]:
-    """``(keyword, value)`` of each argument of ``call`` in source order (``f(a=1, *b)``
-    too); the keyword is None for a positional argument, ``*x`` and ``**x``, whose value is
-    ``x`` (LibCST's ``Arg.keyword`` and ``Arg.value``)."""
-    found = [(None, arg.value if isinstance(arg, ast.Starred) else arg, arg) for arg in call.args]
-    found += [(keyword.arg, keyword.value, keyword) for keyword in call.keywords]
-    if call.args and call.keywords:
-        found.sort(key=lambda item: (item[2].lineno, item[2].col_offset))
-    return [(keyword, value) for keyword, value, _ in found]
-
-
 def only_argument(call: ast.Call) -> ast.expr | None:
     """The one argument of ``call`` (``*x``/``**x`` unwrapped), if it has exactly one
     that is not ``name=value``."""
-    found = arguments(call)
+    found = call_arguments(call)
     return found[0][1] if len(found) == 1 and found[0][0] is None else None
 
 
@@ -65,7 +54,7 @@ def is_get_of(expr: ast.expr, target: ast.expr, same: Same) -> bool:
         and same(expr.func.value, target.value)
     ):
         return False
-    found = arguments(expr)
+    found = call_arguments(expr)
     return bool(found) and found[0][0] is None and same(found[0][1], target.slice)
 
 

@@ -8,9 +8,9 @@ import ast
 from typing import Iterator
 
 from codemods.ft004_candidate_ast import is_candidate
-from codemods.ft004_shapes_ast import ITEM_OR_ATTRIBUTE, arguments, rmw_target
+from codemods.ft004_shapes_ast import ITEM_OR_ATTRIBUTE, rmw_target
 from codemods.ft004_state_ast import SharedState, shared_state
-from ftmigrate.analysis_ast import FUNCTIONS, FileContext, Function, dotted, iter_function_nodes
+from ftmigrate.analysis_ast import FUNCTIONS, FileContext, Function, call_arguments, dotted, iter_function_nodes
 from ftmigrate.fixes_ast import MODULE
 from ftmigrate.rules_ast import Example, Rule, Site
 from ftmigrate.spans_ast import written_back
@@ -261,7 +261,7 @@ def _underlying_locks(ctx: FileContext) -> dict[str, str]:
     found: dict[str, str] = {}
     for target, value in ctx.assignments:
         if isinstance(value, ast.Call) and ctx.lock_kind(value) == "Condition" and isinstance(target, (ast.Name, ast.Attribute)):
-            arg = next((expr for keyword, expr in arguments(value) if keyword in (None, "lock")), None)
+            arg = next((expr for keyword, expr in call_arguments(value) if keyword in (None, "lock")), None)
             lock = dotted(arg) if arg is not None else None
             if lock is not None:
                 found[ctx.code(target).rsplit(".", 1)[-1]] = lock.rsplit(".", 1)[-1]

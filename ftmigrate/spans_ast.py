@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ftmigrate.bindings_ast import walk
+from ftmigrate.bindings_ast import identifier_nodes, identifiers_of
 
 if TYPE_CHECKING:
     from ftmigrate.analysis_ast import FileContext
@@ -86,9 +86,7 @@ def _assigned_locals(stmt: ast.stmt) -> set[str] | None:
 
 def _names(statements: tuple[ast.stmt, ...] | list[ast.stmt]) -> set[str]:
     """Every identifier in the statements (LibCST's ``Name`` nodes: attribute names too)."""
-    from ftmigrate.analysis_ast import _identifiers_of
-
-    return {name for node in walk(list(statements)) for name in _identifiers_of(node)}
+    return {name for name, _ in identifier_nodes(list(statements))}
 
 
 def _reads(stmt: ast.stmt, reads: Callable[[ast.AST], bool]) -> bool:
@@ -149,10 +147,8 @@ def written_back(ctx: FileContext, node: ast.AST, kinds: type | tuple[type, ...]
 def _equal_to(ctx: FileContext, target: ast.expr) -> Callable[[ast.AST], bool]:
     """LibCST's ``target.deep_equals`` as a test of any node: for a name, also every other
     node spelling it (``obj.x``'s attribute, a keyword, a def: LibCST ``Name`` nodes)."""
-    from ftmigrate.analysis_ast import _identifiers_of
-
     kind = type(target)
     if kind is ast.Name:
         name = target.id
-        return lambda other: ctx.same_code(other, target) if type(other) is ast.Name else name in _identifiers_of(other)
+        return lambda other: ctx.same_code(other, target) if type(other) is ast.Name else name in identifiers_of(other)
     return lambda other: type(other) is kind and ctx.same_code(other, target)

@@ -44,6 +44,7 @@ from ftmigrate.bindings_ast import (
     Function,
     _assignments,
     dotted,
+    identifiers_of,
     iter_function_nodes,
     scope_bindings,
     walk,
@@ -214,8 +215,6 @@ def state_guards(ctx: FileContext, kind: str, owner: ast.AST | None, state: str)
 def _locked_blocks(ctx: FileContext) -> list[tuple[Function, list[str], set[str], set[tuple[str, str]]]]:
     """Per ``with <lock>:`` in a function: the function, the lock expressions, the names
     and the ``name.attribute`` pairs its body uses (computed once per file)."""
-    from ftmigrate.analysis_ast import _identifiers_of
-
     blocks = ctx.memo.get("threadlocks.blocks")
     if blocks is None:
         blocks = []
@@ -225,7 +224,7 @@ def _locked_blocks(ctx: FileContext) -> list[tuple[Function, list[str], set[str]
             if function is None or not locks:
                 continue
             nodes = walk(with_.body)
-            names = {name for n in nodes for name in _identifiers_of(n)}
+            names = {name for n in nodes for name in identifiers_of(n)}
             attributes = {(n.value.id, n.attr) for n in nodes if type(n) is ast.Attribute and type(n.value) is ast.Name}
             blocks.append((function, locks, names, attributes))
         ctx.memo["threadlocks.blocks"] = blocks

@@ -202,7 +202,6 @@ def test_called_while_holding_finds_the_call_made_under_the_same_lock():
     assert ctx.called_while_holding(function(ctx, "helper"), "other_lock") is None
 
 
-@pytest.mark.xfail(strict=True, reason="request to CONTEXT: ctx.code() of `with (L):`'s item keeps the With's parentheses")
 def test_the_parentheses_of_a_with_are_not_the_locks():
     # LibCST: `with (lock):` is the With's parenthesised form; its item is `lock`.
     ctx = context("def f():\n    with (lock):\n        x = 1\n")

@@ -141,14 +141,22 @@ def written_back(ctx: FileContext, node: ast.AST, kinds: type | tuple[type, ...]
     target = node.targets[0]
     if not isinstance(target, kinds):
         return None
-    return target if update_span(ctx, node, _equal_to(ctx, target)).fed else None
+    return target if update_span(ctx, node, equal_to(ctx, target)).fed else None
 
 
-def _equal_to(ctx: FileContext, target: ast.expr) -> Callable[[ast.AST], bool]:
-    """LibCST's ``target.deep_equals`` as a test of any node: for a name, also every other
-    node spelling it (``obj.x``'s attribute, a keyword, a def: LibCST ``Name`` nodes)."""
+def equal_to(ctx: FileContext, target: ast.expr) -> Callable[[ast.AST], bool]:
+    """LibCST's ``target.deep_equals`` as a test of any node (a ``reads`` predicate): the
+    same type written the same way (``ctx.same_code``); for a name, also every other node
+    spelling it (``obj.x``'s attribute, a keyword, a def: LibCST ``Name`` nodes)."""
     kind = type(target)
     if kind is ast.Name:
         name = target.id
         return lambda other: ctx.same_code(other, target) if type(other) is ast.Name else name in identifiers_of(other)
     return lambda other: type(other) is kind and ctx.same_code(other, target)
+
+
+def spelling(name: str) -> Callable[[ast.AST], bool]:
+    """LibCST's matcher ``m.Name(name)`` as a test of any node (a ``reads`` predicate): a
+    node that spells ``name`` as one of LibCST's ``Name`` nodes, parenthesised or not
+    (``x``, ``(x)``, ``obj.x``'s attribute, ``f(x=1)``'s keyword, ``def x``...)."""
+    return lambda node: name in identifiers_of(node)

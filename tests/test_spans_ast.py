@@ -10,8 +10,10 @@ import pytest
 
 from ftmigrate.analysis_ast import FileContext
 from ftmigrate.spans_ast import (
+    equal_to,
     in_indented_block,
     simple_line,
+    spelling,
     update_span,
     written_back,
 )
@@ -97,3 +99,15 @@ def test_simple_line_and_indented_block():
     loop = statement(ctx, "for i in x:\n    f = 6")
     assert simple_line(ctx, loop) == (loop,)
     assert [in_indented_block(ctx, statement(ctx, s)) for s in ("a = 1", "d = 4", "f = 6")] == [True, False, True]
+
+
+def test_reads_predicates_are_libcsts_matchers():
+    ctx = context("def f(o):\n    g((x), o.x, x=1, y=x)\n")
+    call = statement(ctx, "g((x), o.x, x=1, y=x)").value
+    spells_x = spelling("x")
+    # m.Name("x") matched the parenthesised name, the attribute's name and the keyword too.
+    assert [ctx.code(n) for n in ast.walk(call) if spells_x(n)] == ["(x)", "o.x", "x=1", "x"]
+    ctx2 = context("x = 1\ny = (x) + x + o.x\n")
+    same = equal_to(ctx2, next(n for n in ctx2.nodes if isinstance(n, ast.Name) and n.id == "x"))
+    # deep_equals of the name `x`: not the parenthesised one, but the attribute's name.
+    assert [ctx2.code(n) for n in ctx2.nodes if same(n)] == ["x", "x", "o.x"]

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from ftmigrate.analysis_ast import FUNCTIONS, FileContext, _identifiers_of, iter_function_nodes, walk
+from ftmigrate.analysis_ast import FUNCTIONS, FileContext, identifier_nodes, iter_function_nodes
 from ftmigrate.closures_ast import closure_escapes
 from ftmigrate.design_ast import designed_for_threads, documented_not_thread_safe
 from ftmigrate.project_index import is_test_path
@@ -165,7 +165,7 @@ def _then_leaves(ctx: FileContext, node: ast.AST, name: str | None, roots: tuple
             first = simple_line(ctx, child)[0]
             rest = block[next(i for i, s in enumerate(block) if s is first):]
             if isinstance(rest[-1], (ast.Return, ast.Raise)):
-                return not any(name in _identifiers_of(n) for n in walk(rest))
+                return not any(spelled == name for spelled, _ in identifier_nodes(rest))
         child = parent
     return False
 

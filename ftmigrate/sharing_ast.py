@@ -17,11 +17,12 @@ from typing import Iterator, Sequence
 from ftmigrate.analysis_ast import (
     FUNCTION_BOUNDARY,
     FUNCTIONS,
+    POOL_METHODS,
     THREAD_MODULES,
     THREAD_SAFE_TYPES,
     FileContext,
-    _POOL_METHODS,
     _assignments,
+    call_arguments,
     dotted,
     find_in,
     iter_function_nodes,
@@ -295,10 +296,10 @@ def handed_to_threads(ctx: FileContext) -> list[tuple[ast.Call, ast.expr, bool]]
         return handed
     handed = []
     for call in ctx.thread_handoffs:
-        args = _arguments(call)
+        args = call_arguments(call)
         candidates = [value for keyword, value in args if keyword == "target"]
         func = call.func
-        pool = isinstance(func, ast.Attribute) and func.attr in _POOL_METHODS
+        pool = isinstance(func, ast.Attribute) and func.attr in POOL_METHODS
         if pool:
             candidates += [value for keyword, value in args[:1] if keyword is None]
         elif (isinstance(func, ast.Name) and func.id in _TIMERS) or (isinstance(func, ast.Attribute) and func.attr in _TIMERS):
@@ -306,16 +307,6 @@ def handed_to_threads(ctx: FileContext) -> list[tuple[ast.Call, ast.expr, bool]]
         handed += [(call, expr, pool) for expr in candidates]
     ctx.memo["sharing.handed"] = handed
     return handed
-
-
-def _arguments(call: ast.Call) -> list[tuple[str | None, ast.expr]]:
-    """The call's arguments as LibCST lists them, in source order: (keyword or None, value),
-    ``*a`` and ``**k`` as (None, a) and (None, k)."""
-    args = [(None, a.value if isinstance(a, ast.Starred) else a, a) for a in call.args]
-    args += [(k.arg, k.value, k) for k in call.keywords]
-    if call.args and call.keywords:
-        args.sort(key=lambda a: (a[2].lineno, a[2].col_offset))
-    return [(keyword, value) for keyword, value, _ in args]
 
 
 def _up_to_function(ctx: FileContext, node: ast.AST) -> Iterator[ast.AST]:

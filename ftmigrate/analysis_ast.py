@@ -26,6 +26,7 @@ from typing import Callable, Iterator, Sequence
 from ftmigrate.bindings_ast import (  # noqa: F401 (the rules import these from here)
     _DECORATOR_WORDS,
     _FUNCTION_NODES,
+    _GETTERS,
     _SOURCE,
     CLASS_DECORATORS,
     FUNCTION_BOUNDARY,
@@ -119,18 +120,22 @@ class FileContext:
         nodes: list[ast.AST] = []
         parents: dict[ast.AST, ast.AST] = {}
         blocks: dict[ast.stmt, tuple[ast.AST, str, int]] = {}
+        getters = _GETTERS
         stack: list[ast.AST] = [self.tree]
+        pop, push, record = stack.pop, stack.extend, nodes.append
         while stack:
-            node = stack.pop()
-            nodes.append(node)
-            below = children(node)
-            for child in below:
-                parents[child] = node
-            if type(node) in _BLOCK_OWNERS:
+            node = pop()
+            record(node)
+            kind = type(node)
+            below = (getters.get(kind) or children)(node)
+            if below:
+                for child in below:
+                    parents[child] = node
+                push(reversed(below))
+            if kind in _BLOCK_OWNERS:
                 for name in _BLOCK_FIELDS:
                     for i, stmt in enumerate(getattr(node, name, ())):
                         blocks[stmt] = (node, name, i)
-            stack.extend(reversed(below))
         return nodes, parents, blocks
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Callable, Iterable, Iterator, Union
+from typing import Callable, Iterable, Iterator, Sequence, Union
 
 from ftmigrate.lockmakers import LOCK_FACTORIES, LOCK_MODULES, THREAD_MODULES  # noqa: F401 (rules import them from here)
 
@@ -50,23 +50,18 @@ _OWN_SCOPE_PRUNE = (*NESTED_SCOPES, ast.ListComp, ast.SetComp, ast.DictComp, ast
 # ``ast.walk`` is breadth-first and ``ast.iter_child_nodes`` follows ``_fields``, which puts
 # a def's decorators after its body and a dict's values after its keys. These walks give
 # the children in the order they are written (LibCST's visiting order), and skip the
-# context and operator fields (shared singletons, never of interest).
-_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind"})
+# context and operator fields (shared singletons, never of interest). Each node class gets
+# its own small function listing its children (``_getter``): a walk is most of the cost of
+# a FileContext.
 _FIRST_FIELDS = {
     ast.FunctionDef: ("decorator_list", "args", "returns", "body"),
     ast.AsyncFunctionDef: ("decorator_list", "args", "returns", "body"),
     ast.ClassDef: ("decorator_list", "bases", "keywords", "body"),
     ast.IfExp: ("body", "test", "orelse"),
 }
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _fields(kind: type) -> tuple[str, ...]:
-    fields = _FIRST_FIELDS.get(kind)
-    if fields is None:
-        fields = tuple(f for f in kind._fields if f not in _SKIPPED_FIELDS)
-    _FIELDS[kind] = fields
-    return fields
+# Field types of the ast grammar that are not nodes (or are shared singletons: contexts, operators).
+_NOT_NODES = frozenset({"identifier", "string", "int", "constant", "expr_context", "operator", "unaryop", "cmpop", "boolop", "type_ignore"})
+_FIELD = re.compile(r"(\w+)([*?]?) (\w+)")
 
 
 def _interleaved(first: list, second: list) -> list:
@@ -92,28 +87,57 @@ def _call(node: ast.Call) -> list[ast.AST]:
     return out
 
 
-_SPECIAL = {
+def _generic(node: ast.AST) -> list[ast.AST]:
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            out += [v for v in value if isinstance(v, ast.AST) and not isinstance(v, _SHARED)]
+        elif isinstance(value, ast.AST) and not isinstance(value, _SHARED):
+            out.append(value)
+    return out
+
+
+_SHARED = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+_GETTERS: dict[type, Callable[[ast.AST], Sequence[ast.AST]]] = {
     ast.Dict: lambda node: _interleaved(node.keys, node.values),
-    ast.MatchMapping: lambda node: [*_interleaved(node.keys, node.patterns)],
     ast.arguments: _arguments,
     ast.Call: _call,
 }
 
 
-def children(node: ast.AST) -> list[ast.AST]:
-    """The child nodes of ``node`` in source order."""
+def _getter(kind: type) -> Callable[[ast.AST], Sequence[ast.AST]]:
+    """A function listing a node's children in source order, made from the ast grammar
+    line in the class's docstring (``Assign(expr* targets, expr value, ...)``)."""
+    fields = {name: (type_, mark) for type_, mark, name in _FIELD.findall((kind.__doc__ or "").split("\n")[0])}
+    if set(fields) != set(kind._fields):
+        getter = _generic  # a grammar line this version does not write as expected
+    else:
+        order = [f for f in _FIRST_FIELDS.get(kind, ()) if f in fields] + [f for f in kind._fields if f not in _FIRST_FIELDS.get(kind, ())]
+        wanted = [(name, fields[name][1]) for name in order if fields[name][0] not in _NOT_NODES]
+        if not wanted:
+            getter = lambda node: ()  # noqa: E731
+        else:
+            lines = ["def children(n):", "    out = []"]
+            for name, mark in wanted:
+                if mark == "*":
+                    lines.append(f"    out += n.{name}")
+                elif mark == "?":
+                    lines += [f"    v = n.{name}", "    if v is not None:", "        out.append(v)"]
+                else:
+                    lines.append(f"    out.append(n.{name})")
+            namespace: dict = {}
+            exec("\n".join([*lines, "    return out"]), namespace)  # noqa: S102 (code made from the ast grammar)
+            getter = namespace["children"]
+    _GETTERS[kind] = getter
+    return getter
+
+
+def children(node: ast.AST) -> Sequence[ast.AST]:
+    """The child nodes of ``node`` in source order (expression contexts and operators,
+    shared singletons, left out)."""
     kind = type(node)
-    special = _SPECIAL.get(kind)
-    if special is not None:
-        return special(node)
-    out: list[ast.AST] = []
-    for name in _FIELDS.get(kind) or _fields(kind):
-        value = getattr(node, name, None)
-        if isinstance(value, list):
-            out += [v for v in value if isinstance(v, ast.AST)]
-        elif isinstance(value, ast.AST):
-            out.append(value)
-    return out
+    return (_GETTERS.get(kind) or _getter(kind))(node)
 
 
 Root = Union[ast.AST, list]

@@ -14,7 +14,7 @@ import pytest
 from tests.helpers import check_text
 
 CASES = {
-    "spelling": \'\'\'stats = {}
+    "spelling": '''stats = {}
 
 
 def f(k):
@@ -24,7 +24,7 @@ def f(k):
     stats[k] = (stats[k] + 1)
     (stats[k]) += 1
 ''',
-    "get": \'\'\'counts = {}
+    "get": '''counts = {}
 
 
 def f(k, n):
@@ -33,7 +33,7 @@ def f(k, n):
     counts[(k, n)] = counts.get((k, n), 0) + 1
     counts[k, n] = counts.get((k, n), 0) + 1
 ''',
-    "class of self": \'\'\'class C:
+    "class of self": '''class C:
     total = 0
 
     def f(self, x):
@@ -41,7 +41,7 @@ def f(k, n):
         type(self, x=1).total += 1
         (self).__class__.total -= 1
 ''',
-    "except binding": \'\'\'failures = {}
+    "except binding": '''failures = {}
 try:
     import fast
 except ImportError as failures:
@@ -51,7 +51,7 @@ except ImportError as failures:
 def f(k):
     failures[k] += 1
 ''',
-    "condition on the lock": \'\'\'import threading
+    "condition on the lock": '''import threading
 
 
 class Pool:

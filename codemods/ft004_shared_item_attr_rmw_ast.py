@@ -13,7 +13,7 @@ from codemods.ft004_state_ast import SharedState, shared_state
 from ftmigrate.analysis_ast import FUNCTIONS, FileContext, Function, call_arguments, dotted, iter_function_nodes
 from ftmigrate.fixes_ast import MODULE
 from ftmigrate.rules_ast import Example, Rule, Site
-from ftmigrate.spans_ast import written_back
+from ftmigrate.spans_ast import equal_to, written_back
 
 _CONTAINER_TYPES = frozenset({"dict", "list", "set", "defaultdict", "Counter", "OrderedDict"})
 _CONTAINER_DISPLAYS = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
@@ -224,7 +224,7 @@ class SharedItemAttributeReadModifyWrite(Rule):
                 ctx,
                 node,
                 subject,
-                _same_code_as(ctx, target),
+                equal_to(ctx, target),
                 safe,
                 state=shared.state,
                 domain=shared.domain,
@@ -232,11 +232,6 @@ class SharedItemAttributeReadModifyWrite(Rule):
                 receiver=shared.receiver,
                 anchor=shared.anchor,
             )
-
-
-def _same_code_as(ctx: FileContext, target: ast.expr):
-    """A test of a node for a read of ``target`` (the same code: LibCST's ``deep_equals``)."""
-    return lambda node: ctx.same_code(node, target)
 
 
 def _state_key(shared: SharedState) -> tuple:

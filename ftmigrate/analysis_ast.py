@@ -19,41 +19,44 @@ LibCST's ``code_for_node`` does).
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
-from ftmigrate.bindings_ast import (  # noqa: F401 (the rules import these from here)
-    _DECORATOR_WORDS,
+from ftmigrate.astwalk_ast import (  # noqa: F401 (the rules import these from here)
     _FUNCTION_NODES,
     _GETTERS,
-    _SOURCE,
-    CLASS_DECORATORS,
     FUNCTION_BOUNDARY,
     FUNCTION_DEFS,
     FUNCTIONS,
+    NESTED_SCOPES,
+    Function,
+    any_in,
+    children,
+    find_in,
+    iter_function_nodes,
+    walk,
+)
+from ftmigrate.bindings_ast import (  # noqa: F401 (the rules import these from here)
+    _DECORATOR_WORDS,
+    _SOURCE,
+    CLASS_DECORATORS,
     LOCK_FACTORIES,
     LOCK_MODULES,
-    NESTED_SCOPES,
     POOL_METHODS,
     SAFE_CALLS,
     THREAD_MODULES,
     THREAD_SAFE_TYPES,
-    Function,
     _assignments,
     _words,
-    any_in,
     binop_operands,
     call_arguments,
     calls_unknown_code,
-    children,
     decorated_method_kind,
     dotted,
-    find_in,
     identifier_nodes,
     identifiers_of,
     indented,
-    iter_function_nodes,
     looks_like_lock_name,
     own_bindings,
     parameter_names,
@@ -62,24 +65,24 @@ from ftmigrate.bindings_ast import (  # noqa: F401 (the rules import these from 
     scope_bindings,
     suspends,
     top_level_bindings,
-    walk,
 )
-from ftmigrate.fixes_ast import LockRef  # noqa: F401 (rules import it from here)
+from ftmigrate.fixes_ast import LockRef
+from ftmigrate.lockfacts_ast import LockFacts
+from ftmigrate.scopes_ast import ScopeFacts
 from ftmigrate.sourcetext_ast import SourceText
 
 _HANDOFF_NAMES = frozenset({"Thread", "Timer", *POOL_METHODS})
-_identifiers_of = identifiers_of  # the names the first ports imported
-_POOL_METHODS = POOL_METHODS
 # Statement lists of a block: (owner, field) where statements live.
 _BLOCK_FIELDS = ("body", "orelse", "finalbody")
 _BLOCK_OWNERS = frozenset({
     ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
-    ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.ExceptHandler, ast.match_case,
+    ast.With, ast.AsyncWith, ast.Try, getattr(ast, "TryStar", ast.Try), ast.ExceptHandler, ast.match_case,
 })
 
 
-class FileContext:
-    """A parsed module (``ast``) and its text, with the facts every rule uses.
+class FileContext(ScopeFacts, LockFacts):
+    """A parsed module (``ast``) and its text, with the facts every rule uses (its scopes:
+    ``ftmigrate.scopes_ast``; its locks: ``ftmigrate.lockfacts_ast``).
 
     Navigation comes from one walk of the tree (``nodes``, in source order, each node's
     parent and each statement's place in its block), made on first use."""
@@ -333,167 +336,6 @@ class FileContext:
                 found.append(call)
         return found
 
-    @cached_property
-    def _lock_bindings(self) -> dict[str, set[str]]:
-        # name or attribute bound to a lock factory call -> the factories (Lock, RLock...)
-        kinds: dict[str, set[str]] = {}
-        for target, value in self.assignments:
-            kind = self.lock_kind(value)
-            if kind is not None:
-                name = target.id if isinstance(target, ast.Name) else (target.attr if isinstance(target, ast.Attribute) else None)
-                if name:
-                    kinds.setdefault(name, set()).add(kind)
-        return kinds
-
-    @cached_property
-    def lock_identifiers(self) -> set[str]:
-        """Names and attributes bound anywhere to a lock factory call (``threading.Lock()``...)."""
-        return set(self._lock_bindings)
-
-    @property
-    def _lock_kinds(self) -> dict[str, set[str]]:
-        return self._lock_bindings
-
-    # --- bindings -------------------------------------------------------------------------
-    def local_bindings(self, func: Function) -> set[str]:
-        """Names assigned in ``func``'s own scope (not those declared global or nonlocal):
-        what LibCST's ``ScopeProvider`` records there, found by one walk of the function."""
-        if func not in self._own_bindings:
-            self._own_bindings[func] = own_bindings(func)
-        return self._own_bindings[func] - self.declared(func, ast.Global) - self.declared(func, ast.Nonlocal)
-
-    def declared(self, func: Function, kind: type) -> set[str]:
-        """Names a function declares ``global`` (kind=ast.Global) or ``nonlocal``."""
-        return set(self._declarations.get((func, kind), ()))
-
-    @cached_property
-    def _declarations(self) -> dict[tuple[Function, type], set[str]]:
-        # Each global/nonlocal statement belongs to the function whose own code holds it
-        # (the nearest enclosing function, unless a class comes first).
-        found: dict[tuple[Function, type], set[str]] = {}
-        for statement in self.find((ast.Global, ast.Nonlocal)):
-            owner = next(a for a in self.ancestors(statement) if isinstance(a, FUNCTION_BOUNDARY))
-            if isinstance(owner, FUNCTIONS):
-                found.setdefault((owner, type(statement)), set()).update(statement.names)
-        return found
-
-    @cached_property
-    def global_bindings(self) -> dict[str, list[ast.AST]]:
-        """name -> the nodes binding it in the module's global scope (``scope_bindings``'
-        nodes), as LibCST's ``GlobalScope.assignments`` has them: module-level code, and
-        the code of functions and classes that declare the name ``global``."""
-        found: dict[str, list[ast.AST]] = {}
-        for name, node in scope_bindings(self.tree):
-            found.setdefault(name, []).append(node)
-        declaring: dict[int, tuple[ast.AST, set[str]]] = {}  # function or class -> its global names
-        for statement in self.find(ast.Global):
-            owner = next(a for a in self.ancestors(statement) if isinstance(a, FUNCTION_BOUNDARY))
-            if not isinstance(owner, ast.Module):
-                declaring.setdefault(id(owner), (owner, set()))[1].update(statement.names)
-        for owner, declared in declaring.values():
-            for name, node in scope_bindings(owner.body, skip=owner):
-                if name in declared:
-                    found.setdefault(name, []).append(node)
-        return found
-
-    def function_bindings(self, func: Function) -> dict[str, list[ast.AST]]:
-        """name -> the nodes binding it in ``func``'s own scope, as LibCST's scope for the
-        function's body has them (``ctx.scopes[func.body].assignments``): its parameters
-        (the ``ast.arg``), ``scope_bindings`` of its body, and of nested functions that
-        declare the name ``nonlocal`` (and do not bind it themselves first)."""
-        found: dict[str, list[ast.AST]] = {}
-        for param in parameters(func):
-            found.setdefault(param.arg, []).append(param)
-        for name, node in scope_bindings(func.body, skip=func):
-            if name not in self.declared(func, ast.Global) and name not in self.declared(func, ast.Nonlocal):
-                found.setdefault(name, []).append(node)
-        for inner in _inner_functions(func):
-            for name, nodes in self._escaping_bindings(inner).items():
-                if name in found:
-                    found[name] += nodes
-        return found
-
-    def _escaping_bindings(self, func: Function) -> dict[str, list[ast.AST]]:
-        """Bindings made in ``func`` (or in functions inside it) of names declared
-        ``nonlocal`` there: they land in an enclosing function's scope."""
-        names = self.declared(func, ast.Nonlocal)
-        found: dict[str, list[ast.AST]] = {}
-        for name, node in scope_bindings(func.body, skip=func):
-            if name in names:
-                found.setdefault(name, []).append(node)
-        bound_here = self.local_bindings(func)
-        for inner in _inner_functions(func):
-            for name, nodes in self._escaping_bindings(inner).items():
-                if name in names or name not in bound_here:
-                    found.setdefault(name, []).extend(nodes)
-        return found
-
-    def resolves_globally(self, func: Function, name: str) -> bool:
-        """Whether ``name`` used in ``func``'s own code means the module's global (LibCST's
-        scope lookup: local, then enclosing functions, classes skipped, then global)."""
-        scope: ast.AST | None = func
-        while isinstance(scope, FUNCTIONS):
-            if name in self.declared(scope, ast.Global):
-                return True
-            if name in self.local_bindings(scope):  # bound here, and not declared nonlocal
-                return False
-            scope = next((a for a in self.ancestors(scope) if isinstance(a, (*FUNCTIONS, ast.Lambda, ast.Module))), None)
-        return isinstance(scope, ast.Module)
-
-    def module_bindings(self) -> set[str]:
-        names: set[str] = set()
-        for stmt in self.tree.body:
-            names.update(top_level_bindings(stmt))
-        return names
-
-    # --- threading imports and locks ------------------------------------------------------
-    def _threading_imports(self) -> tuple[list[str], dict[str, str]]:
-        aliases: list[str] = []
-        names: dict[str, str] = {}
-        for stmt in self.tree.body:
-            if isinstance(stmt, ast.Import):
-                aliases += [alias.asname or "threading" for alias in stmt.names if alias.name == "threading"]
-            elif isinstance(stmt, ast.ImportFrom) and stmt.module == "threading" and not stmt.level:
-                for alias in stmt.names:
-                    if alias.name != "*":
-                        names[alias.name] = alias.asname or alias.name
-        return aliases, names
-
-    def lock_kind(self, expr: ast.AST, modules: frozenset[str] = LOCK_MODULES) -> str | None:
-        """``"RLock"`` for ``threading.RLock()`` (and a ``Condition()`` without a lock, which
-        is reentrant), the factory's name for other lock factories of ``modules``, None for
-        anything else."""
-        if not isinstance(expr, ast.Call):
-            return None
-        func = expr.func
-        kind = None
-        if isinstance(func, ast.Attribute) and func.attr in LOCK_FACTORIES:
-            mod = dotted(func.value)
-            if mod in modules or mod in self.threading_aliases:
-                kind = func.attr
-        elif isinstance(func, ast.Name):
-            kind = next((f for f in LOCK_FACTORIES if self.threading_names.get(f) == func.id), None)
-        if kind == "Condition" and not expr.args and not expr.keywords:
-            return "RLock"
-        return kind
-
-    def is_lock_factory_call(self, expr: ast.AST) -> bool:
-        return self.lock_kind(expr) is not None
-
-    def is_reentrant_lock(self, code: str) -> bool:
-        """True if the lock named by ``code`` (``_lock``, ``self._lock``) is only ever bound
-        to an ``RLock``: taking it again on the same thread cannot deadlock."""
-        return self._lock_kinds.get(code.rsplit(".", 1)[-1]) == {"RLock"}
-
-    def is_lock_expr(self, expr: ast.AST) -> bool:
-        if isinstance(expr, ast.Name):
-            name = expr.id
-        elif isinstance(expr, ast.Attribute):
-            name = expr.attr
-        else:
-            return False  # e.g. `with threading.Lock():` guards nothing
-        return name in self.lock_identifiers or looks_like_lock_name(name)
-
     def call_sites(self, func: Function) -> list[ast.AST]:
         """Where this module may call ``func``: ``f(...)`` for a plain function (the Call),
         any ``x.f`` for a method (the Attribute: a property is read without a call), and
@@ -514,38 +356,6 @@ class FileContext:
             a for a in self.find((ast.Attribute, ast.alias, ast.ImportFrom))
             for _ in range(1 if type(a) is ast.Attribute and a.attr == name else _dotted_parts(a).count(name))
         ]
-
-    def class_lock_attrs(self, cls: ast.ClassDef) -> tuple[list[str], list[str]]:
-        """Lock attributes of ``cls``: (class-level, instance-level), in source order (the
-        lists are shared: do not change them)."""
-        known = self._class_locks.get(cls)
-        if known is None:
-            known = self._class_locks[cls] = self._find_class_lock_attrs(cls)
-        return known
-
-    def _find_class_lock_attrs(self, cls: ast.ClassDef) -> tuple[list[str], list[str]]:
-        class_level, instance_level = [], []
-        for stmt in cls.body:
-            if isinstance(stmt, FUNCTIONS):
-                if self.method_kind(stmt) != "instance":
-                    continue
-                receiver = self.first_param(stmt)
-                for node in iter_function_nodes(stmt):
-                    for target, value in _assignments(node):
-                        if (
-                            isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                            and target.value.id == receiver
-                            and (self.is_lock_factory_call(value) or (looks_like_lock_name(target.attr) and isinstance(value, ast.Call)))
-                            and target.attr not in instance_level
-                        ):
-                            instance_level.append(target.attr)
-                continue
-            for target, value in _assignments(stmt):
-                if isinstance(target, ast.Name) and (
-                    self.is_lock_factory_call(value) or (looks_like_lock_name(target.id) and isinstance(value, ast.Call))
-                ):
-                    class_level.append(target.id)
-        return class_level, instance_level
 
     # --- held locks (ftmigrate.heldlocks_ast) ---------------------------------------------
     def guard_of(self, node: ast.AST) -> LockRef | None:
@@ -573,12 +383,6 @@ class FileContext:
         from ftmigrate.heldlocks_ast import called_while_holding
 
         return called_while_holding(self, func, lock_code)
-
-
-def _inner_functions(func: Function) -> list[Function]:
-    """Functions defined in ``func``'s code, also as methods of classes there (a class
-    scope does not stand between them and ``func``), not inside those functions."""
-    return [node for node in walk(func.body, prune=FUNCTIONS) if isinstance(node, FUNCTIONS)]
 
 
 def _dotted_parts(node: ast.AST) -> list[str]:

@@ -13,7 +13,7 @@ import ast
 import io
 import re
 import tokenize
-from typing import Callable
+from collections.abc import Callable
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _BLANKS = " \t\f\r\n\\"  # what may stand between an expression and its own parentheses

@@ -17,7 +17,12 @@ from __future__ import annotations
 import ast
 
 from ftmigrate.analysis_ast import FUNCTIONS, FileContext, Function, iter_function_nodes
-from ftmigrate.sharing_ast import _resolve_call, called_functions, handed_to_threads, is_thread_subclass
+from ftmigrate.sharing_ast import (
+    _resolve_call,
+    called_functions,
+    handed_to_threads,
+    is_thread_subclass,
+)
 
 
 def _function_named(ctx: FileContext, call: ast.Call, name: str) -> Function | None:

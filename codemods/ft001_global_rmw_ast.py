@@ -13,7 +13,7 @@ from ftmigrate.prefilter import (
     AUGMENTED_OPERATOR, BINARY_OPERATOR, GAP, declared_names, identifier_text, logical_rest, statements,
 )
 from ftmigrate.rules_ast import Example, Rule, Site
-from ftmigrate.spans_ast import written_back
+from ftmigrate.spans_ast import spelling, written_back
 
 
 def rmw_name(node: ast.AST) -> str | None:
@@ -25,11 +25,6 @@ def rmw_name(node: ast.AST) -> str | None:
         if any(isinstance(op, ast.Name) and op.id == name for op in binop_operands(node.value)):
             return name
     return None
-
-
-def reads_name(name: str):
-    """A test of a node for a read of the name ``name`` (any ``Name`` node spelling it)."""
-    return lambda node: isinstance(node, ast.Name) and node.id == name
 
 
 class GlobalReadModifyWrite(Rule):
@@ -199,7 +194,7 @@ class GlobalReadModifyWrite(Rule):
                         continue
                     domain, where = Domain("closure", owner), "closure"
                 yield self.read_modify_write_site(
-                    ctx, node, f"`{name}` ({where} state)", reads_name(name), state=name, domain=domain, function=func
+                    ctx, node, f"`{name}` ({where} state)", spelling(name), state=name, domain=domain, function=func
                 )
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""FT001: unsynchronised read-modify-write of a ``global`` or ``nonlocal`` name."""
+"""FT001: unsynchronised read-modify-write of a ``global`` or ``nonlocal`` name (detected on
+the standard ``ast``)."""
 
 from __future__ import annotations
 
@@ -6,27 +7,22 @@ import ast
 import re
 from typing import Iterator
 
-import libcst as cst
-import libcst.matchers as m
-
-from ftmigrate.analysis import FileContext, binop_operands, iter_function_nodes
-from ftmigrate.locking import MODULE, Domain
+from ftmigrate.analysis import FUNCTIONS, FileContext, binop_operands, iter_function_nodes
+from ftmigrate.fixes import MODULE, Domain
 from ftmigrate.prefilter import (
     AUGMENTED_OPERATOR, BINARY_OPERATOR, GAP, declared_names, identifier_text, logical_rest, statements,
 )
 from ftmigrate.rules import Example, Rule, Site
-from ftmigrate.spans import written_back
-
-_ASSIGN_BINOP = m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.BinaryOperation())
+from ftmigrate.spans import spelling, written_back
 
 
-def rmw_name(node: cst.CSTNode) -> str | None:
+def rmw_name(node: ast.AST) -> str | None:
     """The name ``node`` reads, modifies and writes back: ``x += 1`` or ``x = x + 1``."""
-    if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
-        return node.target.value
-    if type(node) is cst.Assign and m.matches(node, _ASSIGN_BINOP):  # the class test first: matchers are slow
-        name = node.targets[0].target.value
-        if any(m.matches(op, m.Name(name)) for op in binop_operands(node.value)):
+    if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+        return node.target.id
+    if type(node) is ast.Assign and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.BinOp):
+        name = node.targets[0].id
+        if any(isinstance(op, ast.Name) and op.id == name for op in binop_operands(node.value)):
             return name
     return None
 
@@ -87,7 +83,7 @@ class GlobalReadModifyWrite(Rule):
     writes between the read and the write. A read separated from the update by other
     code is not moved under the lock. Variables updated in the same function share one
     lock, so no function ever takes two inserted locks. Code already under a lock is left
-    alone (the `ftmigrate.analysis` module documentation says what counts as a lock). A lock
+    alone (the `ftmigrate.heldlocks` module documentation says what counts as a lock). A lock
     that already guards the variable elsewhere is reused when it is a proven `threading`
     lock (`ftmigrate.threadlocks`); when something else guards it there, the finding is not
     fixed, since a new lock would not exclude that code. A statement that `await`s or `yield`s is not fixed (a thread lock must not
@@ -178,16 +174,16 @@ class GlobalReadModifyWrite(Rule):
         return not declared.isdisjoint(targets)
 
     def check(self, ctx: FileContext) -> Iterator[Site]:
-        for func in ctx.find(cst.FunctionDef):
-            globals_ = ctx.declared(func, cst.Global)
-            nonlocals = ctx.declared(func, cst.Nonlocal)
+        for func in ctx.find(FUNCTIONS):
+            globals_ = ctx.declared(func, ast.Global)
+            nonlocals = ctx.declared(func, ast.Nonlocal)
             if not globals_ and not nonlocals:
                 continue
             for node in iter_function_nodes(func):
                 name = rmw_name(node)
                 if name is None:
-                    written = written_back(ctx, node, cst.Name)  # `x = n + 1` after `n = x`
-                    name = written.value if written is not None else None
+                    written = written_back(ctx, node, ast.Name)  # `x = n + 1` after `n = x`
+                    name = written.id if written is not None else None
                 if name is None or name not in globals_ | nonlocals:
                     continue
                 if name in globals_:
@@ -198,16 +194,14 @@ class GlobalReadModifyWrite(Rule):
                         continue
                     domain, where = Domain("closure", owner), "closure"
                 yield self.read_modify_write_site(
-                    ctx, node, f"`{name}` ({where} state)", m.Name(name), state=name, domain=domain, function=func
+                    ctx, node, f"`{name}` ({where} state)", spelling(name), state=name, domain=domain, function=func
                 )
 
     @staticmethod
-    def _closure_owner(ctx: FileContext, func: cst.FunctionDef, name: str) -> cst.FunctionDef | None:
+    def _closure_owner(ctx: FileContext, func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         """The enclosing function whose local ``name`` a ``nonlocal`` refers to."""
         for ancestor in ctx.ancestors(func):
-            if isinstance(ancestor, cst.FunctionDef) and name not in ctx.declared(ancestor, cst.Nonlocal):
-                if name in ctx.local_bindings(ancestor) or any(
-                    p.name.value == name for p in ancestor.params.params
-                ):
+            if isinstance(ancestor, FUNCTIONS) and name not in ctx.declared(ancestor, ast.Nonlocal):
+                if name in ctx.local_bindings(ancestor) or any(arg.arg == name for arg in ancestor.args.args):
                     return ancestor
         return None

@@ -11,54 +11,55 @@ for an early ``return`` the ``if`` and the rest of ``__init__``.
 
 from __future__ import annotations
 
-import libcst as cst
-import libcst.matchers as m
+import ast
 
-from ftmigrate.analysis import FileContext, calls_unknown_code
-from ftmigrate.locking import Domain, Guard
+from codemods.ft003_shapes import indented
+from ftmigrate.analysis import FUNCTIONS, FileContext, calls_unknown_code
+from ftmigrate.fixes import Domain, Guard
 
 
-def _mentions_self(test: cst.BaseExpression, receiver: str) -> bool:
+def _mentions_self(test: ast.expr, receiver: str) -> bool:
     """The test asks about the instance: ``self.x``, ``hasattr(self, ...)``, ``self.__dict__``."""
-    holder = m.Name(receiver)
-    return bool(
-        m.findall(test, m.Attribute(value=holder))
-        or m.findall(test, m.Call(func=m.Name("hasattr") | m.Name("getattr"), args=[m.Arg(value=holder), m.ZeroOrMore()]))
-    )
+    for node in ast.walk(test):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == receiver:
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("hasattr", "getattr"):
+            first = node.args[0] if node.args else (node.keywords[0].value if node.keywords else None)
+            first = first.value if isinstance(first, ast.Starred) else first
+            if isinstance(first, ast.Name) and first.id == receiver:
+                return True
+    return False
 
 
-def _returns_only(block: cst.BaseSuite) -> bool:
-    body = block.body
-    if isinstance(block, cst.IndentedBlock):
-        if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
-            return False
-        body = body[0].body
-    return len(body) == 1 and isinstance(body[0], cst.Return) and body[0].value is None
+def _returns_only(block: list[ast.stmt]) -> bool:
+    return len(block) == 1 and isinstance(block[0], ast.Return) and block[0].value is None
 
 
-def init_guard(ctx: FileContext, cls: cst.ClassDef) -> tuple[cst.FunctionDef, cst.If, tuple[cst.CSTNode, ...]] | None:
+def _docstring(stmt: ast.stmt) -> bool:
+    """A string literal statement (LibCST's ``SimpleString``/``ConcatenatedString``)."""
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, (str, bytes))
+
+
+def init_guard(ctx: FileContext, cls: ast.ClassDef) -> tuple[ast.FunctionDef, ast.If, tuple[ast.stmt, ...]] | None:
     """``(__init__, its one-time guard, the statements after it that it guards)``, if
     ``cls``'s ``__init__`` starts its work with such a guard."""
-    init = next(
-        (s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"),
-        None,
-    ) if isinstance(cls.body, cst.IndentedBlock) else None
-    if init is None or not isinstance(init.body, cst.IndentedBlock):
+    init = next((s for s in cls.body if isinstance(s, FUNCTIONS) and s.name == "__init__"), None) if indented(ctx, cls.body) else None
+    if init is None or not indented(ctx, init.body):
         return None
     receiver = ctx.first_param(init)
-    body = list(init.body.body)
+    body = init.body
     for i, stmt in enumerate(body):
-        if isinstance(stmt, cst.If):
-            if stmt.orelse is not None or receiver is None or not _mentions_self(stmt.test, receiver):
+        if isinstance(stmt, ast.If):
+            if stmt.orelse or receiver is None or not _mentions_self(stmt.test, receiver):
                 return None
             rest = tuple(body[i + 1 :]) if _returns_only(stmt.body) else ()
             return init, stmt, rest
-        if not m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString() | m.ConcatenatedString())])):
+        if not _docstring(stmt):
             return None  # only a docstring may come before the guard
     return None
 
 
-def init_guard_fix(ctx: FileContext, cls: cst.ClassDef, state: str, domain: Domain) -> tuple[cst.If, Guard] | None:
+def init_guard_fix(ctx: FileContext, cls: ast.ClassDef, state: str, domain: Domain) -> tuple[ast.If, Guard] | None:
     """The ``if`` to report and its Guard, under the lock of the singleton's ``state``."""
     found = init_guard(ctx, cls)
     if found is None:
@@ -77,8 +78,8 @@ def init_guard_fix(ctx: FileContext, cls: cst.ClassDef, state: str, domain: Doma
     return stmt, guard
 
 
-def message(cls: cst.ClassDef, ctx: FileContext, stmt: cst.If) -> str:
-    name = cls.name.value
+def message(cls: ast.ClassDef, ctx: FileContext, stmt: ast.If) -> str:
+    name = cls.name
     return (
         f"`{name}.__init__` runs on every `{name}()` call of the singleton, and its one-time initialisation "
         f"(`if {ctx.code(stmt.test)}`) is checked without a lock: threads that race on the first calls each run it"

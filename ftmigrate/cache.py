@@ -25,7 +25,6 @@ from pathlib import Path
 
 from ftmigrate import __version__
 from ftmigrate.results import FileResult, Finding
-from ftmigrate.rules_ast import ast_port_enabled
 from ftmigrate.sourcefile import relative_posix
 
 CACHE_DIR = ".ftmigrate_cache"
@@ -39,8 +38,7 @@ _FIELDS = (
 
 
 def tool_fingerprint() -> list:
-    """What identifies the code producing results: changes whenever that code may have (the
-    pipeline too: ``FTMIGRATE_AST=1`` runs other code over the same files)."""
+    """What identifies the code producing results: changes whenever that code may have."""
     here = Path(__file__).resolve().parent.parent
     files = []
     for package in _PACKAGES:
@@ -55,7 +53,7 @@ def tool_fingerprint() -> list:
     spec = importlib.util.find_spec("libcst")
     libcst_origin = spec.origin if spec is not None and spec.origin else ""
     libcst_mtime = os.stat(libcst_origin).st_mtime_ns if libcst_origin else 0
-    return [__version__, sys.version, libcst_origin, libcst_mtime, files, "ast" if ast_port_enabled() else "libcst"]
+    return [__version__, sys.version, libcst_origin, libcst_mtime, files]
 
 
 class Cache:

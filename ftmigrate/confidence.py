@@ -44,29 +44,23 @@ the code runs. Levels:
 
 Scans report ``medium`` and ``high`` by default (``--min-confidence``); ``apply`` fixes what
 the run reports, so a ``low`` finding is neither shown nor changed unless asked for.
+
+(The ``ast`` port of ``ftmigrate.confidence``: same levels, same reasons.)
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-import libcst as cst
-import libcst.matchers as m
-
-from ftmigrate.analysis import (
-    FileContext,
-    instance_lock_attributes,
-    iter_function_nodes,
-    shared_by_design,
-    shared_class_reason,
-)
+from ftmigrate.analysis import FUNCTIONS, FileContext, identifier_nodes, iter_function_nodes
 from ftmigrate.closures import closure_escapes
 from ftmigrate.design import designed_for_threads, documented_not_thread_safe
 from ftmigrate.project_index import is_test_path
+from ftmigrate.sharing import instance_lock_attributes, shared_by_design, shared_class_reason
 from ftmigrate.threads import reached_by_threads
-from ftmigrate.treewalk import walk
 
 if TYPE_CHECKING:
     from ftmigrate.rules import Site
@@ -74,7 +68,7 @@ if TYPE_CHECKING:
 LEVELS = ("low", "medium", "high")
 DEFAULT_MIN = "medium"
 CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__", "__setstate__", "__init_subclass__", "__set_name__"})
-_THREAD_KEY = m.Call(func=m.Attribute(attr=m.Name("get_ident") | m.Name("current_thread") | m.Name("get_native_id")))
+_THREAD_KEYS = frozenset({"get_ident", "current_thread", "get_native_id"})
 _BY_THREAD_REASONS = ("subclasses threading.Thread", "is run by threads", "listed in shared-classes")
 
 
@@ -94,7 +88,7 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
     kind = kind_of(site)
     threaded = func is not None and func in reached_by_threads(ctx)
     project_reason = ctx.project_threads.get(qualified_name(ctx, func)) if func is not None else None
-    if func is not None and func.asynchronous is not None and not threaded:
+    if isinstance(func, ast.AsyncFunctionDef) and not threaded:
         if not awaits_between(ctx, site):
             return Confidence("low", "in `async def` with no `await` between the read and the write: one event loop "
                               "cannot interleave it")
@@ -102,10 +96,10 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
             "medium", "an asyncio race: other coroutines run at the `await` between the read and the write "
             "(a thread lock cannot fix that; an `asyncio.Lock` can)"
         )
-    if any(m.matches(n, _THREAD_KEY) for n in walk(site.node)):
+    if any(_thread_key(n) for n in ast.walk(site.node)):
         return Confidence("low", "keyed by the current thread: two threads never use the same entry")
     if threaded:
-        return Confidence("high", f"`{func.name.value}()` runs in threads started in this module")
+        return Confidence("high", f"`{func.name}()` runs in threads started in this module")
     if project_reason is not None and kind != "closure":
         return Confidence("high", f"threads run it: {project_reason}")
     if is_test_path(ctx.path):
@@ -122,16 +116,21 @@ def assess(ctx: FileContext, site: Site) -> Confidence:
     if kind == "closure":
         escape = closure_escapes(ctx, site.domain.owner)
         if escape is None:
-            return Confidence("low", f"the closure never leaves `{site.domain.owner.name.value}()`: only one call can run it")
+            return Confidence("low", f"the closure never leaves `{site.domain.owner.name}()`: only one call can run it")
         if escape == "thread":
             return Confidence("high", "the closure is handed to a thread")
         if escape == "passed":
             return Confidence(
-                "low", f"the closure is only passed to calls in `{site.domain.owner.name.value}()` "
+                "low", f"the closure is only passed to calls in `{site.domain.owner.name}()` "
                 "(a key or visitor function run during the call, as far as the module shows)"
             )
         return Confidence("medium", "the closure leaves its function and may be called from any thread")
     return Confidence("medium", "shared state changed by code that any thread may call")
+
+
+def _thread_key(node: ast.AST) -> bool:
+    """``threading.get_ident()``, ``x.current_thread()``, ``x.get_native_id()``."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _THREAD_KEYS
 
 
 def awaits_between(ctx: FileContext, site: Site) -> bool:
@@ -142,32 +141,38 @@ def awaits_between(ctx: FileContext, site: Site) -> bool:
     statements = (site.node, *site.followers)
     name = site.state.rsplit(".", 1)[-1] if site.state else None
     return any(
-        isinstance(node, (cst.Await, cst.Yield)) and not _then_leaves(ctx, node, name, statements)
-        for stmt in statements for node in walk(stmt)
+        isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom)) and not _then_leaves(ctx, node, name, statements)
+        for stmt in statements for node in ast.walk(stmt)
     )
 
 
-def _then_leaves(ctx: FileContext, node: cst.CSTNode, name: str | None, roots: tuple) -> bool:
-    """After ``node``, its block returns or raises and never names the state ``name``."""
+def _then_leaves(ctx: FileContext, node: ast.AST, name: str | None, roots: tuple) -> bool:
+    """After ``node``, its block returns or raises and never names the state ``name``.
+    (The block as LibCST saw it: an indented block, from the start of the line of
+    statements that holds ``node``'s statement; "names" as LibCST's ``Name`` nodes do,
+    attribute names too.)"""
+    from ftmigrate.spans import in_indented_block, simple_line
+
     if name is None:
         return False
     child = node
     for parent in ctx.ancestors(node):
         if any(child is root for root in roots):
             return False
-        if isinstance(parent, cst.IndentedBlock):
-            rest = parent.body[next(i for i, s in enumerate(parent.body) if s is child):]
-            last = rest[-1]
-            leaves = isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], (cst.Return, cst.Raise))
-            if leaves:
-                return not any(isinstance(n, cst.Name) and n.value == name for s in rest for n in walk(s))
+        if isinstance(child, ast.stmt) and not isinstance(parent, ast.Module) and in_indented_block(ctx, child):
+            owner, field, _ = ctx.block_of(child)
+            block = getattr(owner, field)
+            first = simple_line(ctx, child)[0]
+            rest = block[next(i for i, s in enumerate(block) if s is first):]
+            if isinstance(rest[-1], (ast.Return, ast.Raise)):
+                return not any(spelled == name for spelled, _ in identifier_nodes(rest))
         child = parent
     return False
 
 
-def _instance_state(ctx: FileContext, cls: cst.ClassDef) -> Confidence:
+def _instance_state(ctx: FileContext, cls: ast.ClassDef) -> Confidence:
     """Instance state: shared by design (high), maybe (medium), or owned by one thread (low)."""
-    name = cls.name.value
+    name = cls.name
     reason = shared_class_reason(ctx, cls)
     if reason is None:
         design = designed_for_threads(ctx, cls)
@@ -176,7 +181,7 @@ def _instance_state(ctx: FileContext, cls: cst.ClassDef) -> Confidence:
         return Confidence("low", f"nothing shows that `{name}` instances are used by more than one thread")
     if reason.endswith(_BY_THREAD_REASONS):
         return Confidence("high", f"`{name}` instances are shared: {reason}")
-    if any(isinstance(s, cst.FunctionDef) and s.asynchronous is not None for s in _class_body(cls)):
+    if any(isinstance(s, ast.AsyncFunctionDef) for s in cls.body):
         return Confidence("low", f"`{name}` has `async` methods: its state belongs to its event loop's thread")
     locks = instance_lock_attributes(ctx, cls)
     if locks:
@@ -190,19 +195,15 @@ def _instance_state(ctx: FileContext, cls: cst.ClassDef) -> Confidence:
     return Confidence("medium", f"`{name}` instances may be shared: {design}")
 
 
-def _class_body(cls: cst.ClassDef) -> list[cst.CSTNode]:
-    return list(cls.body.body) if isinstance(cls.body, cst.IndentedBlock) else []
-
-
 _COMMAND_PARTS = ("management/commands/", "__main__.py", "/bin/", "/scripts/")
 
 
-def single_threaded_phase(ctx: FileContext, func: cst.FunctionDef, kind: str | None) -> str | None:
+def single_threaded_phase(ctx: FileContext, func: ast.FunctionDef | ast.AsyncFunctionDef, kind: str | None) -> str | None:
     """Why ``func`` runs before other threads can reach the state, or None: an object's
     constructor (for its own instance state); a private function or method that the module
     calls only at import time (or, for instance state, only from constructors); a
     command-line entry point."""
-    name = func.name.value
+    name = func.name
     if kind == "instance" and name in CONSTRUCTORS:
         return f"runs while the object is being built (`{name}`), before other threads can have it"
     path = PurePath(ctx.path).as_posix() if ctx.path is not None else ""
@@ -215,41 +216,41 @@ def single_threaded_phase(ctx: FileContext, func: cst.FunctionDef, kind: str | N
             return f"`{name}()` is only called while the module is imported"
         # Building an object keeps only that object's own state from other threads: two
         # threads that build two objects still share class and module state.
-        if sites and kind == "instance" and all(c is None or c.name.value in CONSTRUCTORS for c in callers):
+        if sites and kind == "instance" and all(c is None or c.name in CONSTRUCTORS for c in callers):
             return f"`{name}()` is only called while objects are built or the module is imported"
     return _import_time(ctx, func)
 
 
-def _import_time(ctx: FileContext, func: cst.FunctionDef) -> str | None:
+def _import_time(ctx: FileContext, func: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     """A private function that the project calls only from code run while modules are
     imported (``ftmigrate.project_index``), or the function such a decorator factory
     returns (``def _inspects(*types): def decorate(fn): ...; return decorate`` used only as
     ``@_inspects(X)``)."""
     imported = "runs only while modules are imported (module-level code, class bodies, decorators), in one thread"
     if ctx.project_import_time.get(qualified_name(ctx, func)) is not None:
-        return f"`{func.name.value}()` {imported}"
+        return f"`{func.name}()` {imported}"
     outer = ctx.enclosing_function(func)
     if outer is not None and ctx.project_import_time.get(qualified_name(ctx, outer)) == "factory":
-        uses = [n for n in iter_function_nodes(outer) if isinstance(n, cst.Name) and n.value == func.name.value]
-        returned = [n for n in uses if isinstance(ctx.parent(n), cst.Return)]
-        if returned and all(n in returned or _def_or_called(ctx, n) for n in uses):
-            return f"`{func.name.value}()` is what `@{outer.name.value}(...)` returns: it {imported}"
+        uses = [n for n in iter_function_nodes(outer) if isinstance(n, ast.Name) and n.id == func.name]
+        returned = [n for n in uses if isinstance(ctx.parent(n), ast.Return)]
+        if returned and all(n in returned or _called(ctx, n) for n in uses):
+            return f"`{func.name}()` is what `@{outer.name}(...)` returns: it {imported}"
     return None
 
 
-def _def_or_called(ctx: FileContext, name: cst.Name) -> bool:
+def _called(ctx: FileContext, name: ast.Name) -> bool:
     parent = ctx.parent(name)
-    return isinstance(parent, cst.FunctionDef) or (isinstance(parent, cst.Call) and parent.func is name)
+    return isinstance(parent, ast.Call) and parent.func is name
 
 
 def kind_of(site: Site) -> str | None:
     return site.domain.kind if site.domain is not None else None
 
 
-def qualified_name(ctx: FileContext, func: cst.FunctionDef) -> str:
+def qualified_name(ctx: FileContext, func: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     """``Class.method``, ``function``, ``outer.inner``: as ``ftmigrate.project_index`` names it."""
-    names = [func.name.value]
+    names = [func.name]
     for node in ctx.ancestors(func):
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            names.append(node.name.value)
+        if isinstance(node, (*FUNCTIONS, ast.ClassDef)):
+            names.append(node.name)
     return ".".join(reversed(names))

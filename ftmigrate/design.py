@@ -8,16 +8,16 @@
 - ``designed_for_threads``: a class built for use by several threads: its docstring says it
   is thread-safe, or it creates ``queue.Queue`` objects (a queue's blocking ``get``/``put``
   only serve to hand work between threads; an ``asyncio.Queue`` is not one).
+
+(The ``ast`` port of ``ftmigrate.design``: same answers.)
 """
 
 from __future__ import annotations
 
+import ast
 import re
 
-import libcst as cst
-
-from ftmigrate.analysis import THREAD_SAFE_TYPES, FileContext, dotted
-from ftmigrate.treewalk import walk
+from ftmigrate.analysis import THREAD_SAFE_TYPES, FileContext, dotted, walk
 
 _NOT_THREAD_SAFE = re.compile(
     r"(?:\bnot|n't|\bnever)[\s*_]+(?:an?\s+)?[*_]{0,2}thread[- ]?safe"
@@ -28,26 +28,27 @@ _THREAD_SAFE = re.compile(r"\bthread[- ]?safe\b", re.IGNORECASE)
 _THREAD_QUEUES = THREAD_SAFE_TYPES["queue"]
 
 
-def documented_not_thread_safe(ctx: FileContext, func: cst.FunctionDef) -> str | None:
+def documented_not_thread_safe(ctx: FileContext, func: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     """How to name it (`` `f()` `` or `` `Class` ``) when the docstring of ``func`` or of
     the class it is a method of says it is not thread-safe."""
     cls = ctx.method_class(func)
-    for owner, shown in ((func, f"`{func.name.value}()`"), (cls, f"`{cls.name.value}`" if cls else "")):
-        doc = owner.get_docstring() if owner is not None else None
+    for owner, shown in ((func, f"`{func.name}()`"), (cls, f"`{cls.name}`" if cls else "")):
+        doc = ast.get_docstring(owner) if owner is not None else None
         if doc and _NOT_THREAD_SAFE.search(doc):
             return shown
     return None
 
 
-def designed_for_threads(ctx: FileContext, cls: cst.ClassDef) -> str | None:
+def designed_for_threads(ctx: FileContext, cls: ast.ClassDef) -> str | None:
     """Why ``cls`` is built for several threads (see the module docstring), or None."""
-    doc = cls.get_docstring()
+    doc = ast.get_docstring(cls)
     if doc and _THREAD_SAFE.search(doc) and not _NOT_THREAD_SAFE.search(doc):
         return "its docstring says it is thread-safe"
     names = _queue_names(ctx)
-    for node in walk(cls.body):
-        if isinstance(node, cst.Call) and dotted(node.func) in names:
-            return f"it creates `{dotted(node.func)}()` objects, which hand work between threads"
+    if names:
+        for node in walk(cls.body):
+            if isinstance(node, ast.Call) and dotted(node.func) in names:
+                return f"it creates `{dotted(node.func)}()` objects, which hand work between threads"
     return None
 
 
@@ -57,15 +58,15 @@ def _queue_names(ctx: FileContext) -> frozenset[str]:
     cached = ctx.memo.get("queue_names")
     if cached is None:
         names: set[str] = set()
-        for node in ctx.find((cst.Import, cst.ImportFrom)):
-            if isinstance(node, cst.Import):
+        for node in ctx.find((ast.Import, ast.ImportFrom)):
+            if isinstance(node, ast.Import):
                 for alias in node.names:
-                    if dotted(alias.name) == "queue":
-                        bound = alias.asname.name.value if alias.asname is not None else "queue"
+                    if alias.name == "queue":
+                        bound = alias.asname if alias.asname is not None else "queue"
                         names |= {f"{bound}.{kind}" for kind in _THREAD_QUEUES}
-            elif node.module is not None and dotted(node.module) == "queue" and not node.relative and not isinstance(node.names, cst.ImportStar):
+            elif node.module == "queue" and not node.level:
                 for alias in node.names:
-                    if alias.name.value in _THREAD_QUEUES:
-                        names.add(alias.asname.name.value if alias.asname is not None else alias.name.value)
+                    if alias.name in _THREAD_QUEUES:
+                        names.add(alias.asname if alias.asname is not None else alias.name)
         cached = ctx.memo["queue_names"] = frozenset(names)
     return cached

@@ -1,13 +1,16 @@
-"""One file through the pipeline: read -> prefilter -> parse -> detect -> plan -> rewrite -> verify.
+"""One file through the pipeline: read -> prefilter -> detect -> plan -> rewrite -> verify.
 
-Prefiltering, from cheap to dear: each rule's text test (``Rule.prefilter``), then the
-standard library's ``ast`` (which also gives the compiler's own syntax errors) and each
-rule's ``Rule.candidate``; only files some rule still wants are parsed with LibCST.
+Detection runs on the standard library's ``ast``: each rule's text test (``Rule.prefilter``),
+then ``ast.parse`` (the compiler's own syntax errors) and each rule's ``Rule.candidate``
+(cheap necessary conditions), then the ast ``FileContext`` and the rules' ``check``,
+suppressions and confidence, giving findings at 1-based character columns. Only a file
+with a fixable finding goes further: the planner decides on the ``ast`` which fixes it
+applies, refuses or holds back as unsafe (a scan needs no LibCST for that); ``apply`` then
+parses the file with LibCST, pairs its statements with the ``ast``'s (``ftmigrate.cstpair``)
+and writes the rewrite, verified before it is accepted.
 
-With ``FTMIGRATE_AST=1`` (the port of the rules to the standard ``ast``, issue 15), a file
-that passes the text prefilters goes on through ``ftmigrate.engine_ast`` instead: detection
-on ``ast``, LibCST only to write a fix. Both pipelines share ``report`` (suppressions,
-confidence, findings) and ``plan`` (fix outcomes, verification).
+A file this interpreter's compiler rejects but that is valid newer Python
+(``ftmigrate.newsyntax``) cannot be analysed here: its error says which Python to run.
 
 Nothing here writes to disk; ``runner`` does, atomically, after ``verify`` has passed.
 Every failure becomes a per-file error with a reason, never an exception for the caller.
@@ -19,108 +22,24 @@ import ast
 import os
 import sys
 import threading
-import warnings
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator, Sequence, TypeVar
-
-import libcst as cst
+from typing import Callable, Sequence, TypeVar
 
 from ftmigrate.analysis import FileContext
-from ftmigrate.firstpass import FirstLook
 from ftmigrate.confidence import Confidence, assess, at_least
-from ftmigrate.locking import Guard, Replace, apply_fixes, refusal
-from ftmigrate.newsyntax import needed_python, unverifiable_reason
+from ftmigrate.cstpair import pair
+from ftmigrate.firstpass import FirstLook
+from ftmigrate.fixes import Guard, Replace, refusal
+from ftmigrate.locking import apply_fixes
+from ftmigrate.parsing import MAX_PARSE_BYTES, libcst_loss, newer_python_error, parse_cst, syntax_tree
 from ftmigrate.results import FileResult, Finding
 from ftmigrate.rules import Rule, Site
-from ftmigrate.rules_ast import ast_port_enabled
-from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_bytes, split_lines
+from ftmigrate.sourcefile import SourceError, SourceFile, decode_source, read_bytes
 from ftmigrate.suppression import is_suppressed, suppressions
-from ftmigrate.treewalk import statement_starts
 from ftmigrate.verify import check_rewrite
 
 T = TypeVar("T")
-
-
-# LibCST needs minutes and about 1 GB of memory per MB of source; a file this big is
-# generated code, reported as not analysed rather than stalling the whole run.
-MAX_PARSE_BYTES = 2 * 1024 * 1024
-
-
-def parse(text: str, filename: str) -> cst.Module:
-    """Parse for rewriting; raises SourceError with the compiler's own message on bad syntax."""
-    syntax_tree(text, filename)
-    return parse_cst(text)
-
-
-def syntax_tree(text: str, filename: str) -> ast.Module:
-    """The standard library's ``ast``; raises SourceError with the compiler's message."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
-            return ast.parse(text, filename=filename)
-    except SyntaxError as exc:
-        raise SourceError(f"syntax error: {exc.msg} (line {exc.lineno}, column {exc.offset})") from None
-    except (ValueError, MemoryError) as exc:
-        raise SourceError(f"cannot parse: {exc}") from None
-
-
-def _newer_python_module(text: str, error: SourceError) -> tuple[cst.Module, tuple[tuple[int, int], str]]:
-    """LibCST's tree of a file this interpreter's compiler rejected, when the tree shows why:
-    it is written for a newer Python (``ftmigrate.newsyntax``). Otherwise ``error`` stands."""
-    try:
-        module = parse_cst(text)
-    except SourceError:
-        raise error from None
-    needed = needed_python(module)
-    if needed is None:
-        raise error
-    return module, needed
-
-
-def line_count(text: str) -> int:
-    """How many lines LibCST counts in ``text`` (it ends a last line without a newline)."""
-    newlines = text.count("\n") + text.count("\r") - text.count("\r\n")
-    return newlines + (1 if text and not text.endswith(("\n", "\r")) else 0)
-
-
-def parse_cst(text: str) -> cst.Module:
-    """LibCST's tree of text the compiler accepted."""
-    try:
-        with _unvalidated_nodes():
-            module = cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        raise SourceError(f"LibCST cannot parse this file: {exc.message} (line {exc.raw_line}, column {exc.raw_column})") from None
-    if text.endswith("\r") and not module.has_trailing_newline:
-        # LibCST looks for a final "\n" only: with old Mac line endings it would drop the last "\r".
-        module = module.with_changes(has_trailing_newline=True)
-    return module
-
-
-_VALIDATING = cst.CSTNode.__post_init__
-
-
-def _no_validation(node: cst.CSTNode) -> None:
-    pass
-
-
-@contextmanager
-def _unvalidated_nodes() -> Iterator[None]:
-    """Nodes built meanwhile skip ``CSTNode.__post_init__``'s validation.
-
-    LibCST validates every node its own parser builds, a third of a parse's time; its
-    source says as much ("PERF: ... avoid validating the tree when parsing a file"). A tree
-    parsed from code the compiler accepted is valid; nodes built by rules and the lock
-    planner, later, are still validated.
-    """
-    cst.CSTNode.__post_init__ = _no_validation
-    try:
-        yield
-    finally:
-        # LibCST's own, not whatever was there: two threads parsing at once must not leave
-        # validation switched off.
-        cst.CSTNode.__post_init__ = _VALIDATING
 
 
 def wanted_rules(text: str, rules: Sequence[Rule]) -> list[Rule]:
@@ -148,17 +67,14 @@ def check_source(
 ) -> FileResult:
     """Findings of one file; with ``fix``, also its rewrite.
 
-    ``prefilter=False`` parses every file with LibCST and runs every rule on it: the
-    plain path the prefilters are tested against. ``unsafe_fixes``: also plan (and write)
+    ``prefilter=False`` runs every rule's ``check`` on every file: the plain path the
+    prefilters are tested against. ``unsafe_fixes``: also plan (and write)
     the fixes ``ftmigrate.fixsafety`` calls unsafe. One round: the planner adds locks at
     class or module level only, never evidence that instances are shared
     (``ftmigrate.threadlocks``), so the rewrite holds no finding the original did not
     show, and ``apply`` changes exactly what ``scan`` shows. ``first_look``: what the run's
     first pass learned from its ``ast`` of these very bytes (``ftmigrate.firstpass``); the
     file is then not parsed with ``ast`` again.
-
-    With ``FTMIGRATE_AST=1`` the file goes through the ast pipeline instead
-    (``ftmigrate.engine_ast``).
     """
     result = FileResult(path=source.path, source=source)
     text = source.text
@@ -169,63 +85,72 @@ def check_source(
         size, limit = len(source.raw) / 2**20, MAX_PARSE_BYTES / 2**20
         result.error = f"too large to analyse: {size:.1f} MiB (the limit is {limit:.0f} MiB)"
         return result
-    if ast_port_enabled():
-        from ftmigrate.engine_ast import check_ast
-
-        return check_ast(
-            result, active, fix=fix, display=display, shared_classes=shared_classes, prefilter=prefilter,
-            unsafe_fixes=unsafe_fixes, min_confidence=min_confidence, thread_evidence=thread_evidence,
-            first_look=first_look,
-        )
-    newer: tuple[tuple[int, int], str] | None = None  # the file needs a newer Python than this one
+    if first_look is not None and prefilter:
+        active = [rule for rule in active if rule.code in first_look.codes]
+        if not active:
+            return result
     try:
-        if first_look is not None and prefilter:
-            active = [rule for rule in active if rule.code in first_look.codes]
-            if not active:
-                return result
-            outline = first_look.outline
-            module = parse_cst(text)
-        else:
-            try:
-                tree = syntax_tree(text, display)
-            except SourceError as exc:
-                module, newer = _newer_python_module(text, exc)
-                outline = None
-            else:
-                if prefilter:
-                    active = candidate_rules(tree, active, shared_classes)
-                    if not active:
-                        return result
-                outline = (statement_starts(tree), line_count(text))
-                del tree
-                module = parse_cst(text)
+        tree = syntax_tree(text, display)
     except SourceError as exc:
-        result.error = str(exc)
+        result.error = newer_python_error(text, exc)
         return result
-    ctx = FileContext(module, source.path, shared_classes, copy=False)
+    if prefilter and first_look is None:
+        active = candidate_rules(tree, active, shared_classes)
+        if not active:
+            return result
+    ctx = FileContext(tree, text, result.path, shared_classes)
     give_evidence(ctx, thread_evidence)
     found = [site for rule in active for site in rule.check(ctx)]
-    ctx.locate([site.node for site in found], outline)
-
-    def span(site: Site) -> tuple[int, int, int, int]:
-        pos = ctx.position(site.node)
-        return pos.start.line, pos.start.column, pos.end.line, pos.end.column
-
-    extra = unverifiable_reason(newer) if newer is not None else None
-    sites, findings = report(found, text, display, span, lambda site: assess(ctx, site), refusal, min_confidence, extra)
+    sites, findings = report(found, text, display, partial(site_span, ctx), partial(assess, ctx), refusal, min_confidence)
     result.findings = sorted(findings.values(), key=lambda f: (f.line, f.column, f.rule))
     if any(f.fixable for f in result.findings):
-        loss = _libcst_loss(text, ctx.module.code) if fix else None
-        if loss is not None:
-            result.error = loss
-        else:
-            plan(sites, findings, result, display, partial(apply_fixes, ctx), write=fix, unsafe_fixes=unsafe_fixes)
+        planner = _planner(ctx, result) if fix else partial(apply_fixes, ctx, None, None)
+        if planner is not None:
+            plan(sites, findings, result, display, planner, write=fix, unsafe_fixes=unsafe_fixes)
     return result
 
 
+def _planner(ctx, result: FileResult) -> Callable | None:
+    """``apply_fixes`` writing on LibCST's tree of the file, its statements paired with the
+    ``ast``'s; None (and ``result.error``) when LibCST cannot parse or reproduce the file."""
+    text = result.source.text
+    try:
+        module = parse_cst(text)
+    except SourceError as exc:
+        result.error = str(exc)
+        return None
+    loss = libcst_loss(text, module.code)
+    if loss is not None:
+        result.error = loss
+        return None
+    pairing = pair(ctx.tree, module)
+
+    def planner(guards, replaces, known, *, write: bool, unsafe_fixes: bool):
+        if write:
+            return apply_fixes(ctx, module, pairing, guards, replaces, known, write=True, unsafe_fixes=unsafe_fixes)
+        return apply_fixes(ctx, None, None, guards, replaces, known, write=False, unsafe_fixes=unsafe_fixes)
+
+    return planner
+
+
+def site_span(ctx, site: Site) -> tuple[int, int, int, int]:
+    """(line, column, end line, end column) of a finding at ``site``, columns 0-based
+    characters (``ast``'s are UTF-8 bytes), as LibCST placed it: from ``site.node``'s start
+    (a decorator's at its ``@``, where LibCST's ``Decorator`` starts; ``ast`` starts it at the
+    expression) to the end of ``site.end_node`` (default: ``node``)."""
+    node, last = site.node, site.end_node or site.node
+    line, column = node.lineno, ctx.source.column(node.lineno, node.col_offset)
+    parent = ctx.parent(node)
+    if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(d is node for d in parent.decorator_list):
+        before = ctx.lines[line - 1][:column].rstrip()
+        if before.endswith("@"):
+            column = len(before) - 1
+    return line, column, last.end_lineno, ctx.source.column(last.end_lineno, last.end_col_offset)
+
+
 def give_evidence(ctx, thread_evidence: dict | None) -> None:
-    """Hand the project's evidence about the file of ``ctx`` (a ``FileContext``, of either
-    pipeline) to it: ``ProjectIndex.evidence()``'s threads, import-time and lock-maker facts."""
+    """Hand the project's evidence about the file of ``ctx`` (a ``FileContext``) to it:
+    ``ProjectIndex.evidence()``'s threads, import-time and lock-maker facts."""
     evidence = (thread_evidence or {}).get(os.path.abspath(ctx.path), {})
     ctx.project_threads = evidence.get("threads", {})
     ctx.project_import_time = evidence.get("import_time", {})
@@ -286,26 +211,6 @@ def report(
     return sites, findings
 
 
-def _libcst_loss(text: str, code: str) -> str | None:
-    """Why LibCST's ``code`` for ``text`` is not ``text`` byte for byte, or None if it is.
-
-    LibCST drops a form feed inside a line's indentation (and would drop a final lone
-    ``\\r`` if ``parse`` did not put it back); the AST check of a rewrite cannot notice
-    such a loss, so every byte is checked.
-    """
-    if code == text:
-        return None
-    old, new = split_lines(text), split_lines(code)
-    number = next((n for n, (a, b) in enumerate(zip(old, new), start=1) if a != b), min(len(old), len(new)) + 1)
-    line = (old + [""])[number - 1]
-    cause = ""
-    if "\f" in line:
-        cause = " (a form feed in the indentation)"
-    elif "\r" in line.replace("\r\n", ""):
-        cause = " (a lone \\r line ending)"
-    return f"not rewritten: LibCST does not reproduce line {number} byte for byte{cause}"
-
-
 def plan(
     sites: list[Site],
     findings: dict,
@@ -314,18 +219,15 @@ def plan(
     planner: Callable,
     write: bool,
     unsafe_fixes: bool,
-    fix_types: tuple[type, type] = (Guard, Replace),
 ) -> None:
     """Plan every fix of the file together. A scan learns which findings are really fixable
     (the planner may refuse one, e.g. to avoid a deadlock); an apply also gets the new text,
     verified before it is accepted. ``planner(guards, replaces, known, write=, unsafe_fixes=)``
-    plans (and writes): ``apply_fixes`` of the file's context; ``fix_types``: its (Guard,
-    Replace) classes."""
-    guard_type, replace_type = fix_types
+    plans (and writes): ``apply_fixes`` of the file's context."""
     open_sites = [s for s in sites if s.guarded_by is None and s.fix is not None]
-    guards = [s.fix for s in open_sites if isinstance(s.fix, guard_type)]
-    replaces = [s.fix for s in open_sites if isinstance(s.fix, replace_type)]
-    known = [(s.fix, s.guarded_by) for s in sites if s.guarded_by is not None and isinstance(s.fix, guard_type)]
+    guards = [s.fix for s in open_sites if isinstance(s.fix, Guard)]
+    replaces = [s.fix for s in open_sites if isinstance(s.fix, Replace)]
+    known = [(s.fix, s.guarded_by) for s in sites if s.guarded_by is not None and isinstance(s.fix, Guard)]
     outcome = planner(guards, replaces, known, write=write, unsafe_fixes=unsafe_fixes)
     if any(id(fix) not in outcome.applied and id(fix) not in outcome.refused for fix in guards):
         # Held back as unsafe: would `--unsafe-fixes` apply it, or refuse it (a deadlock)?

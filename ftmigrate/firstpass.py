@@ -45,15 +45,12 @@ class Pass:
 @dataclass(frozen=True)
 class FirstLook:
     """What this pass's ``ast`` of a file that some rule wants already told: the codes of
-    the rules whose necessary conditions hold (``Rule.prefilter``/``candidate``), and the
-    outline LibCST's positions are computed from (``treewalk.statement_starts``, the line
-    count; None on the ast pipeline, whose positions are the ``ast``'s own). The file's
-    check uses it instead of parsing with ``ast`` again, when the bytes it reads are still
-    those of ``digest``."""
+    the rules whose necessary conditions hold (``Rule.prefilter``/``candidate``). The
+    file's check asks only those rules, without running the candidates again, when the
+    bytes it reads are still those of ``digest``."""
 
     digest: str
     codes: tuple[str, ...]
-    outline: tuple[list[int], int] | None
 
 
 def digest_of(raw: bytes) -> str:
@@ -110,9 +107,8 @@ def _parse(path: str, raw: bytes):
     """(the file's ``ast``, whether no rule wants it, its ``FirstLook``); (None, False, None)
     when the file's own check must say why it cannot be read, decoded or parsed, or how big
     it is."""
-    from ftmigrate.engine import MAX_PARSE_BYTES, candidate_rules, line_count, syntax_tree, wanted_rules
-    from ftmigrate.rules_ast import ast_port_enabled
-    from ftmigrate.treewalk import statement_starts
+    from ftmigrate.engine import candidate_rules, wanted_rules
+    from ftmigrate.parsing import MAX_PARSE_BYTES, syntax_tree
 
     if len(raw) > MAX_PARSE_BYTES:
         return None, False, None
@@ -134,5 +130,4 @@ def _parse(path: str, raw: bytes):
         return tree, False, None
     if not codes:
         return tree, True, None
-    outline = None if ast_port_enabled() else (statement_starts(tree), line_count(source.text))  # LibCST's positions only
-    return tree, False, FirstLook(digest_of(raw), codes, outline)
+    return tree, False, FirstLook(digest_of(raw), codes)

@@ -2,14 +2,10 @@
 
 On Python 3.11, ``type Alias = int`` or ``def f[T](x: T)`` is a ``SyntaxError`` for the
 standard library's ``ast``, although the code is valid Python 3.12. Reporting such a file
-as "syntax error" is wrong and alarming. LibCST's parser knows the newer grammar, and the
-rules run on LibCST's tree, so such a file is analysed all the same. It is not rewritten:
-the rewrite verifier compares ``ast`` trees, which this interpreter cannot build, and a fix
-that cannot be proven is not written. Each finding says which Python to run instead.
-
-On the ast pipeline (``FTMIGRATE_AST=1``, ``ftmigrate.engine_ast``) the rules detect on the
-standard ``ast``, which this interpreter cannot build for such a file: the file is not
-analysed, and its error says which Python can (``unanalysable_reason``).
+as "syntax error" is wrong and alarming. The rules detect on the standard ``ast``, which
+this interpreter cannot build for such a file, but LibCST's parser knows the newer grammar
+and tells why the compiler rejected it: the file is not analysed, and its error says which
+Python can (``unanalysable_reason``).
 
 Only a rejection that LibCST's tree explains is treated this way: the tree must hold a
 construct that needs a newer Python than the running one (``NEWER_CONSTRUCTS``). Anything
@@ -21,8 +17,6 @@ from __future__ import annotations
 import sys
 
 import libcst as cst
-
-from ftmigrate.treewalk import walk
 
 # LibCST node classes and the Python version (and the name of the feature) they need.
 NEWER_CONSTRUCTS: dict[type[cst.CSTNode], tuple[tuple[int, int], str]] = {
@@ -38,20 +32,18 @@ def needed_python(module: cst.Module, running: tuple[int, int] | None = None) ->
     is newer than ``running`` (default: this interpreter); else None."""
     running = running or sys.version_info[:2]
     needed: tuple[tuple[int, int], str] | None = None
-    for node in walk(module):
+    stack: list[cst.CSTNode] = [module]  # only files the compiler rejected get here: rare
+    while stack:
+        node = stack.pop()
+        stack.extend(reversed(node.children))  # pre-order: the first construct in the file wins a tie
         found = NEWER_CONSTRUCTS.get(type(node))
         if found is not None and found[0] > running and (needed is None or found[0] > needed[0]):
             needed = found
     return needed
 
 
-def unverifiable_reason(needed: tuple[tuple[int, int], str]) -> str:
-    """Why a finding in such a file has no fix here, and what to do about it."""
-    return _run_newer(needed, "verify a rewrite of it", "fix it")
-
-
 def unanalysable_reason(needed: tuple[tuple[int, int], str]) -> str:
-    """Why a file that needs ``needed`` is not analysed here (the ast pipeline), and what to do."""
+    """Why a file that needs ``needed`` is not analysed here, and what to do."""
     return _run_newer(needed, "analyse it", "check it")
 
 

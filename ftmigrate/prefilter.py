@@ -133,7 +133,7 @@ _SYNCHRONISED_TYPES = frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQ
 
 
 def ast_may_say_shared(cls: ast.ClassDef) -> bool:
-    """A superset of ``analysis.shared_by_design``'s own-class evidence other than lock
+    """A superset of ``sharing.shared_by_design``'s own-class evidence other than lock
     attributes: a docstring (the class's or a method's) that mentions threads, or an
     assignment in the class of a name or call spelled like a queue type
     (``queue.LifoQueue``, ``Queue()``)."""

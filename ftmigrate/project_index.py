@@ -28,6 +28,7 @@ from collections import deque
 from pathlib import Path, PurePath
 from typing import Iterable
 
+from ftmigrate.bindings import dotted
 from ftmigrate.lockmakers import ast_lock_makers, resolve_lock_makers
 
 # Calls whose callable argument runs in another thread: method or function name -> index of
@@ -51,15 +52,6 @@ def module_name(path: Path) -> str:
         parts.insert(0, folder.name)
         folder = folder.parent
     return ".".join(parts) or path.stem
-
-
-def _dotted(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        inner = _dotted(node.value)
-        return None if inner is None else f"{inner}.{node.attr}"
-    return None
 
 
 def is_test_path(path: PurePath | None) -> bool:
@@ -148,7 +140,7 @@ class _Collector(ast.NodeVisitor):
                     self.visit(default)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        bases = [(_dotted(b) or "").rsplit(".", 1)[-1] for b in node.bases]
+        bases = [(dotted(b) or "").rsplit(".", 1)[-1] for b in node.bases]
         self._outside(node)
         self._stack.append(("class", node.name))
         qual = self._qualname()
@@ -171,7 +163,7 @@ class _Collector(ast.NodeVisitor):
         self._stack.pop()
 
     def _reference(self, node: ast.Name | ast.Attribute) -> None:
-        ref = _dotted(node)
+        ref = dotted(node)
         if ref is None:
             return
         name = ref.rsplit(".", 1)[-1]
@@ -201,7 +193,7 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         if not self._stack and isinstance(node.value, ast.Call):
-            cls = _dotted(node.value.func)
+            cls = dotted(node.value.func)
             for target in node.targets:
                 if isinstance(target, ast.Name) and cls:
                     self.instances[target.id] = cls
@@ -212,7 +204,7 @@ class _Collector(ast.NodeVisitor):
         if isinstance(node.func, ast.Call):  # `_inspects(X)(fn)`: a decorator applied by hand
             self._how[id(node.func.func)] = "factory"
         caller = self._qualname()
-        callee = _dotted(node.func)
+        callee = dotted(node.func)
         if callee is not None:
             self.calls.setdefault(caller, []).append(callee)
             name = callee.rsplit(".", 1)[-1]
@@ -221,8 +213,8 @@ class _Collector(ast.NodeVisitor):
                 index = _HANDOFF_ARG[name]
                 handed += node.args[index : index + 1] if not any(isinstance(a, ast.Starred) for a in node.args) else []
                 for value in handed:
-                    refs = [_dotted(value)] if not isinstance(value, ast.Lambda) else [
-                        _dotted(c.func) for c in ast.walk(value.body) if isinstance(c, ast.Call)
+                    refs = [dotted(value)] if not isinstance(value, ast.Lambda) else [
+                        dotted(c.func) for c in ast.walk(value.body) if isinstance(c, ast.Call)
                     ]
                     for ref in refs:
                         if ref:

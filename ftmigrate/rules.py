@@ -1,21 +1,23 @@
-"""The rule API: what a rule module in ``codemods/`` defines.
+"""The rule API on the standard ``ast``: what a rule module in ``codemods/`` defines.
 
 A rule is a class with a code (``FT001``), a short name, a one-line summary, a docstring
 in ruff's shape (What it does / Why is this bad? / Example / Use instead / Fix safety),
 ``VALID``/``INVALID`` examples that the test suite runs, and ``check()``, which yields
 ``Site``s: places where shared state is read-modified-written.
-A site carries its own fix (a ``Guard`` or ``Replace`` from ``ftmigrate.locking``); the
+A site carries its own fix (a ``Guard`` or ``Replace`` from ``ftmigrate.fixes``); the
 engine plans all guards of a file together so that rules share locks.
 
-Prefilters: a large codebase is checked at linter speed because most files are never
-parsed with LibCST. Each rule declares, from cheapest to dearest, necessary conditions
-for a finding (they may let through files without findings, never the reverse):
-``tokens`` (plain substrings, one must occur), ``pattern`` (a regex the text must match;
-derived from ``tokens`` unless set), ``prefilter(text)`` (any further test of the text,
-e.g. on the names a file declares; ``ftmigrate.prefilter`` has building blocks) and
-``candidate(tree)`` on the standard library's ``ast`` of the file. Only files that pass all of them are parsed with LibCST, and findings come
-from ``check()`` alone. ``tests/test_fast_path.py`` holds every registered rule to this on
-real files.
+Detection runs on the standard library's ``ast`` (``ftmigrate.analysis.FileContext``);
+LibCST is parsed only for a file with a fixable finding, to write its rewrite.
+
+Prefilters: a large codebase is checked at linter speed because most files never reach
+``check()``. Each rule declares, from cheapest to dearest, necessary conditions for a
+finding (they may let through files without findings, never the reverse): ``tokens``
+(plain substrings, one must occur), ``pattern`` (a regex the text must match; derived
+from ``tokens`` unless set), ``prefilter(text)`` (any further test of the text, e.g. on
+the names a file declares; ``ftmigrate.prefilter`` has building blocks) and
+``candidate(tree)`` on the file's ``ast``. Findings come from ``check()`` alone.
+``tests/test_fast_path.py`` holds every registered rule to this on real files.
 """
 
 from __future__ import annotations
@@ -24,16 +26,16 @@ import ast
 import inspect
 import re
 from dataclasses import dataclass
-from typing import ClassVar, Iterable, Union
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Union
 
-import libcst as cst
-import libcst.matchers as m
+if TYPE_CHECKING:
+    from ftmigrate.analysis import FileContext
+    from ftmigrate.fixes import Domain, Guard, LockRef, Replace
 
-from ftmigrate.analysis import FileContext, LockRef, calls_unknown_code, return_after
-from ftmigrate.locking import Domain, Guard, Replace
-from ftmigrate.spans import update_span
+    Fix = Union[Guard, Replace]
 
-Fix = Union[Guard, Replace]
+# A test of a node (e.g. "does it read the state?").
+Predicate = Callable[[ast.AST], bool]
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,15 @@ class Example:
 
 @dataclass(eq=False)
 class Site:
-    """A place a rule looked at: a finding unless ``guarded_by`` says it is already locked."""
+    """A place a rule looked at: a finding unless ``guarded_by`` says it is already locked.
+
+    ``node`` is an ``ast`` node; the finding's position is its span (``lineno``,
+    ``col_offset``, ``end_lineno``, ``end_col_offset``; through ``end_node``'s end when
+    given), the engine turns it into character columns. A decorator (an element of a
+    ``decorator_list``) starts at its ``@``, as LibCST's ``Decorator`` does."""
 
     rule: str
-    node: cst.CSTNode
+    node: ast.AST
     message: str
     fix: Fix | None = None
     guarded_by: LockRef | None = None
@@ -63,9 +70,13 @@ class Site:
     # The state's name (``workers`` for ``self.workers``) and the statements after ``node``
     # up to its last change: what the confidence looks for an ``await`` in. Default: the fix's.
     state: str | None = None
-    followers: tuple[cst.CSTNode, ...] = ()
+    followers: tuple[ast.stmt, ...] = ()
+    # The finding ends where this node ends (LibCST's line ``a; b`` is one node): default ``node``.
+    end_node: ast.AST | None = None
 
     def __post_init__(self) -> None:
+        from ftmigrate.fixes import Guard
+
         if isinstance(self.fix, Guard):
             self.domain = self.domain or self.fix.domain
             self.state = self.state or self.fix.state
@@ -112,10 +123,9 @@ class Rule:
         """False if the file's standard-library ``ast`` cannot hold a site of this rule
         (``shared_classes``: the configuration's ``shared-classes``).
 
-        A necessary condition only, checked before the (much slower) LibCST parse; never a
-        second detector: findings come from ``check()``. It must hold wherever ``check()``
-        could yield any site, one already under a lock included. Default: every file is a
-        candidate.
+        A necessary condition only, checked before ``check()``; never a second detector:
+        findings come from ``check()``. It must hold wherever ``check()`` could yield any
+        site, one already under a lock included. Default: every file is a candidate.
         """
         return True
 
@@ -127,26 +137,30 @@ class Rule:
     def fixable(cls) -> bool:
         return any(example.fixed is not None for example in cls.INVALID)
 
-    def site(self, node: cst.CSTNode, message: str, **kwargs) -> Site:
+    def site(self, node: ast.AST, message: str, **kwargs) -> Site:
         return Site(rule=self.code, node=node, message=message, **kwargs)
 
     def read_modify_write_site(
         self,
         ctx: FileContext,
-        node: cst.CSTNode,
+        node: ast.AST,
         subject: str,
-        reads: m.BaseMatcherNode,
+        reads: Predicate,
         safe_receivers: frozenset[str] = frozenset(),
         **guard: object,
     ) -> Site:
         """A finding for ``node``, a read-modify-write of ``subject`` (e.g. "`counter`
         (module state)"), fixed by locking its statement; ``guard`` gives the Guard's state,
         domain, function, receiver, anchor. The adjacent statements before it that read the
-        state for the update (``ftmigrate.spans``) and a ``return`` right after it that
-        ``reads`` the state join the critical section; a call other than to
-        ``safe_receivers`` makes it reentrant."""
+        state for the update (``ftmigrate.spans``; ``reads`` tests a node for a read of
+        the state) and a ``return`` right after it that ``reads`` the state join the
+        critical section; a call other than to ``safe_receivers`` makes it reentrant."""
+        from ftmigrate.analysis import calls_unknown_code, return_after
+        from ftmigrate.fixes import Guard
+        from ftmigrate.spans import update_span
+
         stmt = ctx.statement_of(node)
-        leaders = update_span(ctx.parent(stmt), stmt, reads).leaders
+        leaders = update_span(ctx, stmt, reads).leaders
         fix = Guard(
             stmt=stmt,
             reentrant=any(calls_unknown_code(n, safe_receivers) for n in (*leaders, node)),

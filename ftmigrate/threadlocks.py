@@ -3,7 +3,7 @@
 The one place that answers "may this existing object guard a fix?" (the lock planner
 asks it) and "do this class's instances carry a thread lock?" (shared-state evidence for
 the rules). Recognising code that is *already* under some lock stays name-based
-(``FileContext.is_lock_expr``, documented in ``ftmigrate.analysis``): missing a finding
+(``FileContext.is_lock_expr``, documented in ``ftmigrate.heldlocks``): missing a finding
 there costs a report, never working code. Guarding a *fix* with an object that is not
 a thread lock breaks the program, so here nothing is taken on its name.
 
@@ -35,11 +35,25 @@ condition: it must already guard that state elsewhere (``ftmigrate.locking``).
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
+from typing import TYPE_CHECKING
 
-from ftmigrate.treewalk import walk
+from ftmigrate.bindings import (
+    FUNCTIONS,
+    THREAD_MODULES,
+    Function,
+    _assignments,
+    dotted,
+    identifiers_of,
+    iter_function_nodes,
+    scope_bindings,
+    walk,
+)
+from ftmigrate.fixes import LockRef
+from ftmigrate.spans import COMPOUND_STATEMENTS, in_indented_block
 
-from ftmigrate.analysis import THREAD_MODULES, FileContext, LockRef, _assignments, dotted, iter_function_nodes, scope_bindings
+if TYPE_CHECKING:
+    from ftmigrate.analysis import FileContext
 
 # Methods that run on an instance ``__init__`` may not have initialised.
 BYPASS_INIT = frozenset(
@@ -47,140 +61,135 @@ BYPASS_INIT = frozenset(
 )
 
 
-def proven_lock(ctx: FileContext, code: str, function: cst.FunctionDef, at: cst.CSTNode) -> bool:
+def proven_lock(ctx: FileContext, code: str, function: Function, at: ast.stmt) -> bool:
     """Whether ``code`` (``_lock``, ``self._lock``, ``Owner._lock``), written in
     ``function`` at statement ``at``, is an object the module proves to be a ``threading``
     lock that exists there (the rules are in this module's docstring)."""
     try:
-        expr = cst.parse_expression(code)
-    except cst.ParserSyntaxError:
+        expr = ast.parse(code, mode="eval").body
+    except (SyntaxError, ValueError):
         return False
     if creates(ctx, at, code):
         return False  # the code that would take the lock is the code that creates it
-    if isinstance(expr, cst.Name):
-        return _proven_name(ctx, expr.value, function)
-    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
-        return _proven_attribute(ctx, expr.value.value, expr.attr.value, function, at)
+    if type(expr) is ast.Name:
+        return _proven_name(ctx, expr.id, function)
+    if type(expr) is ast.Attribute and type(expr.value) is ast.Name:
+        return _proven_attribute(ctx, expr.value.id, expr.attr, function, at)
     return False
 
 
-def creates(ctx: FileContext, node: cst.CSTNode, code: str) -> bool:
+def creates(ctx: FileContext, node: ast.AST, code: str) -> bool:
     """``node`` assigns ``code`` (``self._lock = ...`` inside it)."""
     return any(
         ctx.code(target) == code
-        for inner in walk(node) if isinstance(inner, (cst.Assign, cst.AnnAssign))
+        for inner in ast.walk(node) if type(inner) in (ast.Assign, ast.AnnAssign)
         for target, _ in _assignments(inner)
     )
 
 
-def _thread_lock_call(ctx: FileContext, expr: cst.BaseExpression) -> bool:
+def _thread_lock_call(ctx: FileContext, expr: ast.expr) -> bool:
     """A call of a ``threading`` (or ``_thread``) lock factory; ``multiprocessing``'s are not thread primitives."""
     return ctx.lock_kind(expr, THREAD_MODULES) is not None
 
 
-def _is_factory_binding(ctx: FileContext, node: cst.CSTNode) -> bool:
-    """``node`` (a bound ``Name`` from ``scope_bindings``) is the target of ``= <lock factory>()``."""
-    statement = ctx.parent(ctx.parent(node)) if isinstance(ctx.parent(node), cst.AssignTarget) else ctx.parent(node)
-    if not isinstance(statement, (cst.Assign, cst.AnnAssign)):
+def _is_factory_binding(ctx: FileContext, node: ast.AST) -> bool:
+    """``node`` (a bound name from ``scope_bindings``) is the target of ``= <lock factory>()``."""
+    statement = ctx.parent(node)
+    if type(statement) not in (ast.Assign, ast.AnnAssign):
         return False
     return any(target is node and _thread_lock_call(ctx, value) for target, value in _assignments(statement))
 
 
-def _bound_in_body(ctx: FileContext, node: cst.CSTNode, body: cst.CSTNode) -> bool:
-    """``node`` is bound by a simple statement directly in ``body`` (runs whenever the body does)."""
-    line = next((a for a in ctx.ancestors(node) if isinstance(a, cst.SimpleStatementLine)), None)
-    return line is not None and ctx.parent(line) is body
+def _bound_in_body(ctx: FileContext, node: ast.AST, owner: ast.AST) -> bool:
+    """``node`` is bound by a simple statement directly in ``owner``'s body (runs whenever
+    the body does; an indented body, as LibCST saw it)."""
+    stmt = ctx.statement_of(node)
+    block, field, _ = ctx.block_of(stmt)
+    return block is owner and field == "body" and not isinstance(stmt, COMPOUND_STATEMENTS) and in_indented_block(ctx, stmt)
 
 
-def _proven_name(ctx: FileContext, name: str, function: cst.FunctionDef) -> bool:
+def _proven_name(ctx: FileContext, name: str, function: Function) -> bool:
     if ctx.resolves_globally(function, name):
         bindings = ctx.global_bindings.get(name, [])
-        body = ctx.module
+        owner = ctx.tree
     else:
-        owner = next(
-            (a for a in ctx.ancestors(function) if isinstance(a, cst.FunctionDef) and name in ctx.local_bindings(a)), None
-        )
+        owner = next((a for a in ctx.ancestors(function) if isinstance(a, FUNCTIONS) and name in ctx.local_bindings(a)), None)
         if owner is None or name in ctx.local_bindings(function):
             return False  # a function's own lock is a new one on every call
         bindings = [node for bound, node in scope_bindings(owner.body, skip=owner) if bound == name]
-        body = owner.body
     return (
         bool(bindings)
         and all(_is_factory_binding(ctx, node) for node in bindings)
-        and any(_bound_in_body(ctx, node, body) for node in bindings)
+        and any(_bound_in_body(ctx, node, owner) for node in bindings)
     )
 
 
-def _class_named(ctx: FileContext, name: str) -> cst.ClassDef | None:
-    return next((s for s in ctx.module.body if isinstance(s, cst.ClassDef) and s.name.value == name), None)
+def _class_named(ctx: FileContext, name: str) -> ast.ClassDef | None:
+    return next((s for s in ctx.tree.body if type(s) is ast.ClassDef and s.name == name), None)
 
 
 def _every_assignment_is_a_lock(ctx: FileContext, attr: str) -> bool:
     return all(
         _thread_lock_call(ctx, value)
         for target, value in ctx.assignments
-        if isinstance(target, cst.Attribute) and target.attr.value == attr
+        if type(target) is ast.Attribute and target.attr == attr
     )
 
 
-def _class_body(cls: cst.ClassDef) -> list[cst.CSTNode]:
-    return list(cls.body.body) if isinstance(cls.body, cst.IndentedBlock) else []
+def _class_body(ctx: FileContext, cls: ast.ClassDef) -> list[ast.stmt]:
+    """The class's statements; none for a one-line ``class C: x = 1`` (as with LibCST)."""
+    return cls.body if in_indented_block(ctx, cls.body[0]) else []
 
 
-def _method(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
-    return next((s for s in _class_body(cls) if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+def _method(ctx: FileContext, cls: ast.ClassDef, name: str) -> Function | None:
+    return next((s for s in _class_body(ctx, cls) if isinstance(s, FUNCTIONS) and s.name == name), None)
 
 
-def _proven_attribute(ctx: FileContext, holder: str, attr: str, function: cst.FunctionDef, at: cst.CSTNode) -> bool:
+def _proven_attribute(ctx: FileContext, holder: str, attr: str, function: Function, at: ast.stmt) -> bool:
     own_receiver = ctx.method_class(function) is not None and holder == ctx.first_param(function)
     cls = ctx.method_class(function) if own_receiver else _class_named(ctx, holder)
     if cls is None or not _every_assignment_is_a_lock(ctx, attr):
         return False
     class_values = [
         value
-        for stmt in _class_body(cls) if isinstance(stmt, cst.SimpleStatementLine)
-        for small in stmt.body
-        for target, value in _assignments(small)
-        if isinstance(target, cst.Name) and target.value == attr
+        for stmt in _class_body(ctx, cls) if not isinstance(stmt, COMPOUND_STATEMENTS)
+        for target, value in _assignments(stmt)
+        if type(target) is ast.Name and target.id == attr
     ]
     if class_values:  # a class attribute: it exists on every instance, __init__ or not
         return all(_thread_lock_call(ctx, value) for value in class_values)
-    if not own_receiver or ctx.method_kind(function) != "instance" or function.name.value in BYPASS_INIT:
+    if not own_receiver or ctx.method_kind(function) != "instance" or function.name in BYPASS_INIT:
         return False
     return _instance_lock_exists(ctx, cls, attr, function, at)
 
 
-def _binds_self_attribute(ctx: FileContext, method: cst.FunctionDef, attr: str) -> list[cst.CSTNode]:
+def _binds_self_attribute(ctx: FileContext, method: Function, attr: str) -> list[ast.stmt]:
     """Statements of ``method`` that assign ``<self>.attr``."""
     receiver = ctx.first_param(method)
     found = []
     for node in iter_function_nodes(method):
         for target, _ in _assignments(node):
-            if isinstance(target, cst.Attribute) and target.attr.value == attr and dotted(target.value) == receiver:
+            if type(target) is ast.Attribute and target.attr == attr and dotted(target.value) == receiver:
                 found.append(node)
     return found
 
 
-def _instance_lock_exists(ctx: FileContext, cls: cst.ClassDef, attr: str, function: cst.FunctionDef, at: cst.CSTNode) -> bool:
-    init = _method(cls, "__init__")
+def _instance_lock_exists(ctx: FileContext, cls: ast.ClassDef, attr: str, function: Function, at: ast.stmt) -> bool:
+    init = _method(ctx, cls, "__init__")
     if init is None:
         return False
-    direct = [
-        node for node in _binds_self_attribute(ctx, init, attr)
-        if isinstance(ctx.parent(node), cst.SimpleStatementLine) and ctx.parent(ctx.parent(node)) is init.body
-    ]
+    direct = [node for node in _binds_self_attribute(ctx, init, attr) if _bound_in_body(ctx, node, init)]
     if not direct:
         return False
-    setstate = _method(cls, "__setstate__")
+    setstate = _method(ctx, cls, "__setstate__")
     if setstate is not None and not _binds_self_attribute(ctx, setstate, attr):
         return False
     if function is init:
-        first = ctx.position(direct[0]).start.line
-        return ctx.position(at).start.line > first
+        return at.lineno > direct[0].lineno
     return True
 
 
-def state_guards(ctx: FileContext, kind: str, owner: cst.CSTNode | None, state: str) -> list[LockRef]:
+def state_guards(ctx: FileContext, kind: str, owner: ast.AST | None, state: str) -> list[LockRef]:
     """Locks (``with L:``, as ``is_lock_expr`` recognises them) around an access of the
     state anywhere in the module: ``state`` in a function where it means the global (kind
     "module"), ``<self>.state`` in an instance method of ``owner`` ("instance"),
@@ -194,7 +203,7 @@ def state_guards(ctx: FileContext, kind: str, owner: cst.CSTNode | None, state: 
             receiver = ctx.first_param(function)
             holders = {receiver} if kind == "instance" and ctx.method_kind(function) == "instance" else set()
             if kind == "class":
-                holders = {owner.name.value, receiver}
+                holders = {owner.name, receiver}
             hit = any((holder, state) in attributes for holder in holders)
         else:
             hit = False
@@ -203,22 +212,20 @@ def state_guards(ctx: FileContext, kind: str, owner: cst.CSTNode | None, state: 
     return found
 
 
-def _locked_blocks(ctx: FileContext) -> list[tuple[cst.FunctionDef, list[str], set[str], set[tuple[str, str]]]]:
+def _locked_blocks(ctx: FileContext) -> list[tuple[Function, list[str], set[str], set[tuple[str, str]]]]:
     """Per ``with <lock>:`` in a function: the function, the lock expressions, the names
     and the ``name.attribute`` pairs its body uses (computed once per file)."""
-    cache = ctx.rule_cache.setdefault("threadlocks", {})
-    if "blocks" not in cache:
+    blocks = ctx.memo.get("threadlocks.blocks")
+    if blocks is None:
         blocks = []
-        for with_ in ctx.find(cst.With):
+        for with_ in ctx.find((ast.With, ast.AsyncWith)):
             function = ctx.enclosing_function(with_)
-            locks = [ctx.code(item.item) for item in with_.items if ctx.is_lock_expr(item.item)]
+            locks = [ctx.code(item.context_expr) for item in with_.items if ctx.is_lock_expr(item.context_expr)]
             if function is None or not locks:
                 continue
             nodes = walk(with_.body)
-            names = {n.value for n in nodes if isinstance(n, cst.Name)}
-            attributes = {
-                (n.value.value, n.attr.value) for n in nodes if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)
-            }
+            names = {name for n in nodes for name in identifiers_of(n)}
+            attributes = {(n.value.id, n.attr) for n in nodes if type(n) is ast.Attribute and type(n.value) is ast.Name}
             blocks.append((function, locks, names, attributes))
-        cache["blocks"] = blocks
-    return cache["blocks"]
+        ctx.memo["threadlocks.blocks"] = blocks
+    return blocks

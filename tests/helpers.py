@@ -5,23 +5,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import ftmigrate.engine
 from codemods import select_rules
 from ftmigrate.engine import FileResult, check_source
-from ftmigrate.rules_ast import ast_port_enabled
 from ftmigrate.sourcefile import decode_source
-
-
-def planning_module():
-    """The engine module whose ``apply_fixes`` plans (and writes) fixes on the running
-    pipeline, for tests that wrap it: ``engine`` (LibCST), or ``engine_ast``
-    (``FTMIGRATE_AST=1``: called as ``apply_fixes(ctx, module, pairing, ...)`` with
-    LibCST's ``module`` when writing, None when not)."""
-    if ast_port_enabled():
-        from ftmigrate import engine_ast
-
-        return engine_ast
-    return ftmigrate.engine
 
 
 def check_text(code: str, *, fix: bool, select: list[str] | None = None, shared_classes=(), unsafe_fixes: bool = False) -> FileResult:

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ftmigrate.cli import app
-from tests.helpers import planning_module
+import ftmigrate.engine
 
 STATS = "counter = 0\ntotal = 0\n\n\ndef record(n):\n    global counter, total\n    counter += 1\n    total += n\n"
 OTHER = "hits = 0\n\n\ndef hit():\n    global hits\n    hits += 1\n"
@@ -47,7 +47,7 @@ def project(tmp_path: Path, monkeypatch) -> Path:
 
 
 def break_the_planner(monkeypatch, mangle) -> None:
-    engine = planning_module()
+    engine = ftmigrate.engine
     real = engine.apply_fixes
 
     def broken(ctx, *args, write: bool, **kwargs):

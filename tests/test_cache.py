@@ -184,11 +184,3 @@ def test_warm_cli_scan_does_not_import_libcst(project):
     runs = [subprocess.run([sys.executable, "-c", script], cwd=project, env=env, capture_output=True, text=True) for _ in range(2)]
     assert [r.stdout.splitlines()[-1] for r in runs] == ["1 True True", "1 False False"]
 
-
-def test_the_ast_pipeline_keeps_its_results_apart(tmp_path, monkeypatch):
-    """A result of one pipeline is never served to the other (``FTMIGRATE_AST=1``, issue 15's
-    port): they run different code over the same files."""
-    monkeypatch.delenv("FTMIGRATE_AST", raising=False)
-    libcst_folder = Cache(tmp_path, ["settings"]).folder
-    monkeypatch.setenv("FTMIGRATE_AST", "1")
-    assert Cache(tmp_path, ["settings"]).folder != libcst_folder

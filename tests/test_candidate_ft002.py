@@ -1,4 +1,4 @@
-"""FT002's prefilters (``prefilter`` on the text, ``candidate`` on the ``ast``) are necessary
+"""(The ast port, ``codemods.ft002_check_then_act``.) FT002's prefilters (``prefilter`` on the text, ``candidate`` on the ``ast``) are necessary
 conditions of check(): every shape check() reports passes both; and they are tight: typical
 files without such a shape are rejected."""
 
@@ -8,7 +8,6 @@ import ast
 import warnings
 from pathlib import Path
 
-import libcst as cst
 import pytest
 
 from codemods.ft002_check_then_act import CheckThenAct
@@ -19,14 +18,18 @@ from tests.conftest import TESTDATA
 RULE = CheckThenAct()
 
 
+def _parse(code: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(code)
+
+
 def sites(code: str) -> list:
-    return list(RULE.check(FileContext(cst.parse_module(code), Path("example.py"))))
+    return list(RULE.check(FileContext(_parse(code), code, Path("example.py"))))
 
 
 def candidate(code: str) -> bool:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return RULE.candidate(ast.parse(code))
+    return RULE.candidate(_parse(code))
 
 
 # Every shape check() reports: (id, code). Each must have a site, so the table stays honest.
@@ -75,8 +78,6 @@ REPORTED = [
     ("get_spacing", "cache = {}\n\ndef f(k):\n    if cache .get (k) is None:\n        cache[k] = 1\n"),
     ("number_before_in", "seen = []\n\ndef f():\n    if 1in seen:\n        seen.remove(1)\n"),
     ("continued_line", "seen = []\n\ndef f(x):\n    if x not \\\n        in seen:\n        seen.append(x)\n"),
-    ("unicode_parameter", "seen = []\n\ndef f(\uff53\uff45\uff45\uff4e, x):\n    if x not in seen:\n        seen.append(x)\n"),
-    ("unicode_staticmethod", "class A:\n    @\uff53taticmethod\n    def f(self, x):\n        if x not in self.a:\n            self.a.append(x)\n"),
 ]
 
 # Typical code without such a shape: (id, code). check() finds nothing in any of them.
@@ -108,6 +109,15 @@ NOT_REPORTED = [
     ("no_if", "seen = []\n\ndef f(x):\n    seen.append(x)\n    return x in seen\n"),
 ]
 
+# Names Python reads as others after NFKC normalisation (``ｓｅｅｎ`` is the parameter ``seen``,
+# ``@ｓtaticmethod`` is ``staticmethod``): the ast, like Python, sees a parameter and a static
+# method, so check() reports nothing (LibCST compared the names as written and reported
+# them); candidate() still lets them through.
+NORMALISED = [
+    ("unicode_parameter", "seen = []\n\ndef f(\uff53\uff45\uff45\uff4e, x):\n    if x not in seen:\n        seen.append(x)\n"),
+    ("unicode_staticmethod", "class A:\n    @\uff53taticmethod\n    def f(self, x):\n        if x not in self.a:\n            self.a.append(x)\n"),
+]
+
 
 def ids(table: list[tuple[str, str]]) -> list[str]:
     return [name for name, _ in table]
@@ -124,6 +134,12 @@ def test_reported_shapes_pass_both_prefilters(code):
 def test_other_code_is_no_candidate(code):
     assert not sites(code)
     assert not candidate(code)
+
+
+@pytest.mark.parametrize("code", [code for _, code in NORMALISED], ids=ids(NORMALISED))
+def test_names_are_read_as_python_reads_them(code):
+    assert not sites(code)
+    assert RULE.prefilter(code) and candidate(code)
 
 
 def _fixtures_with_sites() -> list[Path]:

@@ -1,4 +1,4 @@
-"""FT003's prefilters (``prefilter`` on the text, ``candidate`` on the ``ast``) are necessary
+"""FT003's prefilters (the ast port, ``codemods.ft003_lazy_init``) (``prefilter`` on the text, ``candidate`` on the ``ast``) are necessary
 conditions: every file where ``check()`` yields a site (a finding or an already locked one)
 passes both. And they are tight: typical code without a site does not pass ``candidate``."""
 
@@ -11,7 +11,6 @@ import pytest
 
 from codemods.ft003_lazy_init import LazyInitialisation
 from ftmigrate.analysis import FileContext
-from ftmigrate.engine import parse_cst
 from ftmigrate.sourcefile import decode_source
 from tests.conftest import TESTDATA
 
@@ -20,7 +19,10 @@ RULE = LazyInitialisation()
 
 def sites(code: str, shared_classes: tuple[str, ...] = ()) -> list:
     """What ``check()`` itself yields, prefilters bypassed (guarded sites included)."""
-    return list(RULE.check(FileContext(parse_cst(code), shared_classes=shared_classes)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = ast.parse(code)
+    return list(RULE.check(FileContext(tree, code, shared_classes=shared_classes)))
 
 
 def passes(code: str, shared_classes: tuple[str, ...] = ()) -> bool:

@@ -1,4 +1,5 @@
-"""FT004's ``candidate()``: a necessary condition for check() to yield a site, on ``ast``.
+"""FT004's ``candidate()`` (the ast port, ``codemods.ft004_shared_item_attr_rmw``): a
+necessary condition for check() to yield a site.
 
 Every shape check() reports (and every example and fixture with a site) passes it; typical
 code without a site does not. Each case also runs check() itself, so a case that stops
@@ -15,22 +16,24 @@ import pytest
 
 from codemods.ft004_shared_item_attr_rmw import SharedItemAttributeReadModifyWrite
 from ftmigrate.analysis import FileContext
-from ftmigrate.engine import parse_cst
 from ftmigrate.sourcefile import decode_source
 from tests.conftest import TESTDATA
 
 RULE = SharedItemAttributeReadModifyWrite()
 
 
+def _parse(code: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(code)
+
+
 def _sites(code: str, shared_classes: frozenset[str] = frozenset()) -> list:
-    return list(RULE.check(FileContext(parse_cst(code), shared_classes=shared_classes)))
+    return list(RULE.check(FileContext(_parse(code), code, shared_classes=shared_classes)))
 
 
 def _candidate(code: str, shared_classes: frozenset[str] = frozenset()) -> bool:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tree = ast.parse(code)
-    return RULE.candidate(tree, shared_classes)
+    return RULE.candidate(_parse(code), shared_classes)
 
 
 def _shared_classes(code: str) -> frozenset[str]:

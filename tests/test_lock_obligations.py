@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from ftmigrate.cli import app
 from ftmigrate.locking import Inserted
-from ftmigrate.rules_ast import ast_port_enabled
 from ftmigrate.verify import check_rewrite
 
 
@@ -244,7 +243,7 @@ def test_cli_reuses_no_unproven_lock_and_refuses_a_rewrite_that_would(tmp_path: 
     assert target.read_bytes() == HELPER_LOCK.encode()
 
     # A planner that takes every object for a proven thread lock (the bug this guards against).
-    planner = "ftmigrate.lockreuse_ast" if ast_port_enabled() else "ftmigrate.locking"
+    planner = "ftmigrate.lockreuse"
     monkeypatch.setattr(f"{planner}.proven_lock", lambda *args: True)
     result = runner.invoke(app, ["apply", "--no-cache", "--select", "FT001", "counters.py"], catch_exceptions=False)
     assert result.exit_code == 1

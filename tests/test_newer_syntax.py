@@ -1,11 +1,10 @@
 """Code written for a newer Python than the one running ftmigrate (issue 15, item 7).
 
 On Python 3.11, ``type Alias = int`` and ``def f[T](x: T)`` are syntax errors for ``ast``
-although they are valid 3.12 code. On the LibCST pipeline such a file is analysed through
-LibCST's parser and reported normally; it is not rewritten (its rewrite cannot be verified
-here), and each finding says which Python fixes it. On the ast pipeline
-(``FTMIGRATE_AST=1``) it cannot be analysed: its error says which Python to run instead,
-never "syntax error". On 3.12 and later the same file is fixed as usual.
+although they are valid 3.12 code. The rules detect on ``ast``, so such a file cannot be
+analysed here: its error says which Python to run instead (LibCST's parser, which knows the
+newer grammar, tells which), never "syntax error". On 3.12 and later the same file is fixed
+as usual.
 """
 
 from __future__ import annotations
@@ -19,11 +18,8 @@ from typer.testing import CliRunner
 
 from ftmigrate.cli import app
 from ftmigrate.newsyntax import needed_python
-from ftmigrate.rules_ast import ast_port_enabled
 
 OLDER_HOST = pytest.mark.skipif(sys.version_info >= (3, 12), reason="this host compiles 3.12 syntax: see the next test")
-LIBCST_PIPELINE = pytest.mark.skipif(ast_port_enabled(), reason="the LibCST pipeline analyses the file through LibCST")
-AST_PIPELINE = pytest.mark.skipif(not ast_port_enabled(), reason="the ast pipeline (FTMIGRATE_AST=1)")
 
 PEP695 = textwrap.dedent(
     """\
@@ -37,11 +33,6 @@ PEP695 = textwrap.dedent(
         return x
     """
 )
-FINDING = (
-    "mod.py:7:5: FT001 `counter` (module state) is read, modified and written without a lock;"
-    " concurrent threads lose updates [confidence: medium]"
-)
-
 
 @pytest.mark.parametrize(
     ("code", "running", "expected"),
@@ -65,31 +56,8 @@ def project(tmp_path, monkeypatch):
 
 
 @OLDER_HOST
-@LIBCST_PIPELINE
-def test_scan_on_an_older_python_reports_the_finding_not_a_syntax_error(project):
-    result = CliRunner().invoke(app, ["scan", "--no-cache", "."])
-    assert result.exit_code == 1
-    assert result.stdout.splitlines() == [FINDING, "Found 1 finding in 1 file (0 fixable with `ftmigrate apply`)."]
-    assert "syntax error" not in result.output
-
-
-@OLDER_HOST
-@LIBCST_PIPELINE
-def test_apply_on_an_older_python_leaves_the_file_and_says_which_python_fixes_it(project):
-    result = CliRunner().invoke(app, ["apply", "--no-cache", "."])
-    here = "%d.%d" % sys.version_info[:2]
-    assert result.exit_code == 1
-    assert result.stdout.splitlines()[0] == (
-        f"{FINDING} (not fixed: the file uses Python 3.12 syntax (type aliases); this is Python {here},"
-        " which cannot verify a rewrite of it: run ftmigrate with Python >= 3.12 to fix it)"
-    )
-    assert (project / "mod.py").read_text() == PEP695
-
-
-@OLDER_HOST
-@AST_PIPELINE
 @pytest.mark.parametrize("command", ["scan", "apply"])
-def test_the_ast_pipeline_on_an_older_python_says_which_python_analyses_it(project, command):
+def test_on_an_older_python_the_error_says_which_python_analyses_it(project, command):
     result = CliRunner().invoke(app, [command, "--no-cache", "."])
     here = "%d.%d" % sys.version_info[:2]
     assert result.exit_code == 1

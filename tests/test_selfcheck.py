@@ -15,9 +15,9 @@ import pytest
 
 import ftmigrate.verify
 from codemods import ALL_RULES
-from ftmigrate.rules_ast import ast_port_enabled
 from tests.conftest import REPO
-from tests.helpers import fixed_text, load_script, planning_module
+import ftmigrate.engine
+from tests.helpers import fixed_text, load_script
 
 selfcheck = load_script("selfcheck")
 
@@ -86,12 +86,12 @@ def test_crash_is_caught(racy_file: Path, monkeypatch):
 def _replace_fix_outcome(monkeypatch, edit):
     """Make the engine's planner return ``edit(original, rewritten)`` (LibCST modules)
     instead of its real rewrite."""
-    engine = planning_module()
+    engine = ftmigrate.engine
     real = engine.apply_fixes
 
     def tampered(ctx, *args, **kwargs):
         outcome = real(ctx, *args, **kwargs)
-        original = args[0] if ast_port_enabled() else ctx.module  # the ast pipeline passes LibCST's module
+        original = args[0]  # LibCST's module of the file
         if original is not None:  # None: the ast pipeline planning without writing
             outcome.module = edit(original, outcome.module)
         return outcome

@@ -145,7 +145,11 @@ def site_span(ctx, site: Site) -> tuple[int, int, int, int]:
         before = ctx.lines[line - 1][:column].rstrip()
         if before.endswith("@"):
             column = len(before) - 1
-    return line, column, last.end_lineno, ctx.source.column(last.end_lineno, last.end_col_offset)
+    end_column = ctx.source.column(last.end_lineno, last.end_col_offset)
+    ended = ctx.lines[last.end_lineno - 1][:end_column]
+    if ended.endswith(";"):  # Python 3.13's ast ends a block's last `x;` after its `;`; LibCST before
+        end_column = len(ended[:-1].rstrip())
+    return line, column, last.end_lineno, end_column
 
 
 def give_evidence(ctx, thread_evidence: dict | None) -> None:

@@ -9,8 +9,9 @@ subprocess, so its start-up time counts, as ruff's does:
 - ``ruff check --select PLW0603 --no-cache`` (the ``bench`` extra installs ruff),
 - ``ftmigrate scan`` with an empty cache (cold), then again (warm: nothing changed),
 - ``ftmigrate apply --diff --no-cache`` (writes nothing: a rewrite of every fixable file),
-- a plain ``libcst.parse_module`` of every file in one process: what a scan without
-  prefilters would cost at the very least.
+- a plain ``libcst.parse_module`` of every file in one process: what a scan that parsed
+  every file with LibCST (as the rules did before they detected on ``ast``, issue 15) would
+  cost at the very least; the steadiest yardstick on a machine whose speed swings.
 
 ftmigrate runs with ``--no-gitignore`` and a throw-away ``--config`` whose folder holds
 the cache (a pyenv-installed standard library sits in pyenv's git checkout, whose

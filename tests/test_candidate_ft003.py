@@ -1,4 +1,4 @@
-"""FT003's prefilters (the ast port, ``codemods.ft003_lazy_init``) (``prefilter`` on the text, ``candidate`` on the ``ast``) are necessary
+"""FT003's prefilters (``codemods.ft003_lazy_init``: ``prefilter`` on the text, ``candidate`` on the ``ast``) are necessary
 conditions: every file where ``check()`` yields a site (a finding or an already locked one)
 passes both. And they are tight: typical code without a site does not pass ``candidate``."""
 

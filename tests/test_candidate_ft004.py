@@ -1,4 +1,4 @@
-"""FT004's ``candidate()`` (the ast port, ``codemods.ft004_shared_item_attr_rmw``): a
+"""FT004's ``candidate()`` (``codemods.ft004_shared_item_attr_rmw``): a
 necessary condition for check() to yield a site.
 
 Every shape check() reports (and every example and fixture with a site) passes it; typical

@@ -92,7 +92,7 @@ def _replace_fix_outcome(monkeypatch, edit):
     def tampered(ctx, *args, **kwargs):
         outcome = real(ctx, *args, **kwargs)
         original = args[0]  # LibCST's module of the file
-        if original is not None:  # None: the ast pipeline planning without writing
+        if original is not None:  # None: planning without writing (no LibCST tree)
             outcome.module = edit(original, outcome.module)
         return outcome
 

@@ -39,7 +39,7 @@ from ftmigrate.astwalk import (  # noqa: F401 (the rules import these from here)
 )
 from ftmigrate.bindings import (  # noqa: F401 (the rules import these from here)
     _DECORATOR_WORDS,
-    _SOURCE,
+    check_text_of,
     CLASS_DECORATORS,
     LOCK_FACTORIES,
     LOCK_MODULES,
@@ -91,7 +91,8 @@ class FileContext(ScopeFacts, LockFacts):
         self.path = path
         _FUNCTION_NODES.clear()  # the previous file's trees can go
         self.tree = self.module = tree
-        self.source = _SOURCE[0] = SourceText(text)
+        self.source = SourceText(text)
+        check_text_of(self.source)
         self.text = text
         self.shared_classes = frozenset(shared_classes)
         self._own_bindings: dict[ast.AST, set[str]] = {}  # cache of own_bindings

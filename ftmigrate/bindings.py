@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from collections.abc import Iterator
 
 from ftmigrate.astwalk import (  # noqa: F401 (the first ports import the walks from here)
@@ -282,16 +283,22 @@ def _child_statements(stmt: ast.AST) -> list[ast.stmt]:
     return [s for block in blocks if isinstance(block, list) and indented(block) for s in block]
 
 
-# The text of the module being checked (``sourcetext.SourceText``; FileContext sets it):
-# it tells an indented block from a one-line suite, which ast does not.
-_SOURCE: list = [None]
+# The text of the module this thread is checking (``sourcetext.SourceText``; FileContext sets
+# it): it tells an indented block from a one-line suite, which ast does not. Per thread: a
+# batch worker (Dask's threads) may check several files at once in one process.
+_SOURCE = threading.local()
+
+
+def check_text_of(source) -> None:
+    """The ``SourceText`` of the module this thread checks from now on (``FileContext``)."""
+    _SOURCE.text = source
 
 
 def indented(block: list[ast.stmt]) -> bool:
     """The block is an indented one (LibCST's ``IndentedBlock``), not a one-line suite
     (``if x: a; b``): its first statement starts its line. Without the module's text
     (no FileContext), every block counts as indented."""
-    source = _SOURCE[0]
+    source = getattr(_SOURCE, "text", None)
     if not block or source is None:
         return bool(block)
     try:

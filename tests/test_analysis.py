@@ -8,6 +8,7 @@ LibCST's ``code_for_node``.
 from __future__ import annotations
 
 import ast
+import threading
 import sysconfig
 import textwrap
 from pathlib import Path
@@ -473,3 +474,25 @@ def _walk_cst(root: cst.CSTNode, skip: tuple[type, ...] = ()) -> list[cst.CSTNod
 
     root.visit(Visitor())
     return found
+
+
+def test_each_thread_asks_its_own_file_whether_a_block_is_one_line():
+    """A batch worker's threads check files at once: the text that tells an indented block
+    from a one-line suite is the file of the thread asking, not the last one opened."""
+    from ftmigrate.bindings import indented
+
+    indented_text, one_line = "if x:\n    a = 1\n", "if x: a = 1\nb = 2\n"
+    tree = ast.parse(indented_text)
+    FileContext(tree, indented_text)
+    answers = {}
+
+    def other_file() -> None:
+        other = ast.parse(one_line)
+        FileContext(other, one_line)
+        answers["other"] = indented(other.body[0].body)
+
+    thread = threading.Thread(target=other_file)
+    thread.start()
+    thread.join()
+    answers["this"] = indented(tree.body[0].body)  # line 2 of the other file is `b = 2`
+    assert answers == {"other": False, "this": True}

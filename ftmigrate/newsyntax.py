@@ -14,6 +14,7 @@ else stays the compiler's own syntax error.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import libcst as cst
@@ -35,7 +36,7 @@ def needed_python(module: cst.Module, running: tuple[int, int] | None = None) ->
     stack: list[cst.CSTNode] = [module]  # only files the compiler rejected get here: rare
     while stack:
         node = stack.pop()
-        stack.extend(reversed(node.children))  # pre-order: the first construct in the file wins a tie
+        stack.extend(reversed(_children(node)))  # pre-order: the first construct in the file wins a tie
         found = NEWER_CONSTRUCTS.get(type(node))
         if found is not None and found[0] > running and (needed is None or found[0] > needed[0]):
             needed = found
@@ -54,3 +55,17 @@ def _run_newer(needed: tuple[tuple[int, int], str], cannot: str, purpose: str) -
         f"the file uses Python {major}.{minor} syntax ({feature}); this is Python {here}, which cannot "
         f"{cannot}: run ftmigrate with Python >= {major}.{minor} to {purpose}"
     )
+
+
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node``'s child nodes, read from its fields. Not LibCST's ``children``, which builds
+    (and so validates) nodes: the tree of a file the compiler rejected was parsed without
+    validation and may hold nodes LibCST's validation refuses (Python 3.14's t-strings)."""
+    found: list[cst.CSTNode] = []
+    for field in dataclasses.fields(node):
+        value = getattr(node, field.name)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+    return found

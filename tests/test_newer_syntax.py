@@ -81,3 +81,18 @@ def test_a_real_syntax_error_stays_one(project):
     result = CliRunner().invoke(app, ["scan", "--no-cache", "."])
     assert result.exit_code == 1
     assert "error: mod.py: syntax error: invalid syntax (line 3, column 10)" in result.stderr
+
+
+def test_a_tree_libcst_would_not_validate_is_read_without_building_nodes(monkeypatch):
+    """The tree of a rejected file is parsed without validation, and may hold nodes LibCST's
+    validation refuses (sqlalchemy 2.1.9's Python 3.14 t-string tests did: the scan said
+    "internal error: CSTLogicError"). Reading it must not rebuild (so validate) any node."""
+    from ftmigrate.parsing import parse_cst
+
+    module = parse_cst("type A = int\n")
+
+    def refuse(self):
+        raise cst.CSTLogicError("Logic error!")
+
+    monkeypatch.setattr(cst.TypeAlias, "_validate", refuse)
+    assert needed_python(module, (3, 11)) == ((3, 12), "type aliases")

@@ -10,7 +10,7 @@ import re
 from typing import Iterator
 
 from codemods.ft002_detect import changed_in, tested as tested_containers
-from ftmigrate.bindings import dotted
+from ftmigrate.bindings import FUNCTION_DEFS, dotted, identifiers_of
 
 # The shapes check() needs, mirrored on the standard-library ``ast``.
 # Every test here must hold wherever check() finds a site, so where the ``ast`` cannot tell
@@ -133,6 +133,10 @@ class _AstFunction:
         return self._escapes
 
 
+# What names a function or parameter rather than using it: not a use of the name.
+_DEFINED = (*FUNCTION_DEFS, ast.arg)
+
+
 def _used_not_called(body: list[ast.stmt], names: set[str]) -> bool:
     """One of ``names`` occurs in ``body`` (nested functions included) other than as a
     called name outside lambdas (LibCST sees a Name node in attributes, keywords, imports
@@ -144,30 +148,8 @@ def _used_not_called(body: list[ast.stmt], names: set[str]) -> bool:
         if isinstance(node, ast.Name):
             if node.id in names and id(node) not in called:
                 return True
-        elif isinstance(node, ast.Attribute):
-            if node.attr in names:
-                return True
-        elif isinstance(node, ast.keyword):
-            if node.arg in names:
-                return True
-        elif isinstance(node, ast.alias):
-            if not names.isdisjoint(node.name.split(".")) or node.asname in names:
-                return True
-        elif isinstance(node, ast.ImportFrom):
-            if node.module and not names.isdisjoint(node.module.split(".")):
-                return True
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            if not names.isdisjoint(node.names):
-                return True
-        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
-            if node.name in names:
-                return True
-        elif isinstance(node, ast.MatchMapping):
-            if node.rest in names:
-                return True
-        elif isinstance(node, ast.MatchClass):
-            if not names.isdisjoint(node.kwd_attrs):
-                return True
+        elif not isinstance(node, _DEFINED) and not names.isdisjoint(identifiers_of(node)):
+            return True
     return False
 
 

@@ -51,7 +51,8 @@ import libcst as cst  # noqa: E402
 
 from codemods import select_rules  # noqa: E402
 from ftmigrate.config import Config  # noqa: E402
-from ftmigrate.engine import MAX_PARSE_BYTES, FileResult  # noqa: E402
+from ftmigrate.parsing import MAX_PARSE_BYTES  # noqa: E402
+from ftmigrate.results import FileResult  # noqa: E402
 from ftmigrate.runner import APPLY, run  # noqa: E402
 from ftmigrate.sourcefile import SourceError, SourceFile, decode_source  # noqa: E402
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import ftmigrate.runner
 from ftmigrate.cli import app
-from ftmigrate.engine import MAX_PARSE_BYTES
+from ftmigrate.parsing import MAX_PARSE_BYTES
 from tests.conftest import REPO
 
 RACY = "counter = 0\n\ndef bump():\n    global counter\n    counter += 1\n"
@@ -87,7 +87,7 @@ CASES = {
         None,
     ),
     "lone_cr_line_endings": (
-        # Old Mac line endings: LibCST alone would drop the last one (see engine.parse).
+        # Old Mac line endings: LibCST alone would drop the last one (see parsing.parse_cst).
         RACY.replace("\n", "\r").encode(),
         None,
         FIXED.replace("\n", "\r").encode(),
